@@ -1,0 +1,76 @@
+"""Settings for the test suite.
+
+The database and cache come from the environment (django-environ), so the same
+suite runs on SQLite and local memory by default and on PostgreSQL and Redis with
+``DATABASE_URL=postgres://...`` and ``CACHE_URL=redis://...`` (``make test-postgres``).
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent
+env = environ.Env()
+
+SECRET_KEY = "tests-only-secret-key-not-for-production-0123456789abcdef"
+DEBUG = True
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+DATABASES = {"default": env.db("DATABASE_URL", default="sqlite://:memory:")}
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://tests")}
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_toopher",
+    "toopher_sandbox",
+    "tests.testapp",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django_toopher.middleware.ToopherMiddleware",
+]
+
+ROOT_URLCONF = "tests.urls"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+STATIC_URL = "/static/"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Overridden per test by the fixtures in tests/conftest.py, which point it at a
+# live sandbox on loopback with a fresh requester.
+TOOPHER = {
+    "CONSUMER_KEY": "unset-key",
+    "CONSUMER_SECRET": "unset-secret",
+    "API_URL": "http://127.0.0.1:9/v1",
+}
