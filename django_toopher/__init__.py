@@ -1,0 +1,1 @@
+"""django_toopher: push-approval second-factor authentication for Django sites."""

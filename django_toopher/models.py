@@ -1,0 +1,133 @@
+"""What django_toopher keeps in the database.
+
+Stored-ID mode keeps the pairing id on :class:`ToopherProfile`; zero-storage mode
+keeps nothing but the rows of :class:`Terminal` (friendly names for the user's
+browsers) and the audit trail.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ToopherProfile(models.Model):
+    """One per user: the pairing (stored-ID mode) and whether Toopher applies."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="toopher_profile",
+        verbose_name=_("user"),
+    )
+    pairing_id = models.CharField(
+        _("pairing id"), max_length=36, null=True, blank=True, default=None
+    )
+    enabled = models.BooleanField(
+        _("Toopher enabled"),
+        default=True,
+        help_text=_("When off, this user logs in with the password alone."),
+    )
+    paired_at = models.DateTimeField(_("paired at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("Toopher profile")
+        verbose_name_plural = _("Toopher profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def is_paired(self) -> bool:
+        return bool(self.pairing_id)
+
+
+class Terminal(models.Model):
+    """A browser the user has named, keyed by the id in its signed terminal cookie."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="toopher_terminals",
+        verbose_name=_("user"),
+    )
+    requester_terminal_id = models.CharField(_("requester terminal id"), max_length=64)
+    name = models.CharField(_("name"), max_length=100)
+    toopher_terminal_id = models.CharField(
+        _("Toopher terminal id"), max_length=36, null=True, blank=True, default=None
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("terminal")
+        verbose_name_plural = _("terminals")
+        ordering = ["user_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "requester_terminal_id"], name="django_toopher_terminal_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AuditEvent(models.Model):
+    """One line of the audit trail. Never holds a secret or a cookie value."""
+
+    class Kind(models.TextChoices):
+        REQUESTED = "requested", _("Authentication requested")
+        GRANTED = "granted", _("Authentication granted")
+        DENIED = "denied", _("Authentication denied")
+        EXPIRED = "expired", _("Authentication expired")
+        CANCELLED = "cancelled", _("Authentication cancelled")
+        ERROR = "error", _("Toopher error")
+        FAIL_OPEN = "fail_open", _("Let in while Toopher failed (fail open)")
+        RATE_LIMITED = "rate_limited", _("Push rate limit reached")
+        OTP_FAILED = "otp_failed", _("Wrong one-time password")
+        PAIRED = "paired", _("Phone paired")
+        UNPAIRED = "unpaired", _("Phone unpaired")
+        TERMINAL_NAMED = "terminal_named", _("Terminal named")
+        TERMINAL_RENAMED = "terminal_renamed", _("Terminal renamed")
+        TERMINAL_FORGOTTEN = "terminal_forgotten", _("Terminal forgotten")
+        ADMIN_DISABLED = "admin_disabled", _("Disabled by an administrator")
+        ADMIN_ENABLED = "admin_enabled", _("Enabled by an administrator")
+        ADMIN_RESET = "admin_reset", _("Pairing reset by an administrator")
+        ADMIN_FORGOT_TERMINALS = "admin_forgot_terminals", _(
+            "Terminals forgotten by an administrator"
+        )
+
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="toopher_audit_events",
+        verbose_name=_("user"),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+        help_text=_("The administrator who acted, for admin actions."),
+    )
+    action = models.CharField(_("action"), max_length=100, blank=True)
+    terminal_name = models.CharField(_("terminal"), max_length=100, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.get_kind_display()}"

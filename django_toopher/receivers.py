@@ -1,0 +1,1 @@
+"""Signal receivers that turn a login into a pending login."""

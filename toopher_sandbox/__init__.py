@@ -1,0 +1,1 @@
+"""toopher_sandbox: a local emulator of the Toopher service."""
