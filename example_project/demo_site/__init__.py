@@ -1,0 +1,1 @@
+"""The pages of the example site: home, log in and out, account, change email."""

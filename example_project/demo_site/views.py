@@ -1,0 +1,44 @@
+"""Views of the demo pages. Thin: the second factor is django_toopher's business."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from django_toopher.decorators import toopher_required
+
+from .forms import ChangeEmailForm
+from .sandbox import sandbox_requester
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The landing page: what this site is and where to go next."""
+    return render(request, "demo_site/home.html", {"sandbox": bool(sandbox_requester())})
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    """The page a user lands on after an approved login."""
+    user = request.user
+    context = {
+        "profile": getattr(user, "toopher_profile", None),
+        "terminals": user.toopher_terminals.all(),
+        "events": user.toopher_audit_events.order_by("-created_at")[:5],
+    }
+    return render(request, "demo_site/account.html", context)
+
+
+@login_required
+@toopher_required(action="Change email")
+@require_http_methods(["GET", "POST"])
+def change_email(request: HttpRequest) -> HttpResponse:
+    """Change the account's email: needs a fresh approval of "Change email" on the phone."""
+    form = ChangeEmailForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your email address is now %s." % form.cleaned_data["email"])
+        return redirect("account")
+    return render(request, "demo_site/change_email.html", {"form": form})

@@ -1,0 +1,1 @@
+"""The django-toopher example site: settings, URLs and the WSGI entry point."""

@@ -1,0 +1,171 @@
+"""Settings of the django-toopher example site, read from the environment.
+
+Every value has a default that makes ``python example_project/manage.py demo`` work with
+nothing configured:
+
+========================== =================================================================
+Variable                   Meaning (default)
+========================== =================================================================
+SECRET_KEY                 Django's secret key (a fixed development key; required when
+                           ``DEBUG`` is off)
+DEBUG                      Debug mode (on while the built-in sandbox is used, else off)
+ALLOWED_HOSTS              Comma-separated host names (``127.0.0.1,localhost``)
+DATABASE_URL               Database (SQLite file ``example_project/db.sqlite3``)
+CACHE_URL                  Cache (``locmemcache://``; use Redis with several processes)
+PORT                       Port the site is served on (8000); used for the sandbox URL
+SERVE_STATIC               Serve static files from Django itself (on; a demo convenience)
+TOOPHER_API_URL            Toopher API v1 base URL; unset: mount the sandbox at /sandbox/
+                           and use ``http://127.0.0.1:$PORT/sandbox/v1``
+TOOPHER_CONSUMER_KEY       Requester key (derived from SECRET_KEY with the sandbox)
+TOOPHER_CONSUMER_SECRET    Requester secret (derived from SECRET_KEY with the sandbox)
+TOOPHER_MODE               ``stored`` or ``zero_storage`` (``stored``)
+TOOPHER_FAIL_MODE          ``closed`` or ``open`` (``closed``)
+TOOPHER_REQUIRE_ENROLLMENT Users without a pairing must pair before logging in (off)
+========================== =================================================================
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from .sandbox_credentials import derive_credentials
+
+BASE_DIR = Path(__file__).resolve().parent.parent  # example_project/
+
+env = environ.Env()
+
+DEV_SECRET_KEY = "django-insecure-example-site-key-change-me-0123456789abcdefghijkl"
+
+# --- Toopher service: a real (or shared) one, or our own mounted sandbox. -----------
+TOOPHER_API_URL = env.str("TOOPHER_API_URL", default="")
+#: True when this site mounts ``toopher_sandbox`` and is its own Toopher service.
+USE_SANDBOX = not TOOPHER_API_URL
+PORT = env.int("PORT", default=8000)
+
+DEBUG = env.bool("DEBUG", default=USE_SANDBOX)
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("Set SECRET_KEY in the environment when DEBUG is off.")
+    SECRET_KEY = DEV_SECRET_KEY
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_toopher",
+    "demo_site",
+]
+if USE_SANDBOX:
+    INSTALLED_APPS.append("toopher_sandbox")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    # After AuthenticationMiddleware: sends a pending login to the pending page.
+    "django_toopher.middleware.ToopherMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "example_project.urls"
+WSGI_APPLICATION = "example_project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The site calls its own sandbox while serving a request: two threads may write at
+    # once, so wait for the lock instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://example-site")}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "account"
+LOGOUT_REDIRECT_URL = "home"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+SERVE_STATIC = env.bool("SERVE_STATIC", default=True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
+
+# --- django_toopher ---------------------------------------------------------------
+if USE_SANDBOX:
+    _key, _secret = derive_credentials(SECRET_KEY)
+    TOOPHER_API_URL = f"http://127.0.0.1:{PORT}/sandbox/v1"
+else:
+    _key = _secret = ""
+
+TOOPHER = {
+    "API_URL": TOOPHER_API_URL,
+    "CONSUMER_KEY": env.str("TOOPHER_CONSUMER_KEY", default=_key),
+    "CONSUMER_SECRET": env.str("TOOPHER_CONSUMER_SECRET", default=_secret),
+    "MODE": env.str("TOOPHER_MODE", default="stored"),
+    "FAIL_MODE": env.str("TOOPHER_FAIL_MODE", default="closed"),
+    "REQUIRE_ENROLLMENT": env.bool("TOOPHER_REQUIRE_ENROLLMENT", default=False),
+}
+if TOOPHER["MODE"] not in ("stored", "zero_storage"):
+    raise ImproperlyConfigured("TOOPHER_MODE must be 'stored' or 'zero_storage'.")
+if TOOPHER["FAIL_MODE"] not in ("closed", "open"):
+    raise ImproperlyConfigured("TOOPHER_FAIL_MODE must be 'closed' or 'open'.")
+
+#: The requester the mounted sandbox must know (created after ``migrate`` and by the
+#: ``demo`` command, see demo_site/sandbox.py); None when a real service is used.
+TOOPHER_SANDBOX_REQUESTER = (
+    {
+        "key": TOOPHER["CONSUMER_KEY"],
+        "secret": TOOPHER["CONSUMER_SECRET"],
+        "name": "django-toopher example site",
+    }
+    if USE_SANDBOX
+    else None
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "django_toopher": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+    },
+}

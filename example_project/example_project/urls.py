@@ -1,0 +1,23 @@
+"""URLs of the example site: the demo pages, django_toopher, the admin, the sandbox."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.staticfiles.views import serve as serve_static
+from django.urls import include, path, re_path
+
+urlpatterns = [
+    path("", include("demo_site.urls")),
+    path("toopher/", include("django_toopher.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.USE_SANDBOX:
+    # Our own Toopher service: API v1 at /sandbox/v1/, the phone simulator at /sandbox/phone/.
+    urlpatterns.append(path("sandbox/", include("toopher_sandbox.urls")))
+
+if settings.SERVE_STATIC:
+    # A demo convenience so that gunicorn serves CSS and scripts too; put a web server
+    # or WhiteNoise in front of a real site instead.
+    urlpatterns.append(
+        re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}),
+    )
