@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
-
 from django_toopher.decorators import toopher_required
 
 from .forms import ChangeEmailForm
@@ -39,6 +38,6 @@ def change_email(request: HttpRequest) -> HttpResponse:
     form = ChangeEmailForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Your email address is now %s." % form.cleaned_data["email"])
+        messages.success(request, f"Your email address is now {form.cleaned_data['email']}.")
         return redirect("account")
     return render(request, "demo_site/change_email.html", {"form": form})

@@ -27,9 +27,7 @@ class Command(BaseCommand):
             "--port", type=int, default=settings.PORT, help="Port to serve on (default: $PORT)."
         )
         parser.add_argument("--addr", default="127.0.0.1", help="Address (default 127.0.0.1).")
-        parser.add_argument(
-            "--no-serve", action="store_true", help="Set everything up, then exit."
-        )
+        parser.add_argument("--no-serve", action="store_true", help="Set everything up, then exit.")
 
     def handle(self, *args: Any, port: int, addr: str, no_serve: bool, **options: Any) -> None:
         if not 0 < port < 65536:
@@ -50,9 +48,7 @@ class Command(BaseCommand):
     def _ensure_demo_user(self) -> None:
         """Create ``demo`` (staff and superuser, so the admin can be shown); idempotent."""
         users = get_user_model()._default_manager
-        user, created = users.get_or_create(
-            username=DEMO_USERNAME, defaults={"email": DEMO_EMAIL}
-        )
+        user, created = users.get_or_create(username=DEMO_USERNAME, defaults={"email": DEMO_EMAIL})
         changed = created
         if not (user.is_staff and user.is_superuser and user.is_active):
             user.is_staff = user.is_superuser = user.is_active = True
