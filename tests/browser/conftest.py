@@ -1,0 +1,129 @@
+"""Fixtures for the browser tests: Debian's Chromium through Playwright, example servers.
+
+The tests never skip in CI: when ``CI`` is set and Chromium is missing they fail with
+a message saying how to install it. Elsewhere they skip. When a test fails, every page
+it had open is saved as a PNG under ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .server import ROOT, ExampleServer
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+#: Playwright's wait for any one element or navigation, in milliseconds.
+DEFAULT_TIMEOUT_MS = 20_000
+
+_user_numbers = count(1)
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(
+            f"{reason}. The browser tests must run in CI: install it with "
+            "`apt-get install -y chromium` (.ci/run does this).",
+            pytrace=False,
+        )
+    pytest.skip(f"{reason}; set up Chromium to run the browser tests")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    """Keep each phase's report on the item, so fixtures can see a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the whole session."""
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - playwright is in the [test] extra
+        _unavailable("the playwright package is not installed")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _start(tmp_path_factory: pytest.TempPathFactory, name: str, **env: str) -> ExampleServer:
+    return ExampleServer(tmp_path_factory.mktemp(name), **env).start()
+
+
+@pytest.fixture(scope="session")
+def stored_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleServer]:
+    """The example site in stored-ID mode, with its own mounted sandbox."""
+    server = _start(tmp_path_factory, "stored", TOOPHER_MODE="stored")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def zero_storage_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleServer]:
+    """A second example site, in zero-storage mode."""
+    server = _start(tmp_path_factory, "zero", TOOPHER_MODE="zero_storage")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def context(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh browser profile (cookies and all) for one test; screenshots on failure."""
+    ctx = browser.new_context(viewport={"width": 1100, "height": 900})
+    ctx.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    ctx.set_default_navigation_timeout(DEFAULT_TIMEOUT_MS)
+    yield ctx
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        _save_screenshots(ctx, request.node.nodeid)
+    ctx.close()
+
+
+def _save_screenshots(ctx: Any, nodeid: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")
+    for number, page in enumerate(ctx.pages, start=1):
+        path = ARTIFACTS / f"{stem}-page{number}.png"
+        try:
+            page.screenshot(path=str(path), full_page=True)
+            print(f"screenshot of {page.url} saved to {path}")
+        except Exception as exc:  # noqa: BLE001 - a failed screenshot must not hide the failure
+            print(f"could not save a screenshot of page {number}: {exc}")
+
+
+@pytest.fixture
+def make_user() -> Callable[[ExampleServer], tuple[str, str]]:
+    """Create a new user on a server; returns ``(username, password)``."""
+
+    def make(server: ExampleServer) -> tuple[str, str]:
+        username = f"user{next(_user_numbers)}-{os.getpid()}"
+        password = "correct horse battery staple"
+        server.create_user(username, password)
+        return username, password
+
+    return make
