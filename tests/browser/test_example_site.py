@@ -1,0 +1,113 @@
+"""The example project's set-up, without a browser: settings, the demo command, credentials.
+
+Each test runs ``manage.py`` in a subprocess with its own environment and SQLite file,
+so the example settings are read exactly as ``make demo`` reads them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .server import MANAGE, PROJECT, ExampleServer
+
+pytestmark = pytest.mark.slow
+
+sys.path.insert(0, str(PROJECT))
+from example_project.sandbox_credentials import derive_credentials  # noqa: E402
+
+
+def test_credentials_are_derived_deterministically_from_the_secret_key() -> None:
+    key, secret = derive_credentials("one secret key")
+    assert (key, secret) == derive_credentials("one secret key")
+    assert len(key) == 20 and len(secret) == 40
+    assert key not in secret
+    other_key, other_secret = derive_credentials("another secret key")
+    assert other_key != key and other_secret != secret
+    with pytest.raises(ValueError, match="SECRET_KEY is empty"):
+        derive_credentials("")
+
+
+def test_demo_command_sets_up_everything_and_is_idempotent(tmp_path: Path) -> None:
+    server = ExampleServer(tmp_path)
+    first = server.manage("demo", "--port", str(server.port), "--no-serve")
+    base = f"http://127.0.0.1:{server.port}"
+    assert f"{base}/" in first
+    assert f"{base}/sandbox/phone/" in first
+    assert f"{base}/admin/" in first
+    assert "demo / toopher-demo" in first
+    assert f"{base}/sandbox/v1" in first
+
+    # Again, on the same database: no error, the same single user.
+    server.manage("demo", "--port", str(server.port), "--no-serve")
+    out = server.manage(
+        "shell",
+        "-c",
+        "from django.contrib.auth import get_user_model as g; "
+        "u = g().objects.get(username='demo'); "
+        "print(g().objects.filter(username='demo').count(), u.is_staff, u.is_superuser, "
+        "u.check_password('toopher-demo'))",
+    )
+    assert out.split() == ["1", "True", "True", "True"]
+
+
+def test_demo_command_points_the_api_at_the_port_it_serves(tmp_path: Path) -> None:
+    server = ExampleServer(tmp_path)
+    out = server.manage("demo", "--port", "8123", "--no-serve")
+    assert "http://127.0.0.1:8123/sandbox/v1" in out
+
+
+def test_demo_command_rejects_a_bad_port(tmp_path: Path) -> None:
+    server = ExampleServer(tmp_path)
+    with pytest.raises(RuntimeError, match="--port must be between 1 and 65535"):
+        server.manage("demo", "--port", "70000", "--no-serve")
+    assert not (tmp_path / "db.sqlite3").exists()
+
+
+def _check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    server = ExampleServer(tmp_path, **env)
+    return subprocess.run(
+        [sys.executable, str(MANAGE), "check"],
+        cwd=tmp_path,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TOOPHER_MODE": "sometimes"}, "TOOPHER_MODE must be 'stored' or 'zero_storage'"),
+        ({"TOOPHER_FAIL_MODE": "ajar"}, "TOOPHER_FAIL_MODE must be 'closed' or 'open'"),
+        ({"DEBUG": "false", "SECRET_KEY": ""}, "Set SECRET_KEY in the environment"),
+    ],
+)
+def test_bad_settings_are_refused_clearly(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    proc = _check(tmp_path, **env)
+    assert proc.returncode != 0
+    assert message in proc.stderr
+
+
+def test_with_a_configured_service_the_sandbox_is_not_mounted(tmp_path: Path) -> None:
+    server = ExampleServer(
+        tmp_path,
+        TOOPHER_API_URL="http://127.0.0.1:9/v1",
+        TOOPHER_CONSUMER_KEY="k",
+        TOOPHER_CONSUMER_SECRET="s",
+    )
+    out = server.manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; from django.urls import resolve, Resolver404\n"
+        "try:\n    resolve('/sandbox/phone/'); print('mounted')\n"
+        "except Resolver404:\n    print('absent')\n"
+        "print('toopher_sandbox' in settings.INSTALLED_APPS, settings.TOOPHER['API_URL'])",
+    )
+    assert out.split() == ["absent", "False", "http://127.0.0.1:9/v1"]
