@@ -16,6 +16,7 @@ from .errors import (  # noqa: E402
     UserDisabledError,
     UserUnknownError,
 )
+from .iframe import ToopherIframe  # noqa: E402
 from .resources import (  # noqa: E402
     Action,
     AuthenticationRequest,
@@ -40,6 +41,7 @@ __all__ = [
     "ToopherApi",
     "ToopherApiError",
     "ToopherConnectionError",
+    "ToopherIframe",
     "ToopherMalformedResponseError",
     "ToopherTLSError",
     "ToopherTimeoutError",
