@@ -298,39 +298,63 @@ class TerminalAdmin(admin.ModelAdmin):
             }
             request.current_app = self.admin_site.name
             return TemplateResponse(request, "admin/django_toopher/confirm_action.html", context)
-        terminals = list(queryset)
-        if hasattr(self, "log_deletions"):  # Django >= 5.1
-            self.log_deletions(request, terminals)
-        else:  # pragma: no cover - Django 4.2
-            for terminal in terminals:
-                self.log_deletion(request, terminal, str(terminal))
-        count = len(terminals)
-        self.delete_queryset(request, queryset)
-        self.message_user(
-            request, _("%(count)d terminal(s) forgotten.") % {"count": count}, messages.SUCCESS
-        )
+        done = 0
+        for terminal in queryset.select_related("user"):
+            if self._forget(request, terminal, strict=True):
+                done += 1
+                self._log_deleted(request, terminal)
+        if done:
+            self.message_user(
+                request, _("%(count)d terminal(s) forgotten.") % {"count": done},
+                messages.SUCCESS,
+            )
         return None
 
+    def _log_deleted(self, request: HttpRequest, terminal: Terminal) -> None:
+        if hasattr(self, "log_deletions"):  # Django >= 5.1
+            self.log_deletions(request, [terminal])
+        else:  # pragma: no cover - Django 4.2
+            self.log_deletion(request, terminal, str(terminal))
+
+    def _forget(self, request: HttpRequest, terminal: Terminal, *, strict: bool) -> bool:
+        """Forget one terminal here and at Toopher. When Toopher fails: with ``strict``,
+        keep the terminal and say so; otherwise forget it here only and say so."""
+        from .terminal_changes import forget_terminal
+
+        try:
+            forget_terminal(terminal, request=request, actor=request.user)
+        except admin_actions._api_errors() as exc:
+            detail = admin_actions._describe_error(exc)
+            if strict:
+                self.message_user(
+                    request,
+                    _("%(terminal)s (%(user)s): Toopher could not be reached (%(detail)s); "
+                      "the terminal was kept.")
+                    % {"terminal": terminal.name, "user": terminal.user, "detail": detail},
+                    messages.ERROR,
+                )
+                return False
+            Terminal.objects.filter(pk=terminal.pk).delete()
+            from .audit import record
+
+            record(AuditEvent.Kind.ADMIN_FORGOT_TERMINALS, user=terminal.user, request=request,
+                   actor=request.user, terminal_name=terminal.name,
+                   detail=f"by an administrator; not detached at Toopher ({detail})")
+            self.message_user(
+                request,
+                _("%(terminal)s was forgotten here, but Toopher could not be reached to "
+                  "forget it there.") % {"terminal": terminal.name},
+                messages.WARNING,
+            )
+        return True
+
     def delete_model(self, request: HttpRequest, obj: Terminal) -> None:
-        self._audit(request, [obj])
-        super().delete_model(request, obj)
+        # The change page's "Delete" (Django already wrote the LogEntry).
+        self._forget(request, obj, strict=False)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._audit(request, list(queryset.select_related("user")))
-        super().delete_queryset(request, queryset)
-
-    def _audit(self, request: HttpRequest, terminals: list[Terminal]) -> None:
-        from .audit import record
-
-        for terminal in terminals:
-            record(
-                AuditEvent.Kind.ADMIN_FORGOT_TERMINALS,
-                user=terminal.user,
-                request=request,
-                actor=request.user,
-                terminal_name=terminal.name[:100],
-                detail="1 terminal forgotten",
-            )
+        for terminal in queryset.select_related("user"):
+            self._forget(request, terminal, strict=False)
 
 
 @admin.register(AuditEvent)

@@ -210,18 +210,16 @@ def forget_terminals(
 ) -> Outcome:
     """Forget every named terminal (browser) of ``user``."""
 
+    from .terminal_changes import forget_terminal
+
     def operation() -> Outcome:
-        count, _detail = Terminal.objects.filter(user=user).delete()
-        if not count:
+        terminals = list(Terminal.objects.filter(user=user).select_related("user"))
+        if not terminals:
             return Outcome(True, _("%(user)s: had no terminals.") % {"user": user},
                            changed=False)
-        _record(
-            AuditEvent.Kind.ADMIN_FORGOT_TERMINALS,
-            user=user,
-            request=request,
-            actor=actor,
-            detail=f"{count} terminal(s) forgotten",
-        )
+        for terminal in terminals:
+            forget_terminal(terminal, request=request, actor=actor)
+        count = len(terminals)
         return Outcome(
             True, _("%(user)s: %(count)d terminal(s) forgotten.") % {"user": user, "count": count}
         )
@@ -229,7 +227,7 @@ def forget_terminals(
     return _guarded(user, "Forget terminals", operation, actor=actor, request=request)
 
 
-#: action name -> (operation, the verb for the confirmation page, permission codename)
+#: admin action key -> the operation on one user
 OPERATIONS: dict[str, Any] = {
     "disable": disable,
     "enable": enable,

@@ -14,16 +14,28 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from ..audit import record
 from ..enrollment_forms import TerminalNameForm
-from ..models import AuditEvent, Terminal
+from ..models import Terminal
 from ..reauth import reauthentication_required
 from ..terminal import read_terminal_id
+from ..terminal_changes import forget_terminal, rename_terminal
 
 logger = logging.getLogger("django_toopher")
+
+
+def _api_errors() -> tuple[type[BaseException], ...]:
+    from toopher.errors import ToopherApiError
+
+    return (ToopherApiError,)
+
+
+UNREACHABLE = gettext_lazy(
+    "Toopher cannot be reached right now. Nothing was changed; please try again in a moment."
+)
 
 
 def _own_terminal(request: HttpRequest, pk: int) -> Terminal:
@@ -53,19 +65,21 @@ def terminal_rename(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = TerminalNameForm(request.POST)
         if form.is_valid():
-            old, new = terminal.name, form.cleaned_data["name"]
-            if new != old:
-                Terminal.objects.filter(pk=terminal.pk, user=request.user).update(name=new)
-                record(
-                    AuditEvent.Kind.TERMINAL_RENAMED,
-                    user=request.user,
-                    request=request,
-                    terminal_name=new,
-                    detail=f"renamed from {old!r}"[:255],
+            new = form.cleaned_data["name"]
+            try:
+                rename_terminal(terminal, new, request=request)
+            except _api_errors() as exc:
+                logger.warning("Renaming a terminal failed for user pk=%s: %s",
+                               request.user.pk, type(exc).__name__)
+                form.add_error(None, str(UNREACHABLE))
+                status = 503
+            else:
+                messages.success(
+                    request, _("The browser is now called “%(name)s”.") % {"name": new}
                 )
-            messages.success(request, _("The browser is now called “%(name)s”.") % {"name": new})
-            return redirect("django_toopher:terminals")
-        status = 400
+                return redirect("django_toopher:terminals")
+        else:
+            status = 400
     else:
         form = TerminalNameForm(initial={"name": terminal.name})
     return render(
@@ -84,13 +98,13 @@ def terminal_forget(request: HttpRequest, pk: int) -> HttpResponse:
     terminal = _own_terminal(request, pk)
     if request.method == "POST":
         name = terminal.name
-        Terminal.objects.filter(pk=terminal.pk, user=request.user).delete()
-        record(
-            AuditEvent.Kind.TERMINAL_FORGOTTEN,
-            user=request.user,
-            request=request,
-            terminal_name=name,
-        )
+        try:
+            forget_terminal(terminal, request=request)
+        except _api_errors() as exc:
+            logger.warning("Forgetting a terminal failed for user pk=%s: %s",
+                           request.user.pk, type(exc).__name__)
+            messages.error(request, str(UNREACHABLE))
+            return redirect("django_toopher:terminals")
         messages.success(request, _("“%(name)s” was forgotten.") % {"name": name})
         return redirect("django_toopher:terminals")
     return render(request, "django_toopher/terminals/forget.html", {"terminal": terminal})
