@@ -1,0 +1,197 @@
+"""Toopher API v1 (spec §3): thin views over ``service``, behind OAuth and faults."""
+
+from __future__ import annotations
+
+import io
+from functools import wraps
+
+import segno
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from . import faults, service
+from .errors import ApiError, error_response
+from .oauth import authenticate, consumer_key_of
+from .params import Params
+from .serializers import (
+    authentication_request_json,
+    pairing_json,
+    terminal_json,
+    user_json,
+)
+from .urls_helpers import api_url, base_url
+
+
+def api_view(*methods: str):
+    """Method check, faults, OAuth, parameters and JSON errors around an API view.
+
+    The view is called as ``view(request, requester, params, *args)`` and returns a
+    response or something ``JsonResponse`` can serialize.
+    """
+
+    def decorator(view):
+        @csrf_exempt
+        @never_cache
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if request.method not in methods:
+                response = error_response(405, 405, "Method not allowed.")
+                response["Allow"] = ", ".join(methods)
+                return response
+            fault = None
+            try:
+                fault = faults.fault_for(consumer_key_of(request))
+                if fault is not None:
+                    faults.delay(fault)
+                    injected = faults.status_response(fault)
+                    if injected is not None:
+                        return injected
+                requester = authenticate(request)
+                params = Params.from_request(request)
+                result = view(request, requester, params, *args, **kwargs)
+            except ApiError as error:
+                result = error.response()
+            if not isinstance(result, HttpResponse):
+                result = JsonResponse(result, safe=False)
+            if fault is not None and fault.malformed:
+                result = faults.corrupt(result)
+            return result
+
+        return wrapper
+
+    return decorator
+
+
+def index(request: HttpRequest) -> JsonResponse:
+    """GET v1: a small description (unsigned), handy to check the sandbox is up."""
+    return JsonResponse(
+        {
+            "service": "toopher_sandbox",
+            "api_url": api_url(request),
+            "phone_url": request.build_absolute_uri(reverse("toopher_sandbox:phones")),
+        }
+    )
+
+
+# --- pairings -------------------------------------------------------------------------------
+
+
+@api_view("POST")
+def pairing_create(request, requester, params):
+    return pairing_json(service.pair_with_phrase(requester, params))
+
+
+@api_view("POST")
+def pairing_create_qr(request, requester, params):
+    return pairing_json(service.pair_qr(requester, params))
+
+
+@api_view("POST")
+def pairing_create_sms(request, requester, params):
+    return pairing_json(service.pair_sms(requester, params))
+
+
+@api_view("GET", "POST")
+def pairing_detail(request, requester, params, pairing_id: str):
+    pairing = service.get_pairing(requester, pairing_id)
+    if request.method == "POST":
+        pairing = service.update_pairing(requester, pairing, params)
+    return pairing_json(pairing)
+
+
+@api_view("GET")
+def pairing_qr(request, requester, params, pairing_id: str):
+    pairing = service.get_pairing(requester, pairing_id)
+    link = request.build_absolute_uri(reverse("toopher_sandbox:qr_link", args=[str(pairing.id)]))
+    buffer = io.BytesIO()
+    segno.make(link, error="m").save(buffer, kind="png", scale=6, border=4)
+    return HttpResponse(buffer.getvalue(), content_type="image/png")
+
+
+@api_view("POST")
+def pairing_generate_reset_link(request, requester, params, pairing_id: str):
+    pairing = service.get_pairing(requester, pairing_id)
+    return {"url": service.reset_link(requester, pairing, base_url(request), params)}
+
+
+@api_view("POST")
+def pairing_send_reset_link(request, requester, params, pairing_id: str):
+    pairing = service.get_pairing(requester, pairing_id)
+    service.send_reset_link(requester, pairing, base_url(request), params)
+    return {}
+
+
+# --- authentication requests ----------------------------------------------------------------
+
+
+@api_view("POST")
+def authentication_initiate(request, requester, params):
+    return authentication_request_json(service.initiate(requester, params))
+
+
+@api_view("GET")
+def authentication_detail(request, requester, params, request_id: str):
+    return authentication_request_json(service.get_authentication_request(requester, request_id))
+
+
+@api_view("POST")
+def authentication_otp(request, requester, params, request_id: str):
+    auth = service.get_authentication_request(requester, request_id)
+    return authentication_request_json(service.otp_auth(requester, auth, params))
+
+
+@api_view("POST")
+def authentication_cancel(request, requester, params, request_id: str):
+    auth = service.get_authentication_request(requester, request_id)
+    return authentication_request_json(service.cancel(requester, auth))
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+@api_view("POST")
+def user_create(request, requester, params):
+    return user_json(service.create_user(requester, params))
+
+
+@api_view("GET")
+def user_list(request, requester, params):
+    return [user_json(u) for u in service.users_by_name(requester, params)]
+
+
+@api_view("POST")
+def user_reset(request, requester, params):
+    service.reset_user(requester, params)
+    return {}
+
+
+@api_view("GET", "POST")
+def user_detail(request, requester, params, user_id: str):
+    user = service.get_user(requester, user_id)
+    if request.method == "POST":
+        user = service.update_user(requester, user, params)
+    return user_json(user)
+
+
+@api_view("GET")
+def user_pairings(request, requester, params, user_id: str):
+    user = service.get_user(requester, user_id)
+    return [pairing_json(p) for p in service.user_pairings(requester, user, params)]
+
+
+# --- user terminals ------------------------------------------------------------------------
+
+
+@api_view("POST")
+def terminal_create(request, requester, params):
+    return terminal_json(service.create_terminal(requester, params))
+
+
+@api_view("GET", "POST")
+def terminal_detail(request, requester, params, terminal_id: str):
+    terminal = service.get_terminal(requester, terminal_id)
+    if request.method == "POST":
+        terminal = service.update_terminal(requester, terminal, params)
+    return terminal_json(terminal)

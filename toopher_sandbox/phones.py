@@ -1,0 +1,137 @@
+"""What a person does with the Toopher app: the phone side of the sandbox.
+
+Used by the phone page and by the control API, so both behave the same way.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from . import totp
+from .errors import ApiError
+from .models import (
+    Action,
+    AuthenticationRequest,
+    AutomationRule,
+    Pairing,
+    PairingPhrase,
+    Phone,
+    Terminal,
+)
+from .phrases import generate_phrase
+
+MAX_PHRASE_ATTEMPTS = 50
+
+
+def not_pending(what: str) -> ApiError:
+    return ApiError(409, 409, f"This {what} is no longer pending.")
+
+
+def create_phone(name: str = "My phone", phone_number: str = "") -> Phone:
+    """A new simulated phone."""
+    return Phone.objects.create(name=name or "My phone", phone_number=phone_number)
+
+
+def new_phrase(phone: Phone) -> PairingPhrase:
+    """Generate a pairing phrase on the phone, distinct from every unused phrase."""
+    for _ in range(MAX_PHRASE_ATTEMPTS):
+        phrase = generate_phrase()
+        if not PairingPhrase.objects.filter(phrase=phrase, used=False).exists():
+            return PairingPhrase.objects.create(phrase=phrase, phone=phone)
+    # The space is crowded with unused phrases: retire the oldest ones and reuse.
+    stale = PairingPhrase.objects.filter(used=False).order_by("created")[:1000]
+    PairingPhrase.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).update(used=True)
+    return PairingPhrase.objects.create(phrase=generate_phrase(), phone=phone)
+
+
+def current_phrase(phone: Phone) -> PairingPhrase | None:
+    """The newest unused phrase of the phone."""
+    return phone.phrases.filter(used=False).first()
+
+
+def pending_pairings(phone: Phone):
+    return (
+        Pairing.objects.filter(phone=phone, state=Pairing.PENDING, deactivated=False)
+        .select_related("user", "requester")
+        .order_by("created")
+    )
+
+
+def pending_authentications(phone: Phone):
+    return (
+        AuthenticationRequest.objects.filter(pairing__phone=phone, pending=True, cancelled=False)
+        .select_related("user", "requester", "terminal", "action", "pairing")
+        .order_by("created")
+    )
+
+
+def active_pairings(phone: Phone):
+    """The pairings the app lists: allowed and not removed."""
+    return (
+        Pairing.objects.filter(phone=phone, state=Pairing.ENABLED, deactivated=False)
+        .select_related("user", "requester")
+        .order_by("created")
+    )
+
+
+def respond_pairing(pairing_id: str, allow: bool) -> Pairing:
+    """Allow or deny a pending pairing (once)."""
+    with transaction.atomic():
+        changed = Pairing.objects.filter(
+            id=pairing_id, state=Pairing.PENDING, deactivated=False
+        ).update(state=Pairing.ENABLED if allow else Pairing.DENIED)
+        pairing = Pairing.objects.get(id=pairing_id)
+    if not changed:
+        raise not_pending("pairing")
+    return pairing
+
+
+def respond_authentication(
+    request_id: str, grant: bool, reason: str = "", automate: bool = False
+) -> AuthenticationRequest:
+    """Grant or deny a pending authentication request (once).
+
+    With ``automate`` the phone also remembers the answer for this pairing, terminal
+    and action, and answers the next ones by itself.
+    """
+    with transaction.atomic():
+        changed = AuthenticationRequest.objects.filter(
+            id=request_id, pending=True, cancelled=False
+        ).update(pending=False, granted=grant, reason=reason)
+        auth = AuthenticationRequest.objects.select_related("pairing", "terminal", "action").get(
+            id=request_id
+        )
+        if changed and automate:
+            set_automation(auth.pairing, auth.terminal, auth.action, grant)
+    if not changed:
+        raise not_pending("authentication request")
+    return auth
+
+
+def deactivate_pairing(pairing_id: str) -> Pairing:
+    """Remove a pairing from the app: it can no longer authenticate (707)."""
+    with transaction.atomic():
+        Pairing.objects.filter(id=pairing_id).update(deactivated=True)
+        AuthenticationRequest.objects.filter(pairing_id=pairing_id, pending=True).update(
+            pending=False, granted=False, reason="Pairing has been deactivated"
+        )
+    return Pairing.objects.get(id=pairing_id)
+
+
+def otp_of(pairing: Pairing) -> str:
+    """The pairing's current one-time password."""
+    return totp.totp(pairing.otp_secret)
+
+
+def set_automation(pairing: Pairing, terminal: Terminal, action: Action, grant: bool) -> None:
+    AutomationRule.objects.update_or_create(
+        pairing=pairing, terminal=terminal, action=action, defaults={"grant": grant}
+    )
+
+
+def claim_pairing(pairing: Pairing, phone: Phone) -> bool:
+    """The phone scans a QR code or receives an SMS: the pending pairing shows on it."""
+    changed = Pairing.objects.filter(
+        id=pairing.id, state=Pairing.PENDING, deactivated=False
+    ).update(phone=phone)
+    return bool(changed)

@@ -1,0 +1,197 @@
+"""The standalone sandbox: ``python -m toopher_sandbox [--port 8765] [--json]``.
+
+It configures Django itself (its own SQLite file, DEBUG on, the sandbox mounted at the
+root), migrates, makes sure a requester exists and serves threaded on 127.0.0.1.
+With ``--json`` it prints exactly one JSON line on stdout, then serves quietly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import shutil
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PORT = 8765
+DEFAULT_HOST = "127.0.0.1"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m toopher_sandbox",
+        description="Run a local Toopher service (API v1, phone simulator, control API).",
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
+    parser.add_argument("--host", default=DEFAULT_HOST, help="interface to listen on")
+    parser.add_argument("--db", help="SQLite file to keep state in (default: a temporary file)")
+    parser.add_argument("--json", action="store_true", help="print one JSON line, then serve")
+    parser.add_argument("--key", help="consumer key of the requester to create or update")
+    parser.add_argument("--secret", help="consumer secret of that requester")
+    parser.add_argument("--name", default="Sandbox requester", help="the requester's name")
+    args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        parser.error("--port must be between 0 and 65535")
+    if bool(args.key) != bool(args.secret):
+        parser.error("--key and --secret go together")
+    return args
+
+
+def configure(db_path: Path, host: str) -> None:
+    """Configure Django for the standalone sandbox."""
+    from django.conf import settings
+
+    loopback = host in {"127.0.0.1", "localhost", "::1"}
+    settings.configure(
+        DEBUG=True,
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS=["127.0.0.1", "localhost", "[::1]"] if loopback else ["*"],
+        ROOT_URLCONF="toopher_sandbox.standalone_urls",
+        INSTALLED_APPS=["django.contrib.staticfiles", "toopher_sandbox"],
+        MIDDLEWARE=[
+            "django.middleware.security.SecurityMiddleware",
+            "django.middleware.common.CommonMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+            "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        ],
+        DATABASES={
+            "default": {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": str(db_path),
+                "OPTIONS": {
+                    "timeout": 30,
+                    "transaction_mode": "IMMEDIATE",
+                    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                },
+            }
+        },
+        TEMPLATES=[
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "APP_DIRS": True,
+                "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+            }
+        ],
+        STATIC_URL="/static/",
+        USE_TZ=True,
+        TIME_ZONE="UTC",
+        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+        WSGI_APPLICATION=None,
+        LOGGING={
+            "version": 1,
+            "disable_existing_loggers": False,
+            "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": sys.stderr}},
+            "loggers": {
+                "django": {"handlers": ["stderr"], "level": "WARNING"},
+                "django.server": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
+                "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
+            },
+        },
+    )
+
+
+def _requester(args: argparse.Namespace, persistent: bool):
+    from .models import Requester
+    from .requesters import create_requester, ensure_requester
+
+    if args.key:
+        return ensure_requester(args.key, args.secret, args.name)
+    if persistent:
+        existing = Requester.objects.filter(name=args.name).order_by("created").first()
+        if existing is not None:
+            return existing
+    return create_requester(args.name)
+
+
+def facts(base_url: str, requester) -> dict[str, Any]:
+    """What the sandbox prints: where it is and the requester's credentials."""
+    return {
+        "api_url": f"{base_url}/v1",
+        "key": requester.key,
+        "secret": requester.secret,
+        "base_url": base_url,
+        "phone_url": f"{base_url}/phone/",
+        "control_url": f"{base_url}/control",
+    }
+
+
+def _url_host(host: str) -> str:
+    if host in {"", "0.0.0.0"}:  # noqa: S104 (a display name, not a bind)
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    tmpdir = None
+    if args.db:
+        db_path = Path(args.db).expanduser().resolve()
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        tmpdir = tempfile.mkdtemp(prefix="toopher-sandbox-")
+        db_path = Path(tmpdir) / "sandbox.sqlite3"
+    try:
+        return _serve(args, db_path, persistent=bool(args.db))
+    finally:
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _serve(args: argparse.Namespace, db_path: Path, persistent: bool) -> int:
+    configure(db_path, args.host)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+    from django.core.wsgi import get_wsgi_application
+    from django.db import connections
+
+    call_command("migrate", verbosity=0, interactive=False)
+    requester = _requester(args, persistent)
+    connections.close_all()
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, format: str, *log_args: Any) -> None:  # noqa: A002
+            return
+
+    try:
+        httpd = ThreadedWSGIServer((args.host, args.port), QuietHandler, ipv6=":" in args.host)
+    except OSError as exc:
+        print(f"toopher_sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    httpd.set_app(get_wsgi_application())
+    base_url = f"http://{_url_host(args.host)}:{httpd.server_port}"
+    info = facts(base_url, requester)
+    if args.json:
+        sys.stdout.write(json.dumps(info) + "\n")
+    else:
+        sys.stdout.write(
+            "Toopher sandbox is running.\n"
+            f"  API URL:      {info['api_url']}\n"
+            f"  Consumer key: {info['key']}\n"
+            f"  Secret:       {info['secret']}\n"
+            f"  Phone:        {info['phone_url']}\n"
+            f"  Control API:  {info['control_url']}\n"
+            f"  Database:     {db_path}{'' if persistent else ' (temporary)'}\n"
+            "Press Ctrl-C to stop.\n"
+        )
+    sys.stdout.flush()
+
+    def _stop(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        httpd.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()
+    return 0
