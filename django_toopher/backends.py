@@ -306,6 +306,8 @@ class BaseBackend:
             )
         except client_errors() as exc:
             return Outcome(classify_error(exc), detail=describe_error(exc))
+        except ValueError as exc:  # the client refused its settings (bad URL, empty key)
+            return Outcome(ERROR, detail=f"configuration: {type(exc).__name__}")
         if resource is None:
             return Outcome(UNKNOWN_USER, detail="no pairing")
         request_id = getattr(resource, "id", None)
@@ -393,7 +395,7 @@ class ZeroStorageBackend(BaseBackend):
         except toopher.UserUnknownError:
             return False
         return any(
-            getattr(p, "enabled", False) and not (getattr(p, "raw", None) or {}).get("deactivated")
+            getattr(p, "enabled", False) and not getattr(p, "deactivated", False)
             for p in pairings
         )
 

@@ -40,6 +40,9 @@ DEFAULTS: dict[str, Any] = {
     # Action name sent for logins; terminal name used until the user names the browser.
     "LOGIN_ACTION_NAME": "Log in",
     "DEFAULT_TERMINAL_NAME": "Web browser",
+    # Whether the phone may answer login requests by itself (location automation).
+    # Action approvals (@toopher_required) never allow automation.
+    "LOGIN_AUTOMATION_ALLOWED": True,
     # Pairing, unpairing and terminal changes need a login at most this many seconds old.
     "REAUTH_AGE": 600,
     # Default age of an action approval given by @toopher_required.

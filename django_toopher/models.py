@@ -21,7 +21,7 @@ class ToopherProfile(models.Model):
         related_name="toopher_profile",
         verbose_name=_("user"),
     )
-    pairing_id = models.CharField(
+    pairing_id = models.CharField(  # noqa: DJ001 (None = not paired)
         _("pairing id"), max_length=36, null=True, blank=True, default=None
     )
     enabled = models.BooleanField(
@@ -55,7 +55,7 @@ class Terminal(models.Model):
     )
     requester_terminal_id = models.CharField(_("requester terminal id"), max_length=64)
     name = models.CharField(_("name"), max_length=100)
-    toopher_terminal_id = models.CharField(
+    toopher_terminal_id = models.CharField(  # noqa: DJ001 (None = not known)
         _("Toopher terminal id"), max_length=36, null=True, blank=True, default=None
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -131,3 +131,22 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.get_kind_display()}"
+
+
+class ConsumedRequest(models.Model):
+    """An authentication request id that has been used for a login or an action.
+
+    Inserting the row is the atomic claim that makes a grant usable exactly once,
+    across processes and instances and on any database (the unique constraint
+    decides which of two racing polls wins).
+    """
+
+    request_id = models.CharField(_("request id"), max_length=64, unique=True)
+    used_at = models.DateTimeField(_("used at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("consumed authentication request")
+        verbose_name_plural = _("consumed authentication requests")
+
+    def __str__(self) -> str:
+        return f"{self.used_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,82 @@
+/* django_toopher: poll the pending login's status endpoint.
+ * Reads its settings from data attributes of #toopher-pending (no inline script,
+ * so a strict Content-Security-Policy works). Stops on a final status. The page
+ * works without this script: a <noscript> refresh and a "Check now" button. */
+(function () {
+  "use strict";
+  var root = document.getElementById("toopher-pending");
+  if (!root || !root.dataset.statusUrl || !window.fetch) { return; }
+  var url = root.dataset.statusUrl;
+  var interval = Math.max(1, parseInt(root.dataset.interval, 10) || 2) * 1000;
+  var ttl = parseInt(root.dataset.ttl, 10) || 120;
+  var deadline = Date.now() + (parseInt(root.dataset.remaining, 10) || 0) * 1000;
+  var statusEl = document.getElementById("toopher-status");
+  var progress = document.getElementById("toopher-progress");
+  var remainingEl = document.getElementById("toopher-remaining");
+  var stopped = false;
+  var timer = null;
+  var ticker = null;
+
+  function say(text) {
+    if (statusEl && text && statusEl.textContent !== text) { statusEl.textContent = text; }
+  }
+
+  function tick() {
+    var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+    if (progress) { progress.max = ttl; progress.value = left; }
+    if (remainingEl) { remainingEl.textContent = left + " s"; }
+  }
+
+  function stop() {
+    stopped = true;
+    if (timer) { clearTimeout(timer); }
+    if (ticker) { clearInterval(ticker); }
+  }
+
+  function go(href) {
+    if (href) { window.location.assign(href); }
+  }
+
+  function handle(data) {
+    if (typeof data.interval === "number" && data.interval > 0) {
+      interval = data.interval * 1000;
+    }
+    if (typeof data.remaining === "number") {
+      deadline = Date.now() + data.remaining * 1000;
+    }
+    say(data.message);
+    if (data.otp_required) {
+      var otp = document.getElementById("toopher-otp");
+      if (otp) { otp.open = true; }
+    }
+    if (data.final) {
+      stop();
+      if (progress) { progress.hidden = true; }
+      // Granted: go on at once. Otherwise let the message be read, then go back.
+      setTimeout(function () { go(data.redirect); }, data.status === "granted" ? 0 : 2500);
+      return;
+    }
+    if (data.redirect) { stop(); go(data.redirect); return; }
+    if (data.status !== root.dataset.status && root.dataset.status) {
+      stop(); window.location.reload(); return;
+    }
+    schedule();
+  }
+
+  function poll() {
+    if (stopped) { return; }
+    fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}, cache: "no-store"})
+      .then(function (response) { return response.json(); })
+      .then(handle)
+      .catch(function () { schedule(); });
+  }
+
+  function schedule() {
+    if (stopped) { return; }
+    timer = setTimeout(poll, interval);
+  }
+
+  ticker = setInterval(tick, 1000);
+  tick();
+  schedule();
+}());
