@@ -38,6 +38,8 @@ _POSITIVE_INTS = (
     "REAUTH_AGE",
     "ACTION_MAX_AGE",
 )
+#: Every setting whose default is True or False must stay a bool.
+_FLAGS = tuple(name for name, value in DEFAULTS.items() if isinstance(value, bool))
 _NON_EMPTY_STRINGS = ("TERMINAL_COOKIE_NAME", "LOGIN_ACTION_NAME", "DEFAULT_TERMINAL_NAME")
 
 
@@ -206,7 +208,8 @@ def check_numbers(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> li
     """E006: a count/duration setting is not a positive integer.
     E007: PENDING_TTL above 600 s (ASVS 5.0 6.5.5). W004: POLL_INTERVAL >= PENDING_TTL.
     E008: TIMEOUT is not a positive number or a (connect, read) pair of them.
-    E009: a name setting is empty or not a string. E011: a flag is not a bool."""
+    E009: a name setting is empty or not a string. E011: a flag is not a bool.
+    E012: CACHE_ALIAS is not a configured cache."""
     conf = _merged()
     errors: list = []
     for name in _POSITIVE_INTS:
@@ -256,7 +259,7 @@ def check_numbers(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> li
         value = conf.get(name)
         if not isinstance(value, str) or not value.strip():
             errors.append(_error(f"TOOPHER['{name}'] must be a non-empty string.", 9))
-    for name in ("REQUIRE_ENROLLMENT", "ALLOW_REPAIR", "ALLOW_INSECURE_HTTP"):
+    for name in _FLAGS:
         if not isinstance(conf.get(name), bool):
             errors.append(
                 _error(f"TOOPHER['{name}'] must be True or False, not {conf.get(name)!r}.", 11)

@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import rotate_token
@@ -132,7 +132,7 @@ class ReauthenticationForm(forms.Form):
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
         user = self.request.user
-        username_field = type(user).USERNAME_FIELD
+        username_field = get_user_model().USERNAME_FIELD
         checked = authenticate(
             self.request, **{username_field: user.get_username(), "password": password}
         )

@@ -1,0 +1,446 @@
+"""Enrollment against the live sandbox: security page, password re-entry, pairing by
+phrase and QR code, the polled status, denial, expiry, outages, and their bypasses."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from django_toopher import session_keys
+from django_toopher.models import AuditEvent, ToopherProfile
+from django_toopher.views import enrollment
+from tests.django_toopher.enroll_support import (
+    PASSWORD,
+    configure,
+    login,
+    make_user,
+    pair_by_phrase,
+    pairing_id_in_session,
+    poll_status,
+)
+
+pytestmark = pytest.mark.django_db
+
+PAIR = "django_toopher:pair"
+
+
+@pytest.fixture
+def live(settings, requester):
+    return configure(settings, requester)
+
+
+@pytest.fixture
+def alice(live):
+    return make_user("alice")
+
+
+@pytest.fixture
+def client_alice(client, alice):
+    return login(client, alice)
+
+
+def is_paired(user) -> bool:
+    profile = ToopherProfile.objects.filter(user=user).first()
+    return bool(profile and profile.pairing_id)
+
+
+class CountCalls:
+    """Wrap a backend method and count its calls."""
+
+    def __init__(self, monkeypatch, name: str):
+        from django_toopher.backends import BaseBackend
+
+        self.calls = 0
+        original = getattr(BaseBackend, name)
+
+        def wrapper(backend, *args, **kwargs):
+            self.calls += 1
+            return original(backend, *args, **kwargs)
+
+        monkeypatch.setattr(BaseBackend, name, wrapper)
+
+
+# -- access -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["security", "pair", "unpair", "terminals", "reauth"]
+)
+def test_pages_need_a_login(client, live, name):
+    response = client.get(reverse(f"django_toopher:{name}"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_qr_and_status_refuse_anonymous_users(client, live):
+    assert client.get(reverse("django_toopher:pair_qr")).status_code == 404
+    response = client.get(reverse("django_toopher:pair_status"))
+    assert response.status_code == 403
+    assert response.json()["final"] is True
+
+
+def test_security_page_for_an_unpaired_user(client_alice):
+    response = client_alice.get(reverse("django_toopher:security"))
+    assert response.status_code == 200
+    assert b"No phone is paired" in response.content
+    assert reverse(PAIR).encode() in response.content
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+# -- password re-entry ------------------------------------------------------------------------
+
+
+def test_pairing_needs_a_recent_authentication(client, alice):
+    login(client, alice, recent=False)
+    response = client.get(reverse(PAIR))
+    assert response.status_code == 302
+    expected = f"{reverse('django_toopher:reauth')}?next=%2Ftoopher%2Fsecurity%2Fpair%2F"
+    assert response["Location"] == expected
+    # A POST is not carried out either.
+    response = client.post(reverse(PAIR), {"op": "qr"})
+    assert response.status_code == 302
+    assert pairing_id_in_session(client) is None
+
+
+def test_missing_or_forged_auth_time_is_not_recent(client, alice):
+    login(client, alice)
+    for value in ("now", None, True, time.time() + 3600):
+        session = client.session
+        session[session_keys.AUTH_AT] = value
+        session.save()
+        assert client.get(reverse(PAIR)).status_code == 302
+
+
+def test_reauth_with_the_right_password_returns_to_next(client, alice):
+    login(client, alice, recent=False)
+    old_key = client.session.session_key
+    url = reverse("django_toopher:reauth")
+    response = client.get(url, {"next": reverse(PAIR)})
+    assert response.status_code == 200
+    assert b'type="password"' in response.content
+    response = client.post(url, {"password": PASSWORD, "next": reverse(PAIR)})
+    assert response.status_code == 302
+    assert response["Location"] == reverse(PAIR)
+    assert client.session.session_key != old_key  # cycled on re-authentication
+    assert time.time() - client.session[session_keys.AUTH_AT] < 5
+    assert client.get(reverse(PAIR)).status_code == 200
+
+
+def test_reauth_with_a_wrong_password_changes_nothing(client, alice):
+    login(client, alice, recent=False)
+    before = client.session[session_keys.AUTH_AT]
+    response = client.post(reverse("django_toopher:reauth"), {"password": "wrong"})
+    assert response.status_code == 400
+    assert b"That password is not correct." in response.content
+    assert client.session[session_keys.AUTH_AT] == before
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/", "http://testserver.evil/", "javascript:alert(1)"],
+)
+def test_reauth_never_redirects_off_site(client, alice, target):
+    login(client, alice, recent=False)
+    response = client.post(reverse("django_toopher:reauth"), {"password": PASSWORD, "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("django_toopher:security")
+
+
+def test_reauth_is_rate_limited(client, alice):
+    login(client, alice, recent=False)
+    url = reverse("django_toopher:reauth")
+    for _ in range(5):
+        assert client.post(url, {"password": "wrong"}).status_code in (400, 429)
+    response = client.post(url, {"password": PASSWORD})
+    assert response.status_code == 429
+    assert b"Too many wrong passwords" in response.content
+    assert client.get(reverse(PAIR)).status_code == 302  # still not recent
+
+
+# -- pairing by phrase --------------------------------------------------------------------------
+
+
+def test_pair_by_phrase_allowed_on_the_phone(client_alice, alice, sandbox, phone):
+    response = client_alice.get(reverse(PAIR))
+    assert b'name="pairing_phrase"' in response.content
+    assert b"Use a QR code instead" in response.content
+
+    response = client_alice.post(
+        reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"].upper()}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse(PAIR)
+    pairing_id = pairing_id_in_session(client_alice)
+    assert pairing_id and not is_paired(alice)
+
+    page = client_alice.get(reverse(PAIR))
+    assert b"toopher-pairing-status" in page.content
+    assert b"pairing.js" in page.content
+    assert pairing_id.encode() not in page.content  # the id stays server-side
+    assert poll_status(client_alice)["status"] == "pending"
+
+    pending = sandbox.pending(phone["phone_id"])["pairings"]
+    assert [p["id"] for p in pending] == [pairing_id]
+    sandbox.respond_pairing(pairing_id, allow=True)
+
+    data = poll_status(client_alice)
+    assert data["status"] == "paired" and data["final"] is True
+    assert data["redirect"] == reverse("django_toopher:security")
+    assert is_paired(alice)
+    assert ToopherProfile.objects.get(user=alice).pairing_id == pairing_id
+    assert pairing_id_in_session(client_alice) is None
+    assert AuditEvent.objects.filter(kind="paired", user=alice).count() == 1
+    # Polling again does not pair twice.
+    assert poll_status(client_alice)["status"] == "none"
+    assert AuditEvent.objects.filter(kind="paired", user=alice).count() == 1
+    page = client_alice.get(reverse("django_toopher:security"))
+    assert b"A phone is paired" in page.content
+
+
+def test_pair_denied_on_the_phone(client_alice, alice, sandbox, phone):
+    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+    sandbox.respond_pairing(pairing_id_in_session(client_alice), allow=False)
+    data = poll_status(client_alice)
+    assert data["status"] == "denied" and data["final"] is True
+    assert "denied" in data["message"]
+    assert not is_paired(alice)
+    assert pairing_id_in_session(client_alice) is None
+
+
+def test_without_javascript_check_now_completes_the_pairing(client_alice, alice, sandbox, phone):
+    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+    pairing_id = pairing_id_in_session(client_alice)
+    response = client_alice.post(reverse(PAIR), {"op": "check"})
+    assert response["Location"] == reverse(PAIR)
+    assert not is_paired(alice)
+    sandbox.respond_pairing(pairing_id, allow=True)
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    response = client_alice.post(reverse(PAIR), {"op": "check"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("django_toopher:security")
+    assert b"Your phone is paired" in response.content
+    assert is_paired(alice)
+
+
+def test_cancel_forgets_the_pairing_in_progress(client_alice, alice, sandbox, phone):
+    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+    pairing_id = pairing_id_in_session(client_alice)
+    response = client_alice.post(reverse(PAIR), {"op": "cancel"})
+    assert response["Location"] == reverse("django_toopher:security")
+    assert pairing_id_in_session(client_alice) is None
+    sandbox.respond_pairing(pairing_id, allow=True)
+    assert poll_status(client_alice)["status"] == "none"
+    assert not is_paired(alice)
+
+
+@pytest.mark.parametrize(
+    "phrase", ["", "   ", "12 34", "drop table;", "a" * 61, "awkward\x00turtle", "one_two"]
+)
+def test_bad_phrases_are_refused_without_calling_toopher(client_alice, monkeypatch, phrase):
+    counter = CountCalls(monkeypatch, "start_pairing")
+    response = client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phrase})
+    assert response.status_code == 400
+    assert b"errorlist" in response.content
+    assert counter.calls == 0
+    assert pairing_id_in_session(client_alice) is None
+
+
+def test_a_phrase_toopher_does_not_know(client_alice, alice):
+    response = client_alice.post(
+        reverse(PAIR), {"op": "phrase", "pairing_phrase": "nonexistent wombat"}
+    )
+    assert response.status_code == 400
+    assert b"Toopher did not accept this pairing" in response.content
+    assert pairing_id_in_session(client_alice) is None
+    assert not is_paired(alice)
+
+
+def test_unknown_op_changes_nothing(client_alice):
+    response = client_alice.post(reverse(PAIR), {"op": "pair-everyone"})
+    assert response.status_code == 302
+    assert pairing_id_in_session(client_alice) is None
+
+
+@pytest.mark.parametrize("fault", [{"status": 500}, {"malformed": True}])
+def test_toopher_failing_while_starting(client_alice, alice, sandbox, live, phone, fault):
+    sandbox.set_faults(key=live["key"], **fault)
+    response = client_alice.post(
+        reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]}
+    )
+    assert response.status_code == 400
+    assert b"cannot be reached" in response.content or b"could not understand" in response.content
+    assert pairing_id_in_session(client_alice) is None
+
+
+def test_toopher_failing_while_polling_keeps_waiting(client_alice, alice, sandbox, live, phone):
+    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+    pairing_id = pairing_id_in_session(client_alice)
+    sandbox.set_faults(key=live["key"], status=503)
+    data = poll_status(client_alice)
+    assert data["status"] == "unavailable" and data["final"] is False
+    assert pairing_id_in_session(client_alice) == pairing_id
+    sandbox.clear_faults()
+    sandbox.respond_pairing(pairing_id, allow=True)
+    assert poll_status(client_alice)["status"] == "paired"
+    assert is_paired(alice)
+
+
+def test_a_second_start_while_waiting_is_refused(client_alice, sandbox, phone, monkeypatch):
+    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+    first = pairing_id_in_session(client_alice)
+    counter = CountCalls(monkeypatch, "start_pairing")
+    client_alice.post(reverse(PAIR), {"op": "qr"})
+    assert counter.calls == 0
+    assert pairing_id_in_session(client_alice) == first
+
+
+def test_an_expired_pairing_ends(client_alice, alice, sandbox, phone):
+    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+    pairing_id = pairing_id_in_session(client_alice)
+    session = client_alice.session
+    session[enrollment.PAIRING]["started"] -= enrollment.PAIRING_TTL + 1
+    session.save()
+    sandbox.respond_pairing(pairing_id, allow=True)
+    data = poll_status(client_alice)
+    assert data["status"] == "expired" and data["final"] is True
+    assert not is_paired(alice)
+
+
+def test_polls_call_toopher_at_most_once_per_interval(client_alice, phone, monkeypatch):
+    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    counter = CountCalls(monkeypatch, "pairing_status")
+    url = reverse("django_toopher:pair_status")
+    key_before = client_alice.session.session_key
+    for _ in range(5):
+        assert client_alice.get(url).json()["status"] == "pending"
+    assert counter.calls == 1
+    assert client_alice.session.session_key == key_before
+
+
+def test_a_poll_that_changes_nothing_does_not_write_the_session(client_alice, phone):
+    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+    response = client_alice.get(reverse("django_toopher:pair_status"))
+    assert response.json()["status"] == "pending"
+    assert "sessionid" not in response.cookies
+
+
+def test_already_paired_users_cannot_start_another_pairing(client_alice, alice, sandbox, phone,
+                                                          monkeypatch):
+    pair_by_phrase(client_alice, sandbox, phone)
+    response = client_alice.get(reverse(PAIR))
+    assert response["Location"] == reverse("django_toopher:security")
+    counter = CountCalls(monkeypatch, "start_pairing")
+    response = client_alice.post(reverse(PAIR), {"op": "qr"})
+    assert response["Location"] == reverse("django_toopher:security")
+    assert counter.calls == 0
+
+
+# -- QR code ------------------------------------------------------------------------------
+
+
+def test_pair_by_qr_code(client_alice, alice, sandbox):
+    response = client_alice.post(reverse(PAIR), {"op": "qr"})
+    assert response.status_code == 302
+    pairing_id = pairing_id_in_session(client_alice)
+    page = client_alice.get(reverse(PAIR))
+    assert reverse("django_toopher:pair_qr").encode() in page.content
+    image = client_alice.get(reverse("django_toopher:pair_qr"))
+    assert image.status_code == 200
+    assert image["Content-Type"] == "image/png"
+    assert image.content.startswith(b"\x89PNG\r\n\x1a\n")
+    assert "no-store" in image["Cache-Control"]
+    sandbox.respond_pairing(pairing_id, allow=True)
+    assert poll_status(client_alice)["status"] == "paired"
+    assert is_paired(alice)
+
+
+def test_qr_image_only_for_a_qr_pairing_of_this_session(client_alice, phone, live):
+    assert client_alice.get(reverse("django_toopher:pair_qr")).status_code == 404
+    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+    assert client_alice.get(reverse("django_toopher:pair_qr")).status_code == 404
+    # A client-supplied id is ignored.
+    pairing_id = pairing_id_in_session(client_alice)
+    response = client_alice.get(reverse("django_toopher:pair_qr"), {"pairing_id": pairing_id})
+    assert response.status_code == 404
+
+
+def test_qr_image_when_toopher_fails(client_alice, sandbox, live):
+    client_alice.post(reverse(PAIR), {"op": "qr"})
+    sandbox.set_faults(key=live["key"], status=500)
+    response = client_alice.get(reverse("django_toopher:pair_qr"))
+    assert response.status_code == 503
+    assert response["Content-Type"].startswith("text/plain")
+
+
+# -- binding to the session and the user ------------------------------------------------------
+
+
+def test_a_second_session_cannot_see_or_finish_the_first_ones_pairing(
+    client_alice, alice, sandbox, phone
+):
+    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+    pairing_id = pairing_id_in_session(client_alice)
+    bob = make_user("bob")
+    client_bob = login(Client(), bob)
+    sandbox.respond_pairing(pairing_id, allow=True)
+    response = client_bob.get(reverse("django_toopher:pair_status"), {"pairing_id": pairing_id})
+    assert response.json()["status"] == "none"
+    assert not is_paired(bob) and not is_paired(alice)
+    # The same user in a second browser does not see it either.
+    other_alice = login(Client(), alice)
+    assert poll_status(other_alice)["status"] == "none"
+    assert not is_paired(alice)
+
+
+def test_another_users_pairing_id_is_refused(client_alice, alice, sandbox, phone, live):
+    """A session that holds a pairing id of another user (tampered state) pairs nothing."""
+    from django_toopher.backends import get_backend
+
+    bob = make_user("bob")
+    bobs = get_backend().start_pairing(bob, phone["pairing_phrase"])
+    sandbox.respond_pairing(bobs.id, allow=True)
+    session = client_alice.session
+    session[enrollment.PAIRING] = {"id": bobs.id, "qr": False, "started": time.time(),
+                                   "user": alice.pk}
+    session.save()
+    data = poll_status(client_alice)
+    assert data["status"] == "failed"
+    assert "does not belong to your account" in data["message"]
+    assert not is_paired(alice) and not is_paired(bob)
+    assert not AuditEvent.objects.filter(kind="paired").exists()
+
+
+def test_a_pairing_state_of_another_user_in_the_session_is_ignored(client_alice, alice):
+    session = client_alice.session
+    session[enrollment.PAIRING] = {"id": "x", "qr": True, "started": time.time(),
+                                   "user": alice.pk + 1}
+    session.save()
+    assert poll_status(client_alice)["status"] == "none"
+    assert client_alice.get(reverse("django_toopher:pair_qr")).status_code == 404
+
+
+# -- CSRF ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name,data",
+    [
+        (PAIR, {"op": "qr"}),
+        (PAIR, {"op": "phrase", "pairing_phrase": "awkward turtle"}),
+        ("django_toopher:unpair", {}),
+        ("django_toopher:reauth", {"password": PASSWORD}),
+    ],
+)
+def test_posts_need_a_csrf_token(alice, live, name, data, monkeypatch):
+    counter = CountCalls(monkeypatch, "start_pairing")
+    client = login(Client(enforce_csrf_checks=True), alice)
+    response = client.post(reverse(name), data)
+    assert response.status_code == 403
+    assert counter.calls == 0
+    assert pairing_id_in_session(client) is None
