@@ -61,8 +61,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django_toopher",
+    # Before django_toopher, so that its templates can restyle django_toopher's pages.
     "demo_site",
+    "django_toopher",
 ]
 if USE_SANDBOX:
     INSTALLED_APPS.append("toopher_sandbox")

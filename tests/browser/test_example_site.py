@@ -45,6 +45,8 @@ def test_demo_command_sets_up_everything_and_is_idempotent(tmp_path: Path) -> No
     server.manage("demo", "--port", str(server.port), "--no-serve")
     out = server.manage(
         "shell",
+        "-v",
+        "0",
         "-c",
         "from django.contrib.auth import get_user_model as g; "
         "u = g().objects.get(username='demo'); "
@@ -104,6 +106,8 @@ def test_with_a_configured_service_the_sandbox_is_not_mounted(tmp_path: Path) ->
     )
     out = server.manage(
         "shell",
+        "-v",
+        "0",
         "-c",
         "from django.conf import settings; from django.urls import resolve, Resolver404\n"
         "try:\n    resolve('/sandbox/phone/'); print('mounted')\n"
