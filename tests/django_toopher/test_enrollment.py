@@ -15,6 +15,7 @@ from django_toopher.views import enrollment
 from tests.django_toopher.enroll_support import (
     PASSWORD,
     configure,
+    fresh_auth,
     login,
     make_user,
     pair_by_phrase,
@@ -444,3 +445,83 @@ def test_posts_need_a_csrf_token(alice, live, name, data, monkeypatch):
     assert response.status_code == 403
     assert counter.calls == 0
     assert pairing_id_in_session(client) is None
+
+
+# -- unpairing ----------------------------------------------------------------------------------
+
+
+def approve_action(client, sandbox, phone, *, grant=True):
+    """Answer the action approval the site asked for on the phone; the final response."""
+    response = client.get("/toopher/pending/")
+    if response.status_code == 200 and b"pending/terminal" in response.content:
+        client.post("/toopher/pending/terminal/", {"name": "Test browser"})
+        client.get("/toopher/pending/")
+    item = sandbox.wait_for_pending(phone["phone_id"], "authentication_requests", timeout=5)
+    sandbox.respond_authentication(item["id"], grant=grant)
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    return item, client.get("/toopher/pending/")
+
+
+def test_unpair_needs_recent_auth_approval_and_confirmation(client_alice, alice, sandbox, phone):
+    pair_by_phrase(client_alice, sandbox, phone)
+    url = reverse("django_toopher:unpair")
+    response = client_alice.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/toopher/pending/")
+    assert is_paired(alice)
+    item, response = approve_action(client_alice, sandbox, phone)
+    assert item["action_name"] == "Remove pairing"
+    assert item["automation_allowed"] is False
+    assert response.status_code == 302 and response["Location"] == url
+    page = client_alice.get(url)
+    assert page.status_code == 200
+    assert b"Remove the pairing" in page.content
+    assert is_paired(alice)  # the GET only asks
+    response = client_alice.post(url)
+    assert response["Location"] == reverse("django_toopher:security")
+    assert not is_paired(alice)
+    assert AuditEvent.objects.filter(kind="unpaired", user=alice, actor=None).count() == 1
+    # Toopher forgot the pairing too: it can no longer authenticate.
+    import toopher
+    from django_toopher.client import get_client
+
+    with pytest.raises(toopher.PairingDeactivatedError):
+        get_client().authenticate(item["pairing_id"], "Test browser", "Log in")
+
+
+def test_unpair_refused_on_the_phone_keeps_the_pairing(client_alice, alice, sandbox, phone):
+    pair_by_phrase(client_alice, sandbox, phone)
+    client_alice.get(reverse("django_toopher:unpair"))
+    approve_action(client_alice, sandbox, phone, grant=False)
+    response = client_alice.post(reverse("django_toopher:unpair"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/toopher/pending/")
+    assert is_paired(alice)
+
+
+def test_unpair_with_an_old_login_goes_to_reauth_first(client, alice, sandbox, phone):
+    login(client, alice)
+    pair_by_phrase(client, sandbox, phone)
+    fresh_auth(client, at=time.time() - 100_000)
+    response = client.post(reverse("django_toopher:unpair"))
+    assert response["Location"].startswith(reverse("django_toopher:reauth"))
+    assert is_paired(alice)
+
+
+def test_unpair_when_not_paired(client_alice, alice):
+    response = client_alice.post(reverse("django_toopher:unpair"))
+    assert response["Location"] == reverse("django_toopher:security")
+    assert not AuditEvent.objects.filter(kind="unpaired").exists()
+
+
+def test_unpair_while_toopher_fails_keeps_the_pairing(client_alice, alice, sandbox, phone, live):
+    pair_by_phrase(client_alice, sandbox, phone)
+    client_alice.get(reverse("django_toopher:unpair"))
+    approve_action(client_alice, sandbox, phone)
+    sandbox.set_faults(key=live["key"], status=500)
+    response = client_alice.post(reverse("django_toopher:unpair"), follow=True)
+    assert response.status_code == 200
+    assert b"still paired" in response.content
+    assert is_paired(alice)
