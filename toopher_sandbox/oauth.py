@@ -23,7 +23,7 @@ from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
 from .errors import OAUTH_MESSAGE, ApiError
 from .models import Nonce, Requester
-from .params import body_pairs, is_form, query_pairs
+from .params import body_pairs, is_form, query_pairs, raw_body_text
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def _body_candidates(request: HttpRequest) -> list[str]:
     """Bodies to verify: with .NET's query/body duplicates collapsed first, then as sent."""
     if request.method != "POST" or not is_form(request):
         return [""]
-    body = request.body.decode("utf-8")
+    body = raw_body_text(request)
     query = set(query_pairs(request))
     pairs = body_pairs(request)
     if query and any(pair in query for pair in pairs):
@@ -119,6 +119,7 @@ def _prune_nonces() -> None:
 
 def authenticate(request: HttpRequest) -> Requester:
     """Verify the request's OAuth signature and return its requester, or raise a 401."""
+    query_pairs(request)  # undecodable input is a 400, before any signature check
     uri = request.build_absolute_uri()
     headers = _headers(request)
     validator = SandboxRequestValidator()
