@@ -19,7 +19,7 @@ from . import phones, totp
 from .errors import ApiError, bad_request, not_found
 from .models import AuthenticationRequest, Fault, Message, Pairing, Phone
 from .params import parse_uuid, raw_body_text
-from .requesters import create_requester
+from .requesters import create_requester, ensure_requester
 from .serializers import authentication_request_json, pairing_json
 from .urls_helpers import api_url, phone_url
 
@@ -119,9 +119,19 @@ def pending_authentication_json(auth: AuthenticationRequest) -> dict[str, Any]:
 
 @control_view("POST")
 def requesters(request: HttpRequest) -> JsonResponse:
-    """POST control/requesters -> {"key", "secret", "api_url"} of a new requester."""
+    """POST control/requesters -> {"key", "secret", "api_url"} of a new requester.
+
+    Optional body: {"name"}, and {"key", "secret"} to create (or update) a requester
+    with exactly these credentials.
+    """
     data = json_body(request)
-    requester = create_requester(_text(data, "name") or "Sandbox requester")
+    name = _text(data, "name") or "Sandbox requester"
+    key, secret = _text(data, "key"), _text(data, "secret")
+    if bool(key) != bool(secret):
+        raise bad_request("key and secret go together.")
+    if key and (len(key) > 200 or len(secret) > 200 or not key.isprintable()):
+        raise bad_request("key and secret are printable and at most 200 characters.")
+    requester = ensure_requester(key, secret, name) if key else create_requester(name)
     return JsonResponse(
         {
             "key": requester.key,
@@ -134,12 +144,18 @@ def requesters(request: HttpRequest) -> JsonResponse:
 
 @control_view("POST")
 def create_phone(request: HttpRequest) -> JsonResponse:
-    """POST control/phones -> {"phone_id", "pairing_phrase"} of a new phone."""
+    """POST control/phones -> {"phone_id", "pairing_phrase"} of a new phone.
+
+    Optional body: {"name", "phone_number", "pairing_phrase"} (a chosen two-word phrase).
+    """
     data = json_body(request)
     number = _text(data, "phone_number")
+    chosen = _text(data, "pairing_phrase")
+    if len(number) > 32:
+        raise bad_request("phone_number is too long (at most 32).")
     with transaction.atomic():
-        phone = phones.create_phone(_text(data, "name") or "My phone", number)
-        phrase = phones.new_phrase(phone)
+        phone = phones.create_phone(_text(data, "name")[:100] or "My phone", number)
+        phrase = phones.add_phrase(phone, chosen) if chosen else phones.new_phrase(phone)
     return JsonResponse(
         {
             "phone_id": str(phone.id),
@@ -154,7 +170,9 @@ def create_phone(request: HttpRequest) -> JsonResponse:
 def phone_phrase(request: HttpRequest, phone_id: str) -> JsonResponse:
     """POST control/phones/<id>/phrases -> {"pairing_phrase"}: a new phrase on that phone."""
     phone = _get(Phone, phone_id, "phone")
-    return JsonResponse({"pairing_phrase": phones.new_phrase(phone).phrase})
+    chosen = _text(json_body(request), "pairing_phrase")
+    phrase = phones.add_phrase(phone, chosen) if chosen else phones.new_phrase(phone)
+    return JsonResponse({"pairing_phrase": phrase.phrase})
 
 
 @control_view("GET")

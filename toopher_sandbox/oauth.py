@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMESTAMP_WINDOW = 300
 _SAFE = set(string.ascii_letters + string.digits + "-._~+/=:")
+_PRINTABLE = set(string.printable) - set("\t\n\r\x0b\x0c")
 _DUMMY_KEY = "toopher-sandbox-dummy-client"
 _DUMMY_SECRET = "toopher-sandbox-dummy-secret"  # noqa: S105 (not a credential)
 
@@ -54,7 +55,7 @@ class SandboxRequestValidator(RequestValidator):
         return timestamp_window()
 
     def check_client_key(self, client_key: str) -> bool:
-        return 1 <= len(client_key) <= 200 and set(client_key) <= _SAFE
+        return 1 <= len(client_key) <= 200 and set(client_key) <= _PRINTABLE
 
     def check_nonce(self, nonce: str) -> bool:
         return 1 <= len(nonce) <= 255 and set(nonce) <= _SAFE

@@ -18,7 +18,7 @@ from .models import (
     Phone,
     Terminal,
 )
-from .phrases import generate_phrase
+from .phrases import generate_phrase, normalize_phrase
 
 MAX_PHRASE_ATTEMPTS = 50
 
@@ -42,6 +42,17 @@ def new_phrase(phone: Phone) -> PairingPhrase:
     stale = PairingPhrase.objects.filter(used=False).order_by("created")[:1000]
     PairingPhrase.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).update(used=True)
     return PairingPhrase.objects.create(phrase=generate_phrase(), phone=phone)
+
+
+def add_phrase(phone: Phone, phrase: str) -> PairingPhrase:
+    """Put a chosen two-word phrase on the phone (for scripted demos and tests)."""
+    normalized = normalize_phrase(phrase)
+    words = normalized.split(" ")
+    if len(words) != 2 or not all(w.isalpha() and w.isascii() and len(w) <= 40 for w in words):
+        raise ApiError(400, 400, "A pairing phrase is two words of letters.")
+    if PairingPhrase.objects.filter(phrase=normalized, used=False).exists():
+        raise ApiError(409, 409, "This pairing phrase is already waiting on a phone.")
+    return PairingPhrase.objects.create(phrase=normalized, phone=phone)
 
 
 def current_phrase(phone: Phone) -> PairingPhrase | None:

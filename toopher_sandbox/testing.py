@@ -199,23 +199,41 @@ class SandboxControl:
             )
         return data
 
-    def new_requester(self, name: str = "Sandbox requester") -> dict[str, str]:
-        """A fresh requester: ``{"key", "secret", "api_url"}``."""
-        data = self._call("POST", "requesters", {"name": name})
+    def new_requester(
+        self, name: str = "Sandbox requester", key: str | None = None, secret: str | None = None
+    ) -> dict[str, str]:
+        """A fresh requester: ``{"key", "secret", "api_url"}``.
+
+        With ``key`` and ``secret``, the requester with exactly these credentials
+        (created, or updated if the key exists).
+        """
+        body = {"name": name}
+        if key is not None or secret is not None:
+            body.update(key=key, secret=secret)
+        data = self._call("POST", "requesters", body)
         return {"key": data["key"], "secret": data["secret"], "api_url": data["api_url"]}
 
-    def new_phone(self, name: str = "Test phone", phone_number: str = "") -> dict[str, str]:
-        """A fresh phone: ``{"phone_id", "pairing_phrase"}`` (plus ``phone_url``)."""
-        data = self._call("POST", "phones", {"name": name, "phone_number": phone_number})
+    def new_phone(
+        self, name: str = "Test phone", phone_number: str = "", pairing_phrase: str | None = None
+    ) -> dict[str, str]:
+        """A fresh phone: ``{"phone_id", "pairing_phrase"}`` (plus ``phone_url``).
+
+        ``pairing_phrase`` chooses the phrase the phone shows (two words of letters).
+        """
+        body = {"name": name, "phone_number": phone_number}
+        if pairing_phrase is not None:
+            body["pairing_phrase"] = pairing_phrase
+        data = self._call("POST", "phones", body)
         return {
             "phone_id": data["phone_id"],
             "pairing_phrase": data["pairing_phrase"],
             "phone_url": data["phone_url"],
         }
 
-    def new_phrase(self, phone_id: str) -> str:
-        """Another pairing phrase generated on the phone."""
-        return self._call("POST", f"phones/{phone_id}/phrases")["pairing_phrase"]
+    def new_phrase(self, phone_id: str, pairing_phrase: str | None = None) -> str:
+        """Another pairing phrase on the phone (random, or the one given)."""
+        body = {"pairing_phrase": pairing_phrase} if pairing_phrase is not None else None
+        return self._call("POST", f"phones/{phone_id}/phrases", body)["pairing_phrase"]
 
     def pending(self, phone_id: str) -> dict[str, list[dict[str, Any]]]:
         """``{"pairings": [...], "authentication_requests": [...]}`` pending on the phone."""
