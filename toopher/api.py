@@ -9,12 +9,16 @@ Each client owns one :class:`requests.Session`, so connections are kept alive.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import platform
+import ssl
+import time
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
+import urllib3
 from requests_oauthlib import OAuth1
 
 from . import __version__
@@ -38,6 +42,8 @@ DEFAULT_API_URL = "https://api.toopher.com/v1"
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 15.0)
 #: The User-Agent sent with every call.
 USER_AGENT = f"Toopher-Python/{__version__} (Python {platform.python_version()})"
+
+logger = logging.getLogger("toopher")
 
 Timeout = float | tuple[float, float]
 _R = TypeVar("_R", bound=Resource)
@@ -115,11 +121,16 @@ def encode_params(params: Mapping[str, Any]) -> dict[str, str]:
     return {key: _wire_value(key, value) for key, value in params.items() if value is not None}
 
 
-def _segment(name: str, value: Any) -> str:
-    """Quote one path segment (an id) so it cannot change the path."""
+def _required(name: str, value: Any) -> str:
+    """Refuse, before any call, an argument that must be a non-empty string."""
     if not isinstance(value, str) or not value:
         raise ValueError(f"{name} must be a non-empty string, got {value!r}")
-    return quote(value, safe="")
+    return value
+
+
+def _segment(name: str, value: Any) -> str:
+    """Quote one path segment (an id) so it cannot change the path."""
+    return quote(_required(name, value), safe="")
 
 
 class ToopherApi:
@@ -188,18 +199,20 @@ class ToopherApi:
 
     def pair(self, pairing_phrase: str, user_name: str, **kwargs: Any) -> Pairing:
         """P1: pair ``user_name`` with the phone that shows ``pairing_phrase``."""
-        params = {"pairing_phrase": pairing_phrase, "user_name": user_name, **kwargs}
+        params = {"pairing_phrase": _required("pairing_phrase", pairing_phrase),
+                  "user_name": _required("user_name", user_name), **kwargs}
         return self._resource(Pairing, "POST", "pairings/create", params)
 
     def pair_qr(self, user_name: str, **kwargs: Any) -> Pairing:
         """P2: start a QR pairing; show :meth:`get_qr_code_image` to the user."""
-        params = {"user_name": user_name, **kwargs}
+        params = {"user_name": _required("user_name", user_name), **kwargs}
         return self._resource(Pairing, "POST", "pairings/create/qr", params)
 
     def pair_sms(self, phone_number: str, user_name: str,
                  phone_country: str | None = None) -> Pairing:
         """P3: pair by SMS to ``phone_number`` (non-US numbers start with ``+``)."""
-        params = {"phone_number": phone_number, "user_name": user_name,
+        params = {"phone_number": _required("phone_number", phone_number),
+                  "user_name": _required("user_name", user_name),
                   "phone_country": phone_country}
         return self._resource(Pairing, "POST", "pairings/create/sms", params)
 
@@ -230,7 +243,8 @@ class ToopherApi:
     def email_pairing_reset_link(self, pairing_id: str, email: str, **kwargs: Any) -> None:
         """P7: ask the service to email a pairing reset link to ``email``."""
         path = f"pairings/{_segment('pairing_id', pairing_id)}/send_reset_link"
-        self._request("POST", path, {"reset_email": email, **kwargs}, expect="ignore")
+        params = {"reset_email": _required("email", email), **kwargs}
+        self._request("POST", path, params, expect="ignore")
 
     # ------------------------------------------------------------------ authentication
 
@@ -241,7 +255,10 @@ class ToopherApi:
         Extra keyword arguments go to the API as they are, for instance
         ``terminal_name_extra="<opaque browser id>"`` or ``automation_allowed=False``.
         """
-        params = {"pairing_id": pairing_id, "terminal_name": terminal_name,
+        if not isinstance(terminal_name, str):
+            raise ValueError(f"terminal_name must be a string, got {terminal_name!r}")
+        params = {"pairing_id": _required("pairing_id", pairing_id),
+                  "terminal_name": terminal_name,
                   "action_name": action_name, **kwargs}
         return self._resource(AuthenticationRequest, "POST",
                               "authentication_requests/initiate", params)
@@ -260,7 +277,7 @@ class ToopherApi:
         ``requester_specified_terminal_id`` (2015 servers).
         """
         params: dict[str, Any] = {
-            "user_name": user_name,
+            "user_name": _required("user_name", user_name),
             "terminal_name_extra": terminal_name_extra,
             "requester_specified_terminal_id": terminal_name_extra,
             "action_name": action_name,
@@ -280,7 +297,8 @@ class ToopherApi:
         """A3: answer an authentication request with the OTP shown in the app."""
         path = ("authentication_requests/"
                 f"{_segment('authentication_request_id', authentication_request_id)}/otp_auth")
-        return self._resource(AuthenticationRequest, "POST", path, {"otp": otp})
+        return self._resource(AuthenticationRequest, "POST", path,
+                              {"otp": _required("otp", otp)})
 
     # ------------------------------------------------------------------ terminals
 
@@ -288,8 +306,9 @@ class ToopherApi:
                              requester_terminal_id: str) -> UserTerminal:
         """T1: give the terminal ``requester_terminal_id`` of ``user_name`` a friendly name
         (the answer to error 706)."""
-        params = {"user_name": user_name, "name": terminal_name,
-                  "name_extra": requester_terminal_id}
+        params = {"user_name": _required("user_name", user_name),
+                  "name": _required("terminal_name", terminal_name),
+                  "name_extra": _required("requester_terminal_id", requester_terminal_id)}
         return self._resource(UserTerminal, "POST", "user_terminals/create", params)
 
     def get_user_terminal(self, terminal_id: str) -> UserTerminal:
@@ -306,7 +325,8 @@ class ToopherApi:
 
     def create_user(self, user_name: str, **kwargs: Any) -> User:
         """U1: create a user."""
-        return self._resource(User, "POST", "users/create", {"name": user_name, **kwargs})
+        params = {"name": _required("user_name", user_name), **kwargs}
+        return self._resource(User, "POST", "users/create", params)
 
     def get_user(self, user_id: str) -> User:
         """U2: a user by id."""
@@ -318,9 +338,7 @@ class ToopherApi:
         Raises :class:`~toopher.errors.UserUnknownError` if there is none and
         :class:`~toopher.errors.ToopherApiError` if there are several.
         """
-        if not isinstance(user_name, str) or not user_name:
-            raise ValueError(f"user_name must be a non-empty string, got {user_name!r}")
-        body = self._request("GET", "users", {"name": user_name})
+        body = self._request("GET", "users", {"name": _required("user_name", user_name)})
         if not isinstance(body, list):
             raise ToopherMalformedResponseError(
                 "Could not parse users from response: expected a JSON array", status_code=200
@@ -349,7 +367,8 @@ class ToopherApi:
 
     def reset_user(self, user_name: str) -> None:
         """U5: remove all pairings of ``user_name``; the user must pair again."""
-        self._request("POST", "users/reset", {"user_name": user_name}, expect="ignore")
+        params = {"user_name": _required("user_name", user_name)}
+        self._request("POST", "users/reset", params, expect="ignore")
 
     def get_user_pairings(self, user_id: str) -> list[Pairing]:
         """U6: every pairing of a user (check ``deactivated`` on each)."""
@@ -386,29 +405,49 @@ class ToopherApi:
         wire = encode_params(params or {})
         kwargs: dict[str, Any] = {"params": wire} if method == "GET" else {"data": wire}
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        started = time.monotonic()
         try:
             response = self.session.request(
                 method, url, headers=headers, auth=self._auth, timeout=self.timeout,
                 allow_redirects=False, **kwargs,
             )
-        except requests.exceptions.Timeout as exc:
-            raise ToopherTimeoutError(
-                f"Timed out talking to the Toopher API at {self.api_url} "
-                f"(timeout={self.timeout!r}): {type(exc).__name__}"
-            ) from exc
-        except requests.exceptions.SSLError as exc:
-            raise ToopherTLSError(
-                f"TLS failure talking to the Toopher API at {self.api_url}: {exc}"
-            ) from exc
-        except requests.exceptions.ConnectionError as exc:
-            raise ToopherConnectionError(
-                f"Could not connect to the Toopher API at {self.api_url}: {exc}"
-            ) from exc
-        except requests.exceptions.RequestException as exc:
-            raise ToopherTransportError(
-                f"No usable answer from the Toopher API at {self.api_url}: {exc}"
-            ) from exc
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError,
+                OSError) as exc:
+            # Only the method, path and failure are logged: never parameters (phone
+            # numbers, OTPs) nor headers (the signature).
+            logger.debug("%s %s failed after %.0f ms: %s", method, path,
+                         (time.monotonic() - started) * 1000, type(exc).__name__)
+            raise self._transport_error(exc) from exc
+        logger.debug("%s %s -> %s in %.0f ms", method, path, response.status_code,
+                     (time.monotonic() - started) * 1000)
+        return self._decode(response, expect)
 
+    def _transport_error(self, exc: Exception) -> ToopherApiError:
+        """The :class:`ToopherTransportError` subclass that says what went wrong.
+
+        Besides the ``requests`` exceptions, this also covers the rare ``urllib3`` and
+        socket-level errors that can leak through ``requests``.
+        """
+        where = f"the Toopher API at {self.api_url}"
+        timeout_msg = (f"Timed out talking to {where} (timeout={self.timeout!r}): "
+                       f"{type(exc).__name__}")
+        if isinstance(exc, requests.exceptions.RequestException):
+            if isinstance(exc, requests.exceptions.Timeout):
+                return ToopherTimeoutError(timeout_msg)
+            if isinstance(exc, requests.exceptions.SSLError):
+                return ToopherTLSError(f"TLS failure talking to {where}: {exc}")
+            if isinstance(exc, requests.exceptions.ConnectionError):
+                return ToopherConnectionError(f"Could not connect to {where}: {exc}")
+            return ToopherTransportError(f"No usable answer from {where}: {exc}")
+        if isinstance(exc, urllib3.exceptions.TimeoutError | TimeoutError):
+            return ToopherTimeoutError(timeout_msg)
+        if isinstance(exc, urllib3.exceptions.SSLError | ssl.SSLError):
+            return ToopherTLSError(f"TLS failure talking to {where}: {exc}")
+        if isinstance(exc, OSError | urllib3.exceptions.ProtocolError):
+            return ToopherConnectionError(f"Could not connect to {where}: {exc}")
+        return ToopherTransportError(f"No usable answer from {where}: {exc}")
+
+    def _decode(self, response: requests.Response, expect: _Expect) -> Any:
         status = response.status_code
         if status >= 400:
             raise self._error_from(response)

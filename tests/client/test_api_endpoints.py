@@ -325,3 +325,45 @@ def test_responses_mock_is_strict_about_unknown_urls(api):
     """Sanity: with the mock active, nothing reaches the network."""
     with responses.RequestsMock(), pytest.raises(toopher.ToopherConnectionError):
         api.get_pairing_status(PID)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda a: a.pair("", "jdoe"),
+        lambda a: a.pair("awkward turtle", None),
+        lambda a: a.pair_qr(""),
+        lambda a: a.pair_sms("", "jdoe"),
+        lambda a: a.authenticate(None, "my computer"),
+        lambda a: a.authenticate(PID, None),
+        lambda a: a.authenticate_by_user_name("", "abc"),
+        lambda a: a.authenticate_with_otp(AID, ""),
+        lambda a: a.create_user_terminal("jdoe", "", "abc"),
+        lambda a: a.create_user_terminal("jdoe", "PC", ""),
+        lambda a: a.create_user(""),
+        lambda a: a.get_user_by_name(""),
+        lambda a: a.reset_user(""),
+        lambda a: a.email_pairing_reset_link(PID, ""),
+        lambda a: a.get_user_pairings(""),
+        lambda a: a.update_user_terminal("", name="x"),
+    ],
+)
+def test_missing_required_arguments_are_refused_before_any_call(mocked, api, call):
+    with pytest.raises(ValueError, match="must be"):
+        call(api)
+    assert len(mocked.calls) == 0
+
+
+def test_debug_log_names_the_call_but_no_parameters_or_secrets(mocked, caplog):
+    client = toopher.ToopherApi(KEY, "the-secret-xyz", API_URL)
+    mocked.add("POST", f"{API_URL}/authentication_requests/{AID}/otp_auth", json=auth_json())
+    mocked.add("GET", f"{API_URL}/pairings/{PID}", body=ConnectionError("down"))
+    with caplog.at_level("DEBUG", logger="toopher"):
+        client.authenticate_with_otp(AID, "987654")
+        with pytest.raises(toopher.ToopherConnectionError):
+            client.get_pairing_status(PID)
+    text = caplog.text
+    assert f"POST authentication_requests/{AID}/otp_auth -> 200" in text
+    assert f"GET pairings/{PID} failed" in text
+    for secret in ("987654", "the-secret-xyz", "oauth_signature"):
+        assert secret not in text

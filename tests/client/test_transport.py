@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pickle
+import ssl
 import time
 
 import pytest
 import requests
+import urllib3
 
 import toopher
 
@@ -25,6 +27,14 @@ PID = "5a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d"
          toopher.ToopherConnectionError),
         (requests.exceptions.ChunkedEncodingError("broken"), toopher.ToopherTransportError),
         (requests.exceptions.ContentDecodingError("bad gzip"), toopher.ToopherTransportError),
+        # low-level errors that can leak through requests
+        (ConnectionResetError("reset by peer"), toopher.ToopherConnectionError),
+        (TimeoutError("timed out"), toopher.ToopherTimeoutError),
+        (ssl.SSLError("bad record mac"), toopher.ToopherTLSError),
+        (urllib3.exceptions.ProtocolError("aborted"), toopher.ToopherConnectionError),
+        (urllib3.exceptions.ReadTimeoutError(None, "/", "read timed out"),
+         toopher.ToopherTimeoutError),
+        (urllib3.exceptions.DecodeError("bad"), toopher.ToopherTransportError),
     ],
 )
 def test_requests_exceptions_become_transport_errors(mocked, api, raised, expected):
