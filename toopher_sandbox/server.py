@@ -127,6 +127,28 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def _announce(args, port: int, requester, db_path: Path, persistent: bool) -> None:
+    info = facts(f"http://{_url_host(args.host)}:{port}", requester)
+    if args.json:
+        sys.stdout.write(json.dumps(info) + "\n")
+    else:
+        sys.stdout.write(
+            "Toopher sandbox is running.\n"
+            f"  API URL:      {info['api_url']}\n"
+            f"  Consumer key: {info['key']}\n"
+            f"  Secret:       {info['secret']}\n"
+            f"  Phone:        {info['phone_url']}\n"
+            f"  Control API:  {info['control_url']}\n"
+            f"  Database:     {db_path}{'' if persistent else ' (temporary)'}\n"
+            "Press Ctrl-C to stop.\n"
+        )
+    sys.stdout.flush()
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     tmpdir = None
@@ -136,8 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         tmpdir = tempfile.mkdtemp(prefix="toopher-sandbox-")
         db_path = Path(tmpdir) / "sandbox.sqlite3"
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return _serve(args, db_path, persistent=bool(args.db))
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: a clean stop
+        return 0
     finally:
         if tmpdir:
             shutil.rmtree(tmpdir, ignore_errors=True)
@@ -167,31 +192,9 @@ def _serve(args: argparse.Namespace, db_path: Path, persistent: bool) -> int:
         print(f"toopher_sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
     httpd.set_app(get_wsgi_application())
-    base_url = f"http://{_url_host(args.host)}:{httpd.server_port}"
-    info = facts(base_url, requester)
-    if args.json:
-        sys.stdout.write(json.dumps(info) + "\n")
-    else:
-        sys.stdout.write(
-            "Toopher sandbox is running.\n"
-            f"  API URL:      {info['api_url']}\n"
-            f"  Consumer key: {info['key']}\n"
-            f"  Secret:       {info['secret']}\n"
-            f"  Phone:        {info['phone_url']}\n"
-            f"  Control API:  {info['control_url']}\n"
-            f"  Database:     {db_path}{'' if persistent else ' (temporary)'}\n"
-            "Press Ctrl-C to stop.\n"
-        )
-    sys.stdout.flush()
-
-    def _stop(signum, frame) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _stop)
     try:
+        _announce(args, httpd.server_port, requester, db_path, persistent)
         httpd.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
     finally:
         httpd.server_close()
     return 0

@@ -121,8 +121,15 @@ class SandboxProcess:
         reader.start()
         reader.join(self.startup_timeout)
         if not line or not line[0].strip():
+            if self.process.poll() is None:
+                self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
+            stderr = self._stderr_text()
             self.stop()
-            raise SandboxError(f"the sandbox did not start:\n{self._stderr_text()}")
+            raise SandboxError(f"the sandbox did not start:\n{stderr}")
         try:
             self.info = json.loads(line[0])
         except ValueError as exc:
@@ -140,8 +147,9 @@ class SandboxProcess:
             except requests.RequestException:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
+                stderr = self._stderr_text()
                 self.stop()
-                raise SandboxError(f"the sandbox does not answer:\n{self._stderr_text()}")
+                raise SandboxError(f"the sandbox does not answer:\n{stderr}")
             time.sleep(0.05)
 
     def stop(self) -> None:

@@ -1,0 +1,155 @@
+"""``python -m toopher_sandbox``: the standalone server and ``SandboxProcess``."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from requests_oauthlib import OAuth1
+
+from toopher_sandbox.testing import SandboxControl, SandboxError, SandboxProcess
+
+KEYS = {"api_url", "key", "secret", "base_url", "phone_url", "control_url"}
+
+
+def test_json_line_and_quiet_serving():
+    with SandboxProcess() as proc:
+        assert set(proc.info) == KEYS
+        base = proc.base_url
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", base)
+        assert proc.api_url == f"{base}/v1"
+        assert proc.phone_url == f"{base}/phone/"
+        assert proc.control_url == f"{base}/control"
+        auth = OAuth1(proc.key, proc.secret)
+        response = requests.post(f"{proc.api_url}/users/create", data={"name": "a"}, auth=auth,
+                                 timeout=10)
+        assert response.status_code == 200
+        requests.get(f"{proc.api_url}/users", params={"name": "a"}, timeout=10)  # a 401
+        process = proc.process
+    assert process.returncode == 0
+    # Nothing but the JSON line was printed on stdout.
+    assert proc.process.stdout.closed
+
+
+def test_stdout_has_exactly_one_line():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "toopher_sandbox", "--port", "0", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        info = json.loads(process.stdout.readline())
+        control = SandboxControl(info["base_url"])
+        control.new_phone()
+        requests.get(info["phone_url"], timeout=10)
+        requests.get(f"{info['api_url']}/users", timeout=10)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        rest, _ = process.communicate(timeout=15)
+    assert process.returncode == 0
+    assert rest == ""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signals_stop_cleanly(sig):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "toopher_sandbox", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    banner = [process.stdout.readline() for _ in range(7)]
+    text = "".join(banner)
+    assert "API URL:" in text and "Consumer key:" in text and "Secret:" in text
+    db = re.search(r"Database:\s+(\S+) \(temporary\)", text)
+    assert db, text
+    started = time.monotonic()
+    process.send_signal(sig)
+    process.wait(timeout=15)
+    assert process.returncode == 0
+    assert time.monotonic() - started < 10
+    assert not Path(db.group(1)).exists()  # the temporary database is removed
+    assert "Traceback" not in process.stderr.read()
+
+
+def test_db_keeps_state_and_requester(tmp_path):
+    db = str(tmp_path / "sandbox.sqlite3")
+    with SandboxProcess(db=db) as first:
+        auth = OAuth1(first.key, first.secret)
+        user = requests.post(f"{first.api_url}/users/create", data={"name": "kept"}, auth=auth,
+                             timeout=10).json()
+        key, secret = first.key, first.secret
+    with SandboxProcess(db=db) as second:
+        assert (second.key, second.secret) == (key, secret)
+        found = requests.get(f"{second.api_url}/users/{user['id']}",
+                             auth=OAuth1(key, secret), timeout=10)
+        assert found.status_code == 200 and found.json()["name"] == "kept"
+
+
+def test_known_credentials():
+    with SandboxProcess(extra_args=("--key", "my-key", "--secret", "my-secret")) as proc:
+        assert (proc.key, proc.secret) == ("my-key", "my-secret")
+        response = requests.post(f"{proc.api_url}/users/create", data={"name": "k"},
+                                 auth=OAuth1("my-key", "my-secret"), timeout=10)
+        assert response.status_code == 200
+
+
+def test_busy_port_fails_with_message():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "toopher_sandbox", "--port", str(port), "--json"],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert result.returncode == 2
+        assert result.stdout == ""
+        assert "cannot listen" in result.stderr
+        with pytest.raises(SandboxError, match="cannot listen"):
+            SandboxProcess(port=port, startup_timeout=30).start()
+
+
+def test_serves_concurrently(sandbox_process, sandbox, requester):
+    """A slow API call (latency fault) does not hold up other requests."""
+    sandbox.set_faults(latency_ms=1500, key=requester["key"])
+    auth = OAuth1(requester["key"], requester["secret"])
+    slow_done = []
+
+    def slow():
+        requests.get(f"{requester['api_url']}/users", params={"name": "x"}, auth=auth,
+                     timeout=10)
+        slow_done.append(time.monotonic())
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    sandbox.new_phone()
+    fast_done = time.monotonic()
+    thread.join(10)
+    assert fast_done - started < 1.0
+    assert slow_done and slow_done[0] > fast_done
+
+
+def test_parallel_api_calls_all_succeed(sandbox, requester):
+    auth = OAuth1(requester["key"], requester["secret"])
+    results = []
+
+    def create(i):
+        response = requests.post(f"{requester['api_url']}/users/create",
+                                 data={"name": f"parallel {i}"}, auth=auth, timeout=30)
+        results.append(response.status_code)
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results == [200] * 12
