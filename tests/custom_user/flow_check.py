@@ -1,0 +1,62 @@
+"""The login flow with a custom user model (e-mail user name, UUID primary key).
+
+Not collected by the main run (its name does not start with ``test_``): it needs
+``DJANGO_SETTINGS_MODULE=tests.custom_user.settings`` and is run in a subprocess by
+``tests/django_toopher/test_custom_user.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import SESSION_KEY, get_user_model
+from django.test import Client
+
+from django_toopher.backends import get_backend
+from django_toopher.decorators import toopher_required  # noqa: F401  (importable)
+from django_toopher.models import ToopherProfile
+from django_toopher.session_keys import PENDING
+
+PASSWORD = "a custom user passphrase"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def conf(settings, requester):
+    settings.TOOPHER = {
+        "CONSUMER_KEY": requester["key"],
+        "CONSUMER_SECRET": requester["secret"],
+        "API_URL": requester["api_url"],
+        "POLL_INTERVAL": 1,
+    }
+    return settings.TOOPHER
+
+
+@pytest.mark.parametrize("mode", ["stored", "zero_storage"])
+def test_custom_user_login(conf, sandbox, phone, mode):
+    conf["MODE"] = mode
+    User = get_user_model()
+    assert User._meta.label == "custom_user.EmailUser"
+    user = User.objects.create_user("dora@example.com", PASSWORD)
+    backend = get_backend()
+    pairing = backend.start_pairing(user, phone["pairing_phrase"])
+    assert pairing.user_name == "dora@example.com"
+    sandbox.respond_pairing(pairing.id, allow=True)
+    backend.complete_pairing(user, pairing.id)
+    if mode == "stored":
+        assert ToopherProfile.objects.get(user=user).pairing_id == pairing.id
+
+    client = Client()
+    client.post("/accounts/login/", {"username": "dora@example.com", "password": PASSWORD,
+                                     "next": "/private/"})
+    assert SESSION_KEY not in client.session
+    assert client.session[PENDING]["user"] == str(user.pk)
+    client.get("/toopher/pending/")
+    client.post("/toopher/pending/terminal/", {"name": "Dora's laptop"})
+    client.get("/toopher/pending/")
+    item = sandbox.wait_for_pending(phone["phone_id"], "authentication_requests", timeout=5)
+    sandbox.respond_authentication(item["id"], grant=True)
+    data = client.get("/toopher/pending/status/").json()
+    assert data["status"] == "granted" and data["redirect"] == "/private/"
+    assert client.session[SESSION_KEY] == str(user.pk)
+    assert client.get("/private/").content == b"private: dora@example.com"

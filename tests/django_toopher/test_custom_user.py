@@ -1,0 +1,35 @@
+"""Run the login flow with a custom user model (e-mail user name, UUID primary key).
+
+``AUTH_USER_MODEL`` cannot change inside one process, so this starts pytest on
+``tests/custom_user/flow_check.py`` with ``tests.custom_user.settings`` in a
+subprocess (it starts its own sandbox)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_custom_user_model_in_a_subprocess():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.custom_user.settings"}
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "pytest", "tests/custom_user/flow_check.py",
+            "-q", "-p", "no:cacheprovider", "--ds=tests.custom_user.settings",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert "2 passed" in output, output[-4000:]
