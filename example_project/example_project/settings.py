@@ -75,8 +75,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # After AuthenticationMiddleware: sends a pending login to the pending page.
-    "django_toopher.middleware.ToopherMiddleware",
+    # After AuthenticationMiddleware: sends a pending login to the pending page. With
+    # the sandbox mounted, a subclass that leaves the phone simulator's pages alone.
+    "demo_site.middleware.SandboxAwareToopherMiddleware"
+    if USE_SANDBOX
+    else "django_toopher.middleware.ToopherMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

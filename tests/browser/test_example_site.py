@@ -82,6 +82,24 @@ def _check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(
+    "env",
+    [
+        {},
+        {"TOOPHER_MODE": "zero_storage"},
+        {
+            "TOOPHER_API_URL": "http://127.0.0.1:9/v1",
+            "TOOPHER_CONSUMER_KEY": "k",
+            "TOOPHER_CONSUMER_SECRET": "s",
+        },
+    ],
+)
+def test_system_checks_pass(tmp_path: Path, env: dict[str, str]) -> None:
+    proc = _check(tmp_path, **env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "System check identified no issues" in proc.stdout
+
+
+@pytest.mark.parametrize(
     ("env", "message"),
     [
         ({"TOOPHER_MODE": "sometimes"}, "TOOPHER_MODE must be 'stored' or 'zero_storage'"),
