@@ -1,0 +1,266 @@
+"""The sandbox mounted in a Django project (tests/urls.py mounts it at /sandbox/)."""
+
+from __future__ import annotations
+
+import base64
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from django.core.checks import run_checks
+from django.test import Client
+from django.test.utils import override_settings
+from oauthlib.oauth1 import Client as OAuthClient
+
+from toopher_sandbox import phones, totp
+from toopher_sandbox.checks import W001
+from toopher_sandbox.models import AuthenticationRequest, Pairing, Phone, Requester
+from toopher_sandbox.phrases import generate_phrase
+from toopher_sandbox.requesters import ensure_requester
+
+pytestmark = pytest.mark.django_db
+
+FORM = "application/x-www-form-urlencoded"
+PACKAGE = Path(__file__).resolve().parents[2] / "toopher_sandbox"
+
+
+@pytest.fixture
+def creds():
+    ensure_requester("inproc-key", "inproc-secret", "In-process site")
+    return ("inproc-key", "inproc-secret")
+
+
+def signed(client, method, path, creds, data=None, **oauth_kw):
+    """A signed call through Django's test client (host ``testserver``)."""
+    oauth = OAuthClient(creds[0], client_secret=creds[1], **oauth_kw)
+    url = f"http://testserver{path}"
+    if method == "GET":
+        query = f"?{urlencode(data)}" if data else ""
+        _, headers, _ = oauth.sign(url + query, http_method="GET")
+        return client.get(path, data or {}, HTTP_AUTHORIZATION=headers["Authorization"])
+    body = urlencode(data or {})
+    _, headers, body = oauth.sign(url, http_method="POST", body=body,
+                                  headers={"Content-Type": FORM})
+    return client.post(path, body, content_type=FORM, HTTP_AUTHORIZATION=headers["Authorization"])
+
+
+def new_phone_with_phrase():
+    phone = phones.create_phone("P")
+    return phone, phones.new_phrase(phone).phrase
+
+
+def test_api_works_under_a_prefix_and_builds_urls_from_the_request(client, creds):
+    phone, phrase = new_phone_with_phrase()
+    response = signed(client, "POST", "/sandbox/v1/pairings/create", creds,
+                      {"pairing_phrase": phrase, "user_name": "ann"})
+    assert response.status_code == 200, response.content
+    pairing_id = response.json()["id"]
+    link = signed(client, "POST", f"/sandbox/v1/pairings/{pairing_id}/generate_reset_link",
+                  creds).json()["url"]
+    assert link.startswith(f"http://testserver/sandbox/pairings/{pairing_id}/reset?")
+    qr = signed(client, "GET", f"/sandbox/v1/qr/pairings/{pairing_id}", creds)
+    assert qr.status_code == 200 and qr["Content-Type"] == "image/png"
+    made = client.post("/sandbox/control/requesters", "{}", content_type="application/json")
+    assert made.json()["api_url"] == "http://testserver/sandbox/v1"
+    assert client.get("/sandbox/v1").json()["api_url"] == "http://testserver/sandbox/v1"
+
+
+def test_signature_over_another_path_is_rejected(client, creds):
+    """The base string uses the real (prefixed) URL: signing /v1/... without the prefix fails."""
+    oauth = OAuthClient(creds[0], client_secret=creds[1])
+    _, headers, _ = oauth.sign("http://testserver/v1/users?name=x", http_method="GET")
+    response = client.get("/sandbox/v1/users", {"name": "x"},
+                          HTTP_AUTHORIZATION=headers["Authorization"])
+    assert response.status_code == 401
+
+
+@override_settings(TOOPHER_SANDBOX_TIMESTAMP_WINDOW=30)
+def test_timestamp_window_setting(client, creds):
+    old = str(int(time.time()) - 60)
+    assert signed(client, "GET", "/sandbox/v1/users", creds, {"name": "x"},
+                  timestamp=old).status_code == 401
+    assert signed(client, "GET", "/sandbox/v1/users", creds, {"name": "x"}).status_code == 200
+
+
+def test_ensure_requester_is_idempotent_and_updates():
+    first = ensure_requester("site-key", "s1", "Site")
+    again = ensure_requester("site-key", "s1", "Site")
+    assert first.pk == again.pk
+    changed = ensure_requester("site-key", "s2", "Site 2")
+    assert changed.pk == first.pk and (changed.secret, changed.name) == ("s2", "Site 2")
+    assert Requester.objects.filter(key="site-key").count() == 1
+    with pytest.raises(ValueError):
+        ensure_requester("", "x", "y")
+
+
+def test_system_check_warns_without_debug():
+    with override_settings(DEBUG=False):
+        assert W001 in [m.id for m in run_checks()]
+    with override_settings(DEBUG=True):
+        assert W001 not in [m.id for m in run_checks()]
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [(59, "287082"), (1111111109, "081804"), (1111111111, "050471"),
+     (1234567890, "005924"), (2000000000, "279037"), (20000000000, "353130")],
+)
+def test_totp_rfc6238_vectors(at, expected):
+    secret = base64.b32encode(b"12345678901234567890").decode()
+    assert totp.totp(secret, at) == expected
+    assert totp.verify(secret, expected, at=at + 30)
+    assert not totp.verify(secret, expected, at=at + 95)
+    assert not totp.verify(secret, "12345", at=at)
+    assert not totp.verify(secret, "１２３４５６", at=at)
+
+
+def test_phrases_are_two_lowercase_words():
+    for _ in range(50):
+        words = generate_phrase().split(" ")
+        assert len(words) == 2 and all(w.isalpha() and w.islower() for w in words)
+
+
+def test_ids_are_lowercase_uuid4(client, creds):
+    user = signed(client, "POST", "/sandbox/v1/users/create", creds, {"name": "u"}).json()
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+                        user["id"])
+    upper = signed(client, "GET", f"/sandbox/v1/users/{user['id'].upper()}", creds)
+    assert upper.status_code == 200 and upper.json()["id"] == user["id"]
+
+
+# --- the phone page ----------------------------------------------------------------------------
+
+
+def pending_auth(client, creds, phone, phrase):
+    pairing = signed(client, "POST", "/sandbox/v1/pairings/create", creds,
+                     {"pairing_phrase": phrase, "user_name": "pat@example.com"}).json()
+    phones.respond_pairing(pairing["id"], True)
+    auth = signed(client, "POST", "/sandbox/v1/authentication_requests/initiate", creds,
+                  {"pairing_id": pairing["id"], "terminal_name": "Kitchen PC",
+                   "action_name": "Change email"}).json()
+    return pairing, auth
+
+
+def csrf_of(response) -> str:
+    return re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', response.content)[1].decode()
+
+
+def test_phone_page_shows_requests_and_answers_with_csrf(creds):
+    browser = Client(enforce_csrf_checks=True)
+    phone, phrase = new_phone_with_phrase()
+    page = browser.get(f"/sandbox/phone/{phone.id}/")
+    assert page.status_code == 200 and phrase.encode() in page.content
+    pairing, auth = pending_auth(Client(), creds, phone, phrase)
+
+    page = browser.get(f"/sandbox/phone/{phone.id}/")
+    html = page.content.decode()
+    for text in ("In-process site", "pat@example.com", "Change email", "Kitchen PC"):
+        assert text in html
+    assert html.count('name="csrfmiddlewaretoken"') >= 3
+    respond = f"/sandbox/phone/{phone.id}/requests/{auth['id']}/respond"
+
+    assert browser.post(respond, {"answer": "allow"}).status_code == 403  # no token
+    assert AuthenticationRequest.objects.get(id=auth["id"]).pending is True
+
+    answer = browser.post(respond, {"answer": "allow", "automate": "on",
+                                    "csrfmiddlewaretoken": csrf_of(page)})
+    assert answer.status_code == 302
+    decided = AuthenticationRequest.objects.get(id=auth["id"])
+    assert (decided.pending, decided.granted) == (False, True)
+    page = browser.get(answer["Location"])
+    assert b"Request allowed." in page.content
+    assert b"Change email" in page.content  # now listed as an automation
+    otp = phones.otp_of(Pairing.objects.get(id=pairing["id"]))
+    assert otp.encode() in page.content
+
+
+def test_phone_page_pairing_phrase_remove_and_state(creds):
+    browser = Client(enforce_csrf_checks=True)
+    phone, phrase = new_phone_with_phrase()
+    page = browser.get(f"/sandbox/phone/{phone.id}/")
+    token = csrf_of(page)
+    browser.post(f"/sandbox/phone/{phone.id}/phrase", {"csrfmiddlewaretoken": token})
+    assert phone.phrases.filter(used=False).count() == 2
+    state = browser.get(f"/sandbox/phone/{phone.id}/state").json()
+    assert state["pending"] == 0 and state["otps"] == {}
+
+    pairing = signed(Client(), "POST", "/sandbox/v1/pairings/create", creds,
+                     {"pairing_phrase": phones.current_phrase(phone).phrase,
+                      "user_name": "rem"}).json()
+    state2 = browser.get(f"/sandbox/phone/{phone.id}/state").json()
+    assert state2["pending"] == 1 and state2["signature"] != state["signature"]
+    browser.post(f"/sandbox/phone/{phone.id}/pairings/{pairing['id']}/respond",
+                 {"answer": "allow", "csrfmiddlewaretoken": token})
+    state3 = browser.get(f"/sandbox/phone/{phone.id}/state").json()
+    assert list(state3["otps"]) == [pairing["id"]]
+    browser.post(f"/sandbox/phone/{phone.id}/pairings/{pairing['id']}/remove",
+                 {"csrfmiddlewaretoken": token})
+    assert Pairing.objects.get(id=pairing["id"]).deactivated is True
+
+
+def test_phone_cannot_answer_another_phones_requests(creds):
+    browser = Client()
+    phone, phrase = new_phone_with_phrase()
+    other = phones.create_phone("Other")
+    _, auth = pending_auth(Client(), creds, phone, phrase)
+    response = browser.post(f"/sandbox/phone/{other.id}/requests/{auth['id']}/respond",
+                            {"answer": "allow"})
+    assert response.status_code == 404
+    assert AuthenticationRequest.objects.get(id=auth["id"]).pending is True
+
+
+def test_qr_deep_link_page_claims_pairing_for_a_phone(client, creds):
+    phone = phones.create_phone("Scanner")
+    pairing = signed(client, "POST", "/sandbox/v1/pairings/create/qr", creds,
+                     {"user_name": "qr"}).json()
+    page = client.get(f"/sandbox/r/pairings/{pairing['id']}")
+    assert page.status_code == 200 and b"Scanner" in page.content
+    done = client.post(f"/sandbox/r/pairings/{pairing['id']}", {"phone_id": str(phone.id)})
+    assert done.status_code == 302
+    assert [str(p.id) for p in phones.pending_pairings(phone)] == [pairing["id"]]
+    assert client.post(f"/sandbox/r/pairings/{pairing['id']}",
+                       {"phone_id": "junk"}).status_code == 400
+    assert client.get("/sandbox/r/pairings/not-an-id").status_code == 404
+
+
+def test_phone_scan_form_claims_pairing(client, creds):
+    phone = phones.create_phone("Scanner")
+    pairing = signed(client, "POST", "/sandbox/v1/pairings/create/qr", creds,
+                     {"user_name": "qr2"}).json()
+    client.post(f"/sandbox/phone/{phone.id}/scan",
+                {"link": f"http://testserver/sandbox/r/pairings/{pairing['id']}"})
+    assert Pairing.objects.get(id=pairing["id"]).phone_id == phone.id
+    response = client.post(f"/sandbox/phone/{phone.id}/scan", {"link": "nonsense"})
+    assert response.status_code == 302 and "notice=" in response["Location"]
+
+
+def test_pages_render(client):
+    phone = phones.create_phone("Listed")
+    assert client.get("/sandbox/").status_code == 200
+    listing = client.get("/sandbox/phone/")
+    assert listing.status_code == 200 and b"Listed" in listing.content
+    made = client.post("/sandbox/phone/", {"name": "Made here"})
+    assert made.status_code == 302 and Phone.objects.filter(name="Made here").exists()
+    assert client.get(f"/sandbox/phone/{phone.id}/").status_code == 200
+    assert client.get("/sandbox/phone/00000000-0000-4000-8000-000000000000/").status_code == 404
+    bad_reset = client.get("/sandbox/pairings/00000000-0000-4000-8000-000000000000/reset")
+    assert bad_reset.status_code == 404
+
+
+# --- boundaries -----------------------------------------------------------------------------
+
+
+def test_sandbox_imports_neither_client_nor_integration():
+    for path in PACKAGE.rglob("*.py"):
+        source = path.read_text()
+        assert not re.search(r"^\s*(from|import)\s+(toopher|django_toopher)\b", source, re.M), path
+
+
+def test_testing_module_does_not_import_django():
+    code = "import sys, toopher_sandbox.testing; print('django' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
