@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import platform
 import ssl
 import time
@@ -90,7 +91,7 @@ def normalize_api_url(api_url: str | None, *, allow_insecure_http: bool = False)
 def _check_timeout(timeout: Any) -> Timeout:
     def positive(value: Any) -> bool:
         return (isinstance(value, int | float) and not isinstance(value, bool)
-                and value > 0)
+                and math.isfinite(value) and value > 0)
 
     if positive(timeout):
         return float(timeout)

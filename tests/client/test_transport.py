@@ -110,7 +110,8 @@ def test_configured_timeout_reaches_every_call(mocked, timeout, expected):
     assert [c.request.req_kwargs["timeout"] for c in mocked.calls] == [expected] * 3
 
 
-@pytest.mark.parametrize("timeout", [None, 0, -1, "5", (1,), (1, None), (0, 5), True, (1, 2, 3)])
+@pytest.mark.parametrize("timeout", [None, 0, -1, "5", (1,), (1, None), (0, 5), True, (1, 2, 3),
+                                     float("inf"), (1, float("nan"))])
 def test_invalid_timeouts_are_refused(timeout):
     with pytest.raises(ValueError, match="timeout"):
         toopher.ToopherApi(KEY, SECRET, API_URL, timeout=timeout)
