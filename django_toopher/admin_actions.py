@@ -141,7 +141,7 @@ def _pending_user(data: dict[str, Any]) -> str | None:
     pending = data.get(session_keys.PENDING)
     if not isinstance(pending, dict):
         return None
-    for key in ("user_pk", "user_id", "pk", "user"):
+    for key in ("user", "user_pk", "user_id"):
         if pending.get(key) is not None:
             return str(pending[key])
     return None

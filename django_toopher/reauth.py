@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -104,9 +103,6 @@ def reauthentication_required(
         @functools.wraps(func)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not is_recently_authenticated(request, max_age):
-                messages.info(
-                    request, _("For your security, please enter your password again.")
-                )
                 return HttpResponseRedirect(reauth_url(request))
             return func(request, *args, **kwargs)
 

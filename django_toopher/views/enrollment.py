@@ -88,7 +88,7 @@ def pairing_state(request: HttpRequest) -> dict[str, Any] | None:
         or not isinstance(state.get("id"), str)
         or not state["id"]
         or not isinstance(state.get("started"), (int, float))
-        or state.get("user") != request.user.pk
+        or state.get("user") != str(request.user.pk)
     ):
         return None
     return state
@@ -157,7 +157,7 @@ def _start(request: HttpRequest, phrase: str | None) -> str | None:
         "id": pairing_id,
         "qr": phrase is None,
         "started": time.time(),
-        "user": request.user.pk,
+        "user": str(request.user.pk),  # str: JSON-safe for UUID primary keys too
     }
     return None
 

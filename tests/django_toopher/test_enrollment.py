@@ -408,7 +408,7 @@ def test_another_users_pairing_id_is_refused(client_alice, alice, sandbox, phone
     sandbox.respond_pairing(bobs.id, allow=True)
     session = client_alice.session
     session[enrollment.PAIRING] = {"id": bobs.id, "qr": False, "started": time.time(),
-                                   "user": alice.pk}
+                                   "user": str(alice.pk)}
     session.save()
     data = poll_status(client_alice)
     assert data["status"] == "failed"
@@ -420,7 +420,7 @@ def test_another_users_pairing_id_is_refused(client_alice, alice, sandbox, phone
 def test_a_pairing_state_of_another_user_in_the_session_is_ignored(client_alice, alice):
     session = client_alice.session
     session[enrollment.PAIRING] = {"id": "x", "qr": True, "started": time.time(),
-                                   "user": alice.pk + 1}
+                                   "user": str(alice.pk + 1)}
     session.save()
     assert poll_status(client_alice)["status"] == "none"
     assert client_alice.get(reverse("django_toopher:pair_qr")).status_code == 404
@@ -525,3 +525,26 @@ def test_unpair_while_toopher_fails_keeps_the_pairing(client_alice, alice, sandb
     assert response.status_code == 200
     assert b"still paired" in response.content
     assert is_paired(alice)
+
+
+def test_pairing_state_with_a_uuid_primary_key(rf, monkeypatch, settings):
+    """Custom user models with UUID keys: the session state stays JSON-serialisable."""
+    import json
+    import uuid
+    from types import SimpleNamespace
+
+    from django.contrib.sessions.backends.signed_cookies import SessionStore
+
+    class Backend:
+        def start_pairing(self, user, pairing_phrase=None):
+            return SimpleNamespace(id="0b6c7cf0-2a4a-4a4e-9d0f-6f3f1f2b9a11")
+
+    monkeypatch.setattr(enrollment, "_backend", lambda: Backend())
+    request = rf.post("/")
+    request.session = SessionStore()
+    request.user = SimpleNamespace(pk=uuid.uuid4(), is_authenticated=True)
+    assert enrollment._start(request, "awkward turtle") is None
+    json.dumps(request.session[enrollment.PAIRING])
+    assert enrollment.pairing_state(request)["id"].startswith("0b6c7cf0")
+    request.user = SimpleNamespace(pk=uuid.uuid4(), is_authenticated=True)
+    assert enrollment.pairing_state(request) is None
