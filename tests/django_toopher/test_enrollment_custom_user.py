@@ -1,0 +1,33 @@
+"""Enrollment and the admin actions with a custom user model (e-mail user name, UUID
+primary key): ``tests/custom_user/enroll_check.py`` in a subprocess, since
+``AUTH_USER_MODEL`` cannot change inside one process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_enrollment_with_a_custom_user_model_in_a_subprocess():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.custom_user.settings"}
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "pytest", "tests/custom_user/enroll_check.py",
+            "-q", "-p", "no:cacheprovider", "--ds=tests.custom_user.settings",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert "1 passed" in output, output[-4000:]
