@@ -69,11 +69,14 @@ def _context(phone: Phone) -> dict:
     for pairing in pairings:
         pairing.current_otp = phones.otp_of(pairing)
         pairing.automation_rules = list(_automations(pairing))
+    pending_pairings = list(phones.pending_pairings(phone))
+    pending_authentications = list(phones.pending_authentications(phone))
     return {
         "phone": phone,
         "phrase": phones.current_phrase(phone),
-        "pending_pairings": list(phones.pending_pairings(phone)),
-        "pending_authentications": list(phones.pending_authentications(phone)),
+        "pending_pairings": pending_pairings,
+        "pending_authentications": pending_authentications,
+        "pending_count": len(pending_pairings) + len(pending_authentications),
         "pairings": pairings,
         "seconds_left": totp.seconds_left(),
     }
@@ -111,7 +114,7 @@ def phone_state(request: HttpRequest, phone_id) -> JsonResponse:
     return JsonResponse(
         {
             "signature": _signature(context),
-            "pending": len(context["pending_pairings"]) + len(context["pending_authentications"]),
+            "pending": context["pending_count"],
             "seconds_left": context["seconds_left"],
             "otps": {str(p.id): p.current_otp for p in context["pairings"]},
         }

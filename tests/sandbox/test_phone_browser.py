@@ -1,0 +1,60 @@
+"""The phone page in a real browser: requests appear without a reload, a person answers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import toopher
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+
+
+@pytest.fixture(scope="module")
+def page_factory():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium", pytrace=False)
+        pytest.skip(f"{CHROMIUM} is missing")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        context = chromium.new_context()
+        context.set_default_timeout(10_000)
+        yield context.new_page
+        context.close()
+        chromium.close()
+
+
+def test_person_pairs_and_approves_on_the_phone_page(page_factory, sandbox, requester, phone):
+    api = toopher.ToopherApi(requester["key"], requester["secret"], api_url=requester["api_url"])
+    page = page_factory()
+    page.goto(phone["phone_url"])
+    assert page.locator("#phrase").inner_text() == phone["pairing_phrase"]
+
+    pairing = api.pair(phone["pairing_phrase"], "walt@example.com")
+    request = page.locator(".request", has_text="Pairing request")
+    request.wait_for()  # appears without a reload
+    assert "walt@example.com" in request.inner_text()
+    request.get_by_role("button", name="Allow").click()
+    page.locator(".otp-code").wait_for()
+    assert api.get_pairing_status(pairing.id).enabled is True
+    otp = page.locator(".otp-code").inner_text()
+    assert otp.isdigit() and len(otp) == 6
+
+    auth = api.authenticate(pairing.id, "Garage PC", action_name="Open the door")
+    card = page.locator(".request", has_text="Open the door")
+    card.wait_for()
+    assert "Garage PC" in card.inner_text()
+    card.get_by_label("Reason (optional)").fill("not now")
+    card.get_by_role("button", name="Deny").click()
+    page.get_by_text("Request denied.").wait_for()
+    status = api.get_authentication_status(auth.id)
+    assert (status.pending, status.granted, status.reason) == (False, False, "not now")
