@@ -32,7 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ..conf import toopher_settings
 from ..enrollment_forms import PairingPhraseForm
-from ..models import Terminal, ToopherProfile
+from ..models import AuditEvent, Terminal, ToopherProfile
 from ..reauth import is_recently_authenticated, reauthentication_required
 
 logger = logging.getLogger("django_toopher")
@@ -41,6 +41,8 @@ logger = logging.getLogger("django_toopher")
 PAIRING = "_toopher_pairing"
 #: Seconds a pairing may wait for the phone (ASVS 5.0 6.5.5: at most 10 minutes).
 PAIRING_TTL = 600
+#: How many of the user's own audit events the security page shows.
+RECENT_ACTIVITY = 10
 #: The action name of the approval needed to remove a pairing.
 UNPAIR_ACTION = "Remove pairing"
 
@@ -116,6 +118,7 @@ def security(request: HttpRequest) -> HttpResponse:
     """The user's overview: pairing state, named browsers, links to change them."""
     profile = ToopherProfile.objects.filter(user=request.user).first()
     paired = _paired(request)
+    activity = AuditEvent.objects.filter(user=request.user).order_by("-created_at", "-id")
     context = {
         "paired": paired,
         "paired_unknown": paired is None,
@@ -125,6 +128,7 @@ def security(request: HttpRequest) -> HttpResponse:
         "pairing_in_progress": pairing_state(request) is not None,
         "recently_authenticated": is_recently_authenticated(request),
         "mode": toopher_settings.MODE,
+        "recent_activity": list(activity[:RECENT_ACTIVITY]),
     }
     return render(request, "django_toopher/security.html", context)
 
@@ -361,6 +365,14 @@ def _unpair_approved(request: HttpRequest) -> HttpResponse:
             return redirect("django_toopher:security")
         messages.success(request, _("Your phone is no longer paired. Logins no longer "
                                     "wait for its approval."))
+        if request.POST.get("end_other_sessions"):
+            from ..admin_actions import end_user_sessions
+
+            ended = end_user_sessions(request.user, keep_session_key=request.session.session_key)
+            if ended is None:
+                messages.warning(request, _("Your other sessions could not be ended here."))
+            else:
+                messages.info(request, _("%(count)d other session(s) ended.") % {"count": ended})
         return redirect("django_toopher:security")
     return render(request, "django_toopher/enroll/unpair.html", {})
 

@@ -491,6 +491,41 @@ def test_unpair_needs_recent_auth_approval_and_confirmation(client_alice, alice,
         get_client().authenticate(item["pairing_id"], "Test browser", "Log in")
 
 
+def test_unpair_can_end_the_other_sessions(client, alice, sandbox, phone):
+    other = login(Client(), alice)  # a second browser, logged in before pairing
+    login(client, alice)
+    pair_by_phrase(client, sandbox, phone)
+    client.get(reverse("django_toopher:unpair"))
+    approve_action(client, sandbox, phone)
+    response = client.post(reverse("django_toopher:unpair"), {"end_other_sessions": "1"},
+                           follow=True)
+    assert b"1 other session(s) ended." in response.content
+    assert not is_paired(alice)
+    assert client.get(reverse("django_toopher:security")).status_code == 200
+    assert other.get(reverse("django_toopher:security")).status_code == 302
+
+
+def test_unpair_keeps_other_sessions_unless_asked(client, alice, sandbox, phone):
+    other = login(Client(), alice)
+    login(client, alice)
+    pair_by_phrase(client, sandbox, phone)
+    client.get(reverse("django_toopher:unpair"))
+    approve_action(client, sandbox, phone)
+    client.post(reverse("django_toopher:unpair"))
+    assert not is_paired(alice)
+    assert other.get(reverse("django_toopher:security")).status_code == 200
+
+
+def test_security_page_shows_the_users_own_recent_activity(client_alice, alice, sandbox, phone):
+    from django_toopher.audit import record
+
+    pair_by_phrase(client_alice, sandbox, phone)
+    record(AuditEvent.Kind.DENIED, user=make_user("bob"), action="Log in")
+    html = client_alice.get(reverse("django_toopher:security")).content.decode()
+    assert "Recent activity" in html and "Phone paired" in html
+    assert "Authentication denied" not in html  # bob's, not alice's
+
+
 def test_unpair_refused_on_the_phone_keeps_the_pairing(client_alice, alice, sandbox, phone):
     pair_by_phrase(client_alice, sandbox, phone)
     client_alice.get(reverse("django_toopher:unpair"))
