@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -247,3 +248,16 @@ def test_installed_sandbox_command_runs(installed: Path, dist: dict[str, Path]) 
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "--port" in proc.stdout
+
+
+LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)|<img src=\"([^\"]+)\"")
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/index.md"])
+def test_relative_links_of_the_front_door_resolve(document: str) -> None:
+    path = ROOT / document
+    targets = [a or b for a, b in LINK.findall(path.read_text())]
+    local = [t for t in targets if not re.match(r"[a-z]+:", t)]
+    assert local, f"no relative link found in {document}"
+    missing = [t for t in local if not (path.parent / t).exists()]
+    assert not missing, f"{document} links to missing files: {missing}"
