@@ -337,7 +337,8 @@ def pair_status(request: HttpRequest) -> JsonResponse:
         status, message = NONE, ""
     else:
         status, message = poll_pairing(request, state)
-        _message_for(request, status, message)
+        if status in FINAL_STATES:  # shown on the page the script goes to next
+            _message_for(request, status, message)
     final = status in FINAL_STATES
     redirect_to = None
     if final:

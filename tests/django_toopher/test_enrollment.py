@@ -283,9 +283,13 @@ def test_toopher_failing_while_polling_keeps_waiting(client_alice, alice, sandbo
     data = poll_status(client_alice)
     assert data["status"] == "unavailable" and data["final"] is False
     assert pairing_id_in_session(client_alice) == pairing_id
+    for _ in range(3):
+        poll_status(client_alice)
     sandbox.clear_faults()
     sandbox.respond_pairing(pairing_id, allow=True)
     assert poll_status(client_alice)["status"] == "paired"
+    page = client_alice.get(reverse("django_toopher:security"))
+    assert b"still trying" not in page.content  # polls do not pile up messages
     assert is_paired(alice)
 
 
