@@ -405,3 +405,23 @@ def test_toopher_disable_command_reports_unknown_users(alice):
     assert ToopherProfile.objects.get(user=alice).enabled is False
     with pytest.raises(CommandError):
         call_command("toopher_disable", "alice", "--actor", "ghost")
+
+
+@pytest.mark.parametrize("changelist", [PROFILES, TERMINALS])
+def test_search_by_user_name(admin_web, alice, bob, changelist):
+    ToopherProfile.objects.create(user=alice)
+    ToopherProfile.objects.create(user=bob)
+    add_terminal(alice)
+    add_terminal(bob)
+    result = admin_web.get(reverse(changelist), {"q": "alice"}).context["cl"].result_list
+    assert [obj.user.username for obj in result] == ["alice"]
+
+
+def test_confirmation_page_on_the_profile_changelist(admin_web, alice):
+    profile = ToopherProfile.objects.create(user=alice)
+    response = run_action(admin_web, PROFILES, "toopher_reset_pairing", [profile],
+                          confirm=False)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Remove the phone pairing of these users?" in html
+    assert "alice" in html and f'value="{profile.pk}"' in html
