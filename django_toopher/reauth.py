@@ -153,6 +153,16 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
         request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME),
         default,
     )
+    if not request.user.has_usable_password():
+        # Accounts without a password (e.g. social logins) prove themselves by logging
+        # in again, which sets the authentication time like any completed login.
+        return render(
+            request,
+            "django_toopher/reauth.html",
+            {"form": None, "next": next_url, "locked": False, "no_password": True,
+             "redirect_field_name": REDIRECT_FIELD_NAME},
+            status=403 if request.method == "POST" else 200,
+        )
     key = _failure_key(request)
     locked = ratelimit.count(key) >= FAILURE_LIMIT
     form = ReauthenticationForm(request, data=request.POST if request.method == "POST" else None)

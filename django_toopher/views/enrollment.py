@@ -41,6 +41,9 @@ logger = logging.getLogger("django_toopher")
 PAIRING = "_toopher_pairing"
 #: Seconds a pairing may wait for the phone (ASVS 5.0 6.5.5: at most 10 minutes).
 PAIRING_TTL = 600
+#: Pairings a user may start per PAIRING_START_WINDOW seconds (each one calls Toopher).
+PAIRING_START_LIMIT = 10
+PAIRING_START_WINDOW = 3600
 #: How many of the user's own audit events the security page shows.
 RECENT_ACTIVITY = 10
 #: The action name of the approval needed to remove a pairing.
@@ -147,6 +150,11 @@ def _start_error_message(exc: BaseException) -> str:
 
 def _start(request: HttpRequest, phrase: str | None) -> str | None:
     """Start a pairing; store it in the session. Returns an error message or None."""
+    from .. import ratelimit
+
+    if not ratelimit.hit(f"pair-start:{request.user.pk}", PAIRING_START_LIMIT,
+                         PAIRING_START_WINDOW):
+        return _("Too many pairing attempts. Please wait a while and try again.")
     try:
         pairing = _backend().start_pairing(request.user, pairing_phrase=phrase)
     except _api_errors() as exc:
@@ -236,6 +244,7 @@ def pair(request: HttpRequest) -> HttpResponse:
     """Pair a phone: the phrase form, "use a QR code instead", then the wait."""
     state = pairing_state(request)
     form = PairingPhraseForm()
+    page_error = ""
     status_code = 200
     if request.method == "POST":
         op = request.POST.get("op", "phrase")
@@ -277,8 +286,7 @@ def pair(request: HttpRequest) -> HttpResponse:
                 error = _start(request, form.cleaned_data["pairing_phrase"])
         if error is None:
             return redirect("django_toopher:pair")
-        if error:
-            form.add_error(None, error)
+        page_error = error or ""
         status_code = 400
     elif state is None and _paired(request):
         messages.info(request, _("Your account is already paired."))
@@ -288,6 +296,7 @@ def pair(request: HttpRequest) -> HttpResponse:
         "django_toopher/enroll/pair.html",
         {
             "form": form,
+            "error": page_error,
             "pairing": state,
             "qr": bool(state and state.get("qr")),
             "status_url": reverse("django_toopher:pair_status"),

@@ -161,6 +161,18 @@ def test_reauth_is_rate_limited(client, alice):
     assert client.get(reverse(PAIR)).status_code == 302  # still not recent
 
 
+def test_reauth_for_an_account_without_a_password(client, alice):
+    alice.set_unusable_password()
+    alice.save()
+    login(client, alice, recent=False)
+    response = client.get(reverse("django_toopher:reauth"))
+    assert response.status_code == 200
+    assert b"log out and log in again" in response.content
+    response = client.post(reverse("django_toopher:reauth"), {"password": ""})
+    assert response.status_code == 403
+    assert client.get(reverse(PAIR)).status_code == 302
+
+
 # -- pairing by phrase --------------------------------------------------------------------------
 
 
@@ -259,17 +271,30 @@ def test_a_phrase_toopher_does_not_know(client_alice, alice):
     assert not is_paired(alice)
 
 
+def test_pairing_starts_are_rate_limited(client_alice, alice, monkeypatch):
+    for _ in range(enrollment.PAIRING_START_LIMIT):
+        client_alice.post(reverse(PAIR), {"op": "qr"})
+        assert pairing_id_in_session(client_alice)
+        client_alice.post(reverse(PAIR), {"op": "cancel"})
+    counter = CountCalls(monkeypatch, "start_pairing")
+    response = client_alice.post(reverse(PAIR), {"op": "qr"})
+    assert response.status_code == 400
+    assert b"Too many pairing attempts" in response.content
+    assert counter.calls == 0 and pairing_id_in_session(client_alice) is None
+
+
 def test_unknown_op_changes_nothing(client_alice):
     response = client_alice.post(reverse(PAIR), {"op": "pair-everyone"})
     assert response.status_code == 302
     assert pairing_id_in_session(client_alice) is None
 
 
+@pytest.mark.parametrize("op", ["phrase", "qr"])
 @pytest.mark.parametrize("fault", [{"status": 500}, {"malformed": True}])
-def test_toopher_failing_while_starting(client_alice, alice, sandbox, live, phone, fault):
+def test_toopher_failing_while_starting(client_alice, alice, sandbox, live, phone, fault, op):
     sandbox.set_faults(key=live["key"], **fault)
     response = client_alice.post(
-        reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]}
+        reverse(PAIR), {"op": op, "pairing_phrase": phone["pairing_phrase"]}
     )
     assert response.status_code == 400
     assert b"cannot be reached" in response.content or b"could not understand" in response.content
