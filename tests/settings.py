@@ -5,6 +5,7 @@ suite runs on SQLite and local memory by default and on PostgreSQL and Redis wit
 ``DATABASE_URL=postgres://...`` and ``CACHE_URL=redis://...`` (``make test-postgres``).
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -20,6 +21,18 @@ TIME_ZONE = "UTC"
 
 DATABASES = {"default": env.db("DATABASE_URL", default="sqlite://:memory:")}
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://tests")}
+
+# A shared server (``make test-postgres``) may serve several runs at once: this suite,
+# its own subprocesses (tests/custom_user) and other people's runs. Each run gets its
+# own test database and its own cache key prefix, so runs never see each other's rows
+# or rate-limit counters. The scripts/test-postgres.sh wrapper drops leftovers.
+RUN_ID = env.str("TOOPHER_TEST_RUN_ID", default=str(os.getpid()))
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("TEST", {}).setdefault(
+        "NAME", f"test_{DATABASES['default']['NAME']}_{RUN_ID}"
+    )
+if not CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    CACHES["default"].setdefault("KEY_PREFIX", f"tests-{RUN_ID}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
