@@ -146,6 +146,8 @@ def safe_next(request: HttpRequest, url: Any) -> str | None:
     """``url`` if it is a safe local redirect target for this request, else None."""
     if not isinstance(url, str) or not url or len(url) > 2000:
         return None
+    if any(ord(char) < 32 or ord(char) == 127 for char in url):
+        return None
     if url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
@@ -447,7 +449,7 @@ def _start(request: HttpRequest, state: dict[str, Any]) -> Result:
     if state.get("terminal") != tid or (known and state.get("terminal_name") != known.name):
         state = dict(state, terminal=tid, terminal_name=known.name if known else "")
     if known is None and backend.mode == backends.STORED:
-        state = dict(state, step=NAME_TERMINAL)
+        state = dict(state, step=NAME_TERMINAL, step_at=time.time())
         _save(request, state)
         return _describe(state)
 
@@ -510,7 +512,7 @@ def _handle_refusal(
     kind = outcome.kind
     is_login = state["kind"] == LOGIN
     if kind == backends.TERMINAL_UNKNOWN:
-        state = dict(state, step=NAME_TERMINAL)
+        state = dict(state, step=NAME_TERMINAL, step_at=time.time())
         _save(request, state)
         return _describe(state)
     if kind == backends.DISABLED:

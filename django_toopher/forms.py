@@ -31,7 +31,7 @@ class OTPForm(forms.Form):
 
     otp = forms.RegexField(
         label=_("One-time password"),
-        regex=r"^\d{4,12}$",
+        regex=r"\A[0-9]{4,12}\Z",
         max_length=12,
         strip=True,
         error_messages={"invalid": _("Enter the digits shown in the Toopher app.")},
@@ -46,7 +46,7 @@ class PairingPhraseForm(forms.Form):
 
     pairing_phrase = forms.RegexField(
         label=_("Pairing phrase"),
-        regex=r"^[A-Za-z0-9 ._-]{2,100}$",
+        regex=r"\A[A-Za-z0-9 ._-]{2,100}\Z",
         max_length=100,
         strip=True,
         required=False,

@@ -121,7 +121,7 @@ def status(request: HttpRequest) -> JsonResponse:
     """JSON for pending.js: ``status``, ``final``, ``message``, ``redirect``,
     ``remaining``, ``interval``. The request id comes from the session only."""
     result = flow.poll(request)
-    if result.final and result.status != flow.GRANTED and result.message:
+    if result.final and result.status not in (flow.GRANTED, flow.NONE) and result.message:
         _message(request, result)
     response = JsonResponse(result.as_json(), status=404 if result.status == flow.NONE else 200)
     return _finish(request, response)

@@ -433,3 +433,31 @@ def test_bad_pairing_phrase_is_a_clear_error(client, user, sandbox, toopher_conf
     response = client.post("/toopher/pending/pair/", {"pairing_phrase": "<b>"})
     assert response.status_code == 200
     assert response.context["pair_form"].errors
+
+
+@pytest.mark.parametrize("otp", ["\u0661\u0662\u0663\u0664\u0665\u0666", "1" * 13, "", "12 34"])
+def test_otp_form_rejects_non_ascii_digits_and_bad_lengths(
+    client, paired_user, sandbox, phone, api_calls, otp
+):
+    start_login(client, paired_user)
+    api_calls.reset()
+    before = dict(state(client))
+    response = client.post("/toopher/pending/otp/", {"otp": otp})
+    assert response["Location"] == "/toopher/pending/"
+    assert state(client) == before
+    assert api_calls.count("otp_auth") == 0
+
+
+def test_broken_pending_state_is_never_a_500(client, toopher_conf):
+    client.get("/")
+    session = client.session
+    session[PENDING] = {"v": 1, "kind": "login", "step": "pushed", "id": "x"}
+    session.save()
+    response = client.get("/toopher/pending/status/")
+    assert response.status_code == 200 and response.json()["final"] is True
+    session = client.session
+    session[PENDING] = "garbage"
+    session.save()
+    response = client.get("/toopher/pending/")
+    assert response.status_code == 302
+    assert PENDING not in client.session

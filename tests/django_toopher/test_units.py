@@ -171,6 +171,8 @@ def test_error_classification():
         ("", False),
         (None, False),
         ("/" + "a" * 3000, False),
+        ("/private/\x00", False),
+        ("/a\r\nSet-Cookie: x=1", False),
     ],
 )
 def test_safe_next(url, ok):

@@ -1,0 +1,43 @@
+"""``manage.py toopher_cleanup``: delete records that are no longer needed.
+
+* ``ConsumedRequest`` rows older than the longest possible pending login (they only
+  stop a grant from being used twice while its pending login could still exist);
+* with ``--audit-days N``, audit events older than N days (kept by default).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+
+from ...flow import max_age
+from ...models import AuditEvent, ConsumedRequest
+
+
+class Command(BaseCommand):
+    help = "Delete used authentication-request markers (and, if asked, old audit events)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--audit-days",
+            type=int,
+            default=None,
+            help="Also delete audit events older than this many days.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        now = timezone.now()
+        # Twice the longest pending login, so a clock skew never frees a live grant.
+        cutoff = now - timedelta(seconds=2 * max_age())
+        used, _ = ConsumedRequest.objects.filter(used_at__lt=cutoff).delete()
+        self.stdout.write(f"Deleted {used} used request marker(s).")
+        days = options.get("audit_days")
+        if days is not None:
+            if days < 1:
+                self.stderr.write("--audit-days must be at least 1.")
+                return
+            old, _ = AuditEvent.objects.filter(created_at__lt=now - timedelta(days=days)).delete()
+            self.stdout.write(f"Deleted {old} audit event(s).")
