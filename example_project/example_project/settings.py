@@ -12,6 +12,8 @@ DEBUG                      Debug mode (on while the built-in sandbox is used, el
 ALLOWED_HOSTS              Comma-separated host names (``127.0.0.1,localhost``)
 DATABASE_URL               Database (SQLite file ``example_project/db.sqlite3``)
 CACHE_URL                  Cache (``locmemcache://``; use Redis with several processes)
+CACHE_KEY_PREFIX           Prefix of every cache key (none)
+SESSION_ENGINE             Django session engine (``django.contrib.sessions.backends.db``)
 PORT                       Port the site is served on (8000); used for the sandbox URL
 SERVE_STATIC               Serve static files from Django itself (on; a demo convenience)
 TOOPHER_API_URL            Toopher API v1 base URL; unset: mount the sandbox at /sandbox/
@@ -109,6 +111,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # once, so wait for the lock instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://example-site")}
+# django-environ drops ``?key_prefix=`` for Django's RedisCache: set it here instead.
+CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="")
+# Sessions: the database by default; ``django.contrib.sessions.backends.cache`` keeps
+# them in the (shared) cache. With several instances, either must be shared by all.
+SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.db")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
