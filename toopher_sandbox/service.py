@@ -151,12 +151,25 @@ def pair_with_phrase(requester: Requester, params: Params) -> Pairing:
         raise bad_request("Invalid pairing phrase.")
     with transaction.atomic():
         user = _pairing_user(requester, params)
-        entry = PairingPhrase.objects.filter(phrase=phrase, used=False).first()
-        if entry is None or not PairingPhrase.objects.filter(pk=entry.pk, used=False).update(
-            used=True
-        ):
-            raise ApiError(409, 409, "No pending pairing requests with specified pairing_phrase")
-        return _new_pairing(requester, user, Pairing.PHRASE, phone=entry.phone)
+        return _pair_user(requester, user, phrase)
+
+
+def pair_user_with_phrase(requester: Requester, user_name: str, raw_phrase: str) -> Pairing:
+    """Pair a user (created if need be) with the phone that shows ``raw_phrase``."""
+    phrase = normalize_phrase(raw_phrase)
+    if not phrase or len(phrase) > MAX_PHRASE_LENGTH:
+        raise bad_request("Invalid pairing phrase.")
+    with transaction.atomic():
+        return _pair_user(requester, get_or_create_user(requester, user_name), phrase)
+
+
+def _pair_user(requester: Requester, user: User, phrase: str) -> Pairing:
+    entry = PairingPhrase.objects.filter(phrase=phrase, used=False).first()
+    if entry is None or not PairingPhrase.objects.filter(pk=entry.pk, used=False).update(
+        used=True
+    ):
+        raise ApiError(409, 409, "No pending pairing requests with specified pairing_phrase")
+    return _new_pairing(requester, user, Pairing.PHRASE, phone=entry.phone)
 
 
 def pair_qr(requester: Requester, params: Params) -> Pairing:
@@ -310,29 +323,52 @@ def initiate(requester: Requester, params: Params) -> AuthenticationRequest:
             raise bad_request("Missing required parameter: pairing_id or user_name.")
         _check_usable(user, pairing)
         terminal = _terminal(user, params)
-        action = get_or_create_action(requester, action_name)
-        auth = AuthenticationRequest(
-            requester=requester,
-            user=user,
-            pairing=pairing,
-            terminal=terminal,
-            action=action,
+        auth = start_authentication(
+            requester,
+            pairing,
+            terminal,
+            action_name,
             automation_allowed=bool(automation_allowed),
             challenge_required=bool(challenge_required),
+            otp=otp,
         )
-        if otp is not None:
-            valid = totp.verify(pairing.otp_secret, otp.strip())
-            auth.pending, auth.granted, auth.totp_valid = False, valid, valid
-            auth.reason = "OTP valid" if valid else "Invalid OTP"
-        elif automation_allowed:
-            rule = AutomationRule.objects.filter(
-                pairing=pairing, terminal=terminal, action=action
-            ).first()
-            if rule is not None:
-                auth.pending, auth.granted, auth.automated = False, rule.grant, True
-                auth.reason = "Automatically granted" if rule.grant else "Automatically denied"
-        auth.save()
     return get_authentication_request(requester, str(auth.id))
+
+
+def start_authentication(
+    requester: Requester,
+    pairing: Pairing,
+    terminal: Terminal,
+    action_name: str,
+    *,
+    automation_allowed: bool = True,
+    challenge_required: bool = False,
+    otp: str | None = None,
+) -> AuthenticationRequest:
+    """Create the request; decide it at once with an OTP or a matching automation rule."""
+    action = get_or_create_action(requester, action_name)
+    auth = AuthenticationRequest(
+        requester=requester,
+        user=pairing.user,
+        pairing=pairing,
+        terminal=terminal,
+        action=action,
+        automation_allowed=automation_allowed,
+        challenge_required=challenge_required,
+    )
+    if otp is not None:
+        valid = totp.verify(pairing.otp_secret, otp.strip())
+        auth.pending, auth.granted, auth.totp_valid = False, valid, valid
+        auth.reason = "OTP valid" if valid else "Invalid OTP"
+    elif automation_allowed:
+        rule = AutomationRule.objects.filter(
+            pairing=pairing, terminal=terminal, action=action
+        ).first()
+        if rule is not None:
+            auth.pending, auth.granted, auth.automated = False, rule.grant, True
+            auth.reason = "Automatically granted" if rule.grant else "Automatically denied"
+    auth.save()
+    return auth
 
 
 def otp_auth(requester: Requester, auth: AuthenticationRequest, params: Params):

@@ -8,6 +8,7 @@ from django.urls import path
 
 from . import api_views as api
 from . import control_views as control
+from . import iframe_views as web_iframe
 from . import phone_views as phone
 from . import web_views as web
 
@@ -34,6 +35,19 @@ v1 = [
     path("v1/users/<str:user_id>/pairings", api.user_pairings),
     path("v1/user_terminals/create", api.terminal_create),
     path("v1/user_terminals/<str:terminal_id>", api.terminal_detail),
+]
+
+iframe = [
+    path("v1/web/authenticate", web_iframe.web_authenticate, name="iframe-authenticate"),
+    path("v1/web/auth", web_iframe.web_auth),
+    path("v1/web/auth-v2", web_iframe.web_auth),
+    path("v1/web/manage_user", web_iframe.web_manage_user, name="iframe-manage-user"),
+    path("v1/web/pair", web_iframe.web_manage_user),
+    path("v1/web/pair-v2", web_iframe.web_manage_user),
+    path("v1/web/unpair", web_iframe.web_unpair),
+    path("v1/web/flow", web_iframe.web_flow, name="iframe-flow"),
+    path("v1/web/error.html", web_iframe.web_error, name="iframe-error"),
+    path("static/toopher-web.js", web_iframe.toopher_web_js, name="toopher-web-js"),
 ]
 
 controls = [
@@ -85,4 +99,4 @@ web = [
     path("pairings/<str:pairing_id>/reset", web.reset_pairing, name="reset"),
 ]
 
-urlpatterns = v1 + controls + phones + web
+urlpatterns = v1 + iframe + controls + phones + web
