@@ -58,3 +58,22 @@ def test_person_pairs_and_approves_on_the_phone_page(page_factory, sandbox, requ
     page.get_by_text("Request denied.").wait_for()
     status = api.get_authentication_status(auth.id)
     assert (status.pending, status.granted, status.reason) == (False, False, "not now")
+
+
+def test_iframe_posts_signed_result_to_the_host_page(page_factory, requester):
+    iframe = toopher.ToopherIframe(requester["key"], requester["secret"],
+                                   api_url=requester["api_url"])
+    url = iframe.get_authentication_url("nobody", request_token="tok",
+                                        allow_inline_pairing=False)
+    page = page_factory()
+    page.set_content(
+        "<script>window.got = []; window.addEventListener('message',"
+        " function (e) { window.got.push(JSON.parse(e.data)); });</script>"
+        f'<iframe id="toopher_iframe" src="{url}" width="500" height="300"></iframe>'
+    )
+    page.wait_for_function("window.got.length >= 2")
+    messages = page.evaluate("window.got")
+    assert messages[0] == {"status": "ready"}
+    assert messages[1]["status"] == "toopher-api-complete"
+    with pytest.raises(toopher.UserUnknownError):
+        iframe.process_postback(messages[1]["payload"], request_token="tok")
