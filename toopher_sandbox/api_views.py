@@ -75,6 +75,12 @@ def index(request: HttpRequest) -> JsonResponse:
     )
 
 
+@csrf_exempt
+def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Any other path under ``v1/`` or ``control/``: a JSON 404."""
+    return error_response(404, 404, "No such endpoint.")
+
+
 # --- pairings -------------------------------------------------------------------------------
 
 

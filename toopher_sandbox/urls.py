@@ -4,7 +4,7 @@
 ``r/pairings/<id>`` the QR deep link and ``pairings/<id>/reset`` the reset-link page.
 """
 
-from django.urls import path
+from django.urls import path, re_path
 
 from . import api_views as api
 from . import control_views as control
@@ -99,4 +99,6 @@ web = [
     path("pairings/<str:pairing_id>/reset", web.reset_pairing, name="reset"),
 ]
 
-urlpatterns = v1 + iframe + controls + phones + web
+unknown = [re_path(r"^(?P<rest>(?:v1|control)(?:/.*)?)$", api.not_found)]
+
+urlpatterns = v1 + iframe + controls + phones + web + unknown

@@ -370,3 +370,11 @@ def test_v1_root_answers_without_signature(requester):
     response = requests.get(requester["api_url"], timeout=10)
     assert response.status_code == 200
     assert response.json()["api_url"] == requester["api_url"]
+
+
+@pytest.mark.parametrize("path", ["v1/nothing", "v1/pairings/create/", "v1/users/a/b/c",
+                                  "control/nothing", "control/phones/x/y/z"])
+def test_unknown_paths_are_json_404(sandbox, path):
+    for method in ("GET", "POST"):
+        response = requests.request(method, f"{sandbox.base_url}/{path}", timeout=10)
+        assert_4xx_json(response, 404)
