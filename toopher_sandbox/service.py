@@ -53,34 +53,31 @@ def _uuid_or_404(value: str, what: str) -> str:
         raise not_found(f"No {what} with this id.") from exc
 
 
+def _owned(obj, owner_id, requester: Requester, what: str):
+    """The object if it is the requester's; 404 if there is none, 403 if it is another's."""
+    if obj is None:
+        raise not_found(f"No {what} with this id.")
+    if owner_id != requester.id:
+        raise ApiError(403, 403, f"This {what} belongs to another requester.")
+    return obj
+
+
 def get_pairing(requester: Requester, pairing_id: str) -> Pairing:
     pid = _uuid_or_404(pairing_id, "pairing")
-    pairing = (
-        Pairing.objects.select_related("user", "requester").filter(requester=requester, id=pid)
-    ).first()
-    if pairing is None:
-        raise not_found("No pairing with this id.")
-    return pairing
+    pairing = Pairing.objects.select_related("user", "requester").filter(id=pid).first()
+    return _owned(pairing, pairing and pairing.requester_id, requester, "pairing")
 
 
 def get_user(requester: Requester, user_id: str) -> User:
     uid = _uuid_or_404(user_id, "user")
-    user = User.objects.select_related("requester").filter(requester=requester, id=uid).first()
-    if user is None:
-        raise not_found("No user with this id.")
-    return user
+    user = User.objects.select_related("requester").filter(id=uid).first()
+    return _owned(user, user and user.requester_id, requester, "user")
 
 
 def get_terminal(requester: Requester, terminal_id: str) -> Terminal:
     tid = _uuid_or_404(terminal_id, "terminal")
-    terminal = (
-        Terminal.objects.select_related("user", "user__requester")
-        .filter(user__requester=requester, id=tid)
-        .first()
-    )
-    if terminal is None:
-        raise not_found("No terminal with this id.")
-    return terminal
+    terminal = Terminal.objects.select_related("user", "user__requester").filter(id=tid).first()
+    return _owned(terminal, terminal and terminal.user.requester_id, requester, "terminal")
 
 
 def get_authentication_request(requester: Requester, request_id: str) -> AuthenticationRequest:
@@ -89,12 +86,10 @@ def get_authentication_request(requester: Requester, request_id: str) -> Authent
         AuthenticationRequest.objects.select_related(
             "user", "requester", "terminal", "action", "pairing", "pairing__user"
         )
-        .filter(requester=requester, id=rid)
+        .filter(id=rid)
         .first()
     )
-    if auth is None:
-        raise not_found("No authentication request with this id.")
-    return auth
+    return _owned(auth, auth and auth.requester_id, requester, "authentication request")
 
 
 def find_user(requester: Requester, name: str) -> User | None:

@@ -176,7 +176,8 @@ def test_requesters_are_isolated(sandbox, requester, phone):
     for method, path, data in forbidden:
         kwargs = {"params": data} if method == "GET" else {"data": data}
         response = requests.request(method, f"{api}/{path}", auth=theirs, timeout=10, **kwargs)
-        assert response.status_code == 404, (path, response.text)
+        assert response.status_code == 403, (path, response.text)
+        assert response.json()["error_code"] == 403
     assert requests.get(f"{api}/users", params={"name": "ann"}, auth=theirs,
                         timeout=10).json() == []
     for path, data in [("authentication_requests/initiate", {"user_name": "ann"}),
