@@ -1,0 +1,68 @@
+"""How much each benchmark does: the full run (``make bench``) and the smoke run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Request counts, rounds and caps. Modest on purpose: ``make bench`` must stay
+    within about five minutes on a 2-core machine."""
+
+    name: str
+    #: Middleware ratio: rounds (apps alternate within each), requests per app per round.
+    middleware_rounds: int
+    middleware_requests: int
+    #: Status poll against the bare session view: rounds, requests per view per round.
+    poll_rounds: int
+    poll_requests: int
+    #: Load-generator threads (and gunicorn has 4 threads).
+    concurrency: int
+    #: Tabs polling one pending login, and for how many poll intervals.
+    tabs: tuple[int, ...]
+    tab_intervals: int
+    #: Client: rounds, calls per variant per round (one thread, one client).
+    client_rounds: int
+    client_calls: int
+    #: Sandbox throughput: calls in total, from this many threads.
+    sandbox_calls: int
+    sandbox_concurrency: int
+    #: Approval latency runs in a headless Chromium (0: skipped).
+    approval_runs: int
+    #: No single load run may take longer than this, in seconds.
+    time_cap: float = 60.0
+
+
+FULL = Counts(
+    name="full",
+    middleware_rounds=7,
+    middleware_requests=1500,
+    poll_rounds=5,
+    poll_requests=1500,
+    concurrency=4,
+    tabs=(1, 10, 100),
+    tab_intervals=3,
+    client_rounds=5,
+    client_calls=200,
+    sandbox_calls=1500,
+    sandbox_concurrency=4,
+    approval_runs=20,
+)
+
+SMOKE = Counts(
+    name="smoke",
+    middleware_rounds=1,
+    middleware_requests=60,
+    poll_rounds=1,
+    poll_requests=60,
+    concurrency=2,
+    tabs=(1, 5),
+    tab_intervals=2,
+    client_rounds=1,
+    client_calls=10,
+    sandbox_calls=40,
+    sandbox_concurrency=2,
+    approval_runs=2,
+    time_cap=20.0,
+)

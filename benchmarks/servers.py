@@ -1,0 +1,209 @@
+"""The processes a benchmark run needs, all on 127.0.0.1, all stopped at the end.
+
+* the standalone sandbox (``python -m toopher_sandbox``) with its own SQLite file, so
+  upstream API calls can be counted at the sandbox side (one OAuth nonce row per
+  verified call);
+* the benchmark site's database, migrated by this (harness) process;
+* gunicorn serving the benchmark site, once with django_toopher and once without.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from toopher_sandbox.testing import SandboxControl, SandboxProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS = "benchmarks.site.settings"
+START_TIMEOUT = 60.0
+#: One gunicorn process (the poll cache is per process) with threads: the 2-core
+#: machine runs the server on one core and the load generator on the other.
+GUNICORN_THREADS = 4
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Site:
+    """The benchmark site under gunicorn (``with_toopher`` chooses the app)."""
+
+    def __init__(self, env: dict[str, str], workdir: Path, *, with_toopher: bool) -> None:
+        self.with_toopher = with_toopher
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = dict(env, BENCH_TOOPHER="1" if with_toopher else "0")
+        self.log_path = workdir / f"gunicorn-{'toopher' if with_toopher else 'plain'}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def name(self) -> str:
+        return "with django_toopher" if self.with_toopher else "without django_toopher"
+
+    def start(self) -> Site:
+        log = self.log_path.open("wb")
+        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+            [
+                sys.executable, "-m", "gunicorn",
+                "--bind", f"127.0.0.1:{self.port}",
+                "--workers", "1",
+                "--worker-class", "gthread",
+                "--threads", str(GUNICORN_THREADS),
+                "--keep-alive", "30",
+                "--timeout", "60",
+                "--log-level", "warning",
+                "benchmarks.site.wsgi:application",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        log.close()
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited early:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.base_url + "/accounts/login/", timeout=2):  # noqa: S310
+                    return self
+            except urllib.error.HTTPError:
+                return self
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not answer in {START_TIMEOUT:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=15)
+
+
+class Environment:
+    """Sandbox + database + the two gunicorn apps, as a context manager."""
+
+    def __init__(self) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="toopher-bench-")
+        self.workdir = Path(self._tmp.name)
+        self.sandbox_db = self.workdir / "sandbox.sqlite3"
+        self.site_db = self.workdir / "site.sqlite3"
+        self.sandbox_process: SandboxProcess | None = None
+        self.control: SandboxControl | None = None
+        self.requester: dict[str, str] = {}
+        self.env: dict[str, str] = {}
+        self.toopher_site: Site | None = None
+        self.plain_site: Site | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+    def __enter__(self) -> Environment:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.sandbox_process = SandboxProcess(db=str(self.sandbox_db)).start()
+        self.control = SandboxControl(self.sandbox_process.base_url)
+        self.requester = self.control.new_requester("benchmark site")
+        keep = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("BENCH_", "TOOPHER_"))
+            and k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CACHE_URL")
+        }
+        self.env = dict(
+            keep,
+            DJANGO_SETTINGS_MODULE=SETTINGS,
+            BENCH_DB=str(self.site_db),
+            BENCH_SECRET_KEY=secrets.token_urlsafe(40),
+            BENCH_API_URL=self.requester["api_url"],
+            BENCH_KEY=self.requester["key"],
+            BENCH_SECRET=self.requester["secret"],
+            PYTHONPATH=str(ROOT),
+        )
+        self._setup_django()
+
+    def _setup_django(self) -> None:
+        """Configure Django in this process with the site's settings and migrate."""
+        for name in ("DJANGO_SETTINGS_MODULE", "BENCH_DB", "BENCH_SECRET_KEY", "BENCH_API_URL",
+                     "BENCH_KEY", "BENCH_SECRET"):
+            os.environ[name] = self.env[name]
+        os.environ["BENCH_TOOPHER"] = "1"
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0, interactive=False)
+
+    def start_sites(self) -> None:
+        """Serve both apps (with and without django_toopher)."""
+        from django.db import connections
+
+        connections.close_all()
+        self.toopher_site = Site(self.env, self.workdir, with_toopher=True).start()
+        self.plain_site = Site(self.env, self.workdir, with_toopher=False).start()
+
+    def stop(self) -> None:
+        for site in (self.toopher_site, self.plain_site):
+            if site is not None:
+                site.stop()
+        if self.sandbox_process is not None:
+            self.sandbox_process.stop()
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # noqa: BLE001 (Django may not be configured yet)
+            pass
+        self._tmp.cleanup()
+
+    # -- counting upstream calls at the sandbox ------------------------------------
+    def api_calls(self, key: str | None = None) -> int:
+        """Verified API v1 calls the sandbox has seen from ``key`` (the site's by default).
+
+        The sandbox stores one OAuth nonce per call it verified (replays are refused),
+        so the count of nonce rows is the count of calls. Rows younger than the
+        sandbox's pruning age (11 minutes by default) are never pruned.
+        """
+        uri = f"file:{self.sandbox_db}?mode=ro"
+        db = sqlite3.connect(uri, uri=True, timeout=10)
+        try:
+            row = db.execute(
+                "SELECT COUNT(*) FROM toopher_sandbox_nonce WHERE key = ?",
+                (key or self.requester["key"],),
+            ).fetchone()
+        finally:
+            db.close()
+        return int(row[0])
