@@ -52,9 +52,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     setattr(item, f"rep_{report.when}", report)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the whole session."""
+    """One headless Chromium per test module.
+
+    Module scope, not session: Playwright's sync API cannot start while another sync
+    instance is running, and other test folders start their own.
+    """
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is missing")
     try:
