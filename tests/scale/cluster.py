@@ -1,0 +1,373 @@
+"""A small production-like cluster for the scale-out test.
+
+Pieces, all on 127.0.0.1:
+
+- a fresh PostgreSQL database on the server of ``DATABASE_URL`` (one per test run,
+  migrated once, dropped at the end);
+- several gunicorn instances (threads workers) of the example project sharing that
+  database, one Redis (cache *and* sessions, one key prefix per run) and one
+  ``SECRET_KEY``, with the mounted sandbox switched off (``TOOPHER_API_URL`` set);
+- a :class:`Browser`: one user's cookie jar whose every request goes to a random
+  instance, as behind a load balancer without sticky sessions.
+
+No Django import here: the test process talks to the cluster over HTTP and to
+PostgreSQL through psycopg, as an operator would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = ROOT / "example_project"
+MANAGE = PROJECT / "manage.py"
+
+#: Bounded waits, in seconds.
+START_TIMEOUT = 60
+COMMAND_TIMEOUT = 180
+HTTP_TIMEOUT = 30
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
+
+
+def _conninfo(url: str) -> str:
+    """A libpq URL (psycopg does not know Django's ``postgres://`` aliases)."""
+    parts = urlsplit(url)
+    return urlunsplit(("postgresql", parts.netloc, parts.path, parts.query, ""))
+
+
+class FreshDatabase:
+    """``CREATE DATABASE <prefix>_<pid>`` on the server of ``base_url``; dropped by drop()."""
+
+    def __init__(self, base_url: str, prefix: str = "toopher_scale") -> None:
+        self.base_url = base_url
+        self.name = f"{prefix}_{os.getpid()}"
+        self.url = _with_database(base_url, self.name)
+
+    def _admin(self) -> psycopg.Connection:
+        return psycopg.connect(_conninfo(self.base_url), autocommit=True)
+
+    def create(self) -> FreshDatabase:
+        with self._admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        return self
+
+    def drop(self) -> None:
+        with self._admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one read-only query on the fresh database."""
+        with psycopg.connect(_conninfo(self.url)) as conn:
+            return conn.execute(sql, tuple(params)).fetchall()
+
+    def scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        return self.query(sql, params)[0][0]
+
+
+# --------------------------------------------------------------------------- instances
+
+
+def site_environment(
+    *, database_url: str, cache_url: str, key_prefix: str, api_url: str, key: str, secret: str
+) -> dict[str, str]:
+    """The environment every instance shares: one database, one Redis, one secret key."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("TOOPHER_")
+        and k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CACHE_URL", "PYTHONPATH")
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "example_project.settings",
+            "DATABASE_URL": database_url,
+            "CACHE_URL": cache_url,
+            "CACHE_KEY_PREFIX": key_prefix,
+            "SESSION_ENGINE": "django.contrib.sessions.backends.cache",
+            "SECRET_KEY": f"scale-test-{os.urandom(24).hex()}",
+            "DEBUG": "false",
+            # Plain HTTP on loopback: a real site sets these cookies Secure behind TLS.
+            "SECURE_COOKIES": "false",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SERVE_STATIC": "false",
+            # The sandbox runs as its own service: not mounted in the site.
+            "TOOPHER_API_URL": api_url,
+            "TOOPHER_CONSUMER_KEY": key,
+            "TOOPHER_CONSUMER_SECRET": secret,
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def manage(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    """``manage.py <args>`` of the example project; stdout, or RuntimeError with the output."""
+    proc = subprocess.run(  # noqa: S603
+        [sys.executable, str(MANAGE), *args],
+        cwd=PROJECT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"manage.py {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        )
+    return proc.stdout
+
+
+_CREATE_USERS = """
+import json, sys
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django_toopher.models import ToopherProfile
+data = json.load(sys.stdin)
+User = get_user_model()
+encoded = make_password(data["password"])  # one hash for all: the users differ by name
+users = User.objects.bulk_create(
+    [User(username=u["username"], password=encoded) for u in data["users"]]
+)
+ToopherProfile.objects.bulk_create(
+    [ToopherProfile(user=user, pairing_id=u["pairing_id"]) for user, u in zip(users, data["users"])]
+)
+print(len(users))
+"""
+
+
+def create_users(env: dict[str, str], password: str, users: list[dict[str, str]]) -> int:
+    """Users ``[{"username", "pairing_id"}]`` with the same password, paired (stored mode)."""
+    out = manage(
+        env,
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        _CREATE_USERS,
+        stdin=json.dumps({"password": password, "users": users}),
+    )
+    return int(out.strip().splitlines()[-1])
+
+
+class Instance:
+    """One gunicorn (gthread) instance of the example project on its own port."""
+
+    def __init__(
+        self, name: str, env: dict[str, str], workdir: Path, *, workers: int = 2, threads: int = 8
+    ) -> None:
+        self.name = name
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = dict(env, PORT=str(self.port))
+        self.log_path = workdir / f"gunicorn-{name}.log"
+        self.workers = workers
+        self.threads = threads
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Instance:
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(  # noqa: S603
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--chdir",
+                    str(PROJECT),
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "--worker-class",
+                    "gthread",
+                    "--workers",
+                    str(self.workers),
+                    "--threads",
+                    str(self.threads),
+                    "--timeout",
+                    "60",
+                    # gunicorn's control socket has one default path per user: instances
+                    # on one machine would fight over it.
+                    "--no-control-socket",
+                    "--access-logfile",
+                    "-",
+                    "--access-logformat",
+                    '%(s)s %(m)s %(U)s',
+                    "example_project.wsgi:application",
+                ],
+                cwd=PROJECT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        return self
+
+    def wait_until_up(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"instance {self.name} exited early:\n{self.log_tail()}")
+            try:
+                if requests.get(self.base_url + "/", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"instance {self.name} did not answer:\n{self.log_tail()}")
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def server_errors(self) -> list[str]:
+        """Access-log lines with a 5xx status, and any traceback the instance printed."""
+        bad = []
+        for line in self.log_text().splitlines():
+            if re.match(r"^5\d\d ", line) or re.search(r"Traceback|\[ERROR\]|\[CRITICAL\]", line):
+                bad.append(line)
+        return bad
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=20)
+
+
+# --------------------------------------------------------------------------- a browser
+
+_CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+_USERNAME = re.compile(r'<th scope="row">Username</th><td>([^<]*)</td>')
+
+
+class FlowError(AssertionError):
+    """A step of a login did not go as it should (carries what the site answered)."""
+
+
+@dataclass
+class Browser:
+    """One user's cookie jar; each request goes to one of ``instances`` at random."""
+
+    instances: list[str]
+    rng: random.Random
+    session: requests.Session = field(default_factory=requests.Session)
+    trail: list[str] = field(default_factory=list)
+
+    def pick(self) -> str:
+        return self.rng.choice(self.instances)
+
+    def request(self, method: str, path: str, base: str | None = None, **kwargs: Any):
+        base = base or self.pick()
+        kwargs.setdefault("timeout", HTTP_TIMEOUT)
+        kwargs.setdefault("allow_redirects", False)
+        response = self.session.request(method, base + path, **kwargs)
+        self.trail.append(f"{method} {base}{path} -> {response.status_code}")
+        if response.status_code >= 500:
+            raise FlowError(f"{method} {path} on {base}: {response.status_code}\n{self.trail}")
+        return response
+
+    def csrf_from(self, response: requests.Response) -> str:
+        match = _CSRF.search(response.text)
+        if not match:
+            raise FlowError(f"no CSRF token in {response.url}: {response.text[:500]}")
+        return match.group(1)
+
+    def log_in(self, username: str, password: str, base: str | None = None) -> None:
+        """The password step: the login becomes pending (redirected, not logged in)."""
+        page = self.request("GET", "/accounts/login/", base)
+        if page.status_code != 200:
+            raise FlowError(f"login page: {page.status_code}")
+        answer = self.request(
+            "POST",
+            "/accounts/login/",
+            base,
+            data={
+                "username": username,
+                "password": password,
+                "csrfmiddlewaretoken": self.csrf_from(page),
+            },
+        )
+        if answer.status_code != 302:
+            raise FlowError(f"password step: {answer.status_code} {answer.text[:300]}")
+
+    def pending(self, base: str | None = None) -> requests.Response:
+        page = self.request("GET", "/toopher/pending/", base)
+        if page.status_code != 200:
+            raise FlowError(f"pending page: {page.status_code} {page.headers.get('Location')}")
+        return page
+
+    def name_terminal(self, page: requests.Response, name: str, base: str | None = None) -> None:
+        if 'name="name"' not in page.text:
+            raise FlowError(f"expected the terminal-naming form: {page.text[:500]}")
+        answer = self.request(
+            "POST",
+            "/toopher/pending/terminal/",
+            base,
+            data={"name": name, "csrfmiddlewaretoken": self.csrf_from(page)},
+        )
+        if answer.status_code != 302:
+            raise FlowError(f"naming the terminal: {answer.status_code} {answer.text[:300]}")
+
+    def status(self, base: str | None = None) -> dict[str, Any]:
+        answer = self.request("GET", "/toopher/pending/status/", base)
+        if answer.status_code != 200:
+            raise FlowError(f"status: {answer.status_code} {answer.text[:300]}")
+        return answer.json()
+
+    def poll_until_final(self, timeout: float, base: str | None = None) -> dict[str, Any]:
+        """Poll the status endpoint as pending.js does: at the interval it asks for."""
+        deadline = time.monotonic() + timeout
+        while True:
+            data = self.status(base)
+            if data["final"]:
+                return data
+            if time.monotonic() > deadline:
+                raise FlowError(f"still {data['status']} after {timeout}s: {data}")
+            time.sleep(max(0.2, float(data.get("interval") or 2)))
+
+    def account_username(self, base: str | None = None) -> str | None:
+        """The user name the account page shows, or None when not logged in."""
+        answer = self.request("GET", "/account/", base)
+        if answer.status_code != 200:
+            return None
+        match = _USERNAME.search(answer.text)
+        return match.group(1) if match else None
