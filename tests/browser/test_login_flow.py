@@ -65,7 +65,10 @@ def test_denial_leaves_the_user_logged_out_with_a_message(context, stored_server
     expect_pending(page)
     answer_on_phone(phone, "Log in?", "Deny", reason="That was not me")
 
-    expect(page.get_by_text(re.compile("denied", re.I)).first).to_be_visible(timeout=PATIENCE_MS)
+    # The pending page says so, then leaves for the login form, which keeps the message.
+    page.wait_for_url(re.compile(r"/accounts/login/"), timeout=PATIENCE_MS)
+    expect(page.get_by_role("status").filter(has_text="denied on your phone")).to_be_visible()
+    expect(page.get_by_text("Log in again to start over.")).to_be_visible()
     # Logged out: the account page sends us to the login form.
     page.goto(stored_server.url("/account/"))
     page.wait_for_url(re.compile(r"/accounts/login/"))
