@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.http import HttpResponse
 
+from . import serial
 from .models import Fault
 
 MAX_LATENCY_MS = 60_000
@@ -35,8 +36,10 @@ def fault_for(key: str) -> ActiveFault | None:
 
 
 def delay(fault: ActiveFault) -> None:
+    """Wait the fault's latency (letting other requests run meanwhile)."""
     if fault.latency_ms:
-        time.sleep(min(fault.latency_ms, MAX_LATENCY_MS) / 1000.0)
+        with serial.released():
+            time.sleep(min(fault.latency_ms, MAX_LATENCY_MS) / 1000.0)
 
 
 def status_response(fault: ActiveFault) -> HttpResponse | None:

@@ -153,3 +153,15 @@ def test_parallel_api_calls_all_succeed(sandbox, requester):
     for thread in threads:
         thread.join(30)
     assert results == [200] * 12
+
+
+def test_a_stalled_client_does_not_block_others(sandbox_process, sandbox):
+    host, port = sandbox_process.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as stalled:
+        stalled.sendall(b"POST /v1/users/create HTTP/1.1\r\nHost: x\r\n"
+                        b"Content-Type: application/x-www-form-urlencoded\r\n"
+                        b"Content-Length: 100\r\n\r\nname=")
+        time.sleep(0.2)
+        started = time.monotonic()
+        sandbox.new_phone()
+        assert time.monotonic() - started < 2.0
