@@ -257,12 +257,8 @@ def faults(request: HttpRequest) -> JsonResponse:
     data = json_body(request)
     key = _text(data, "key") if "key" in data else ""
     if request.method == "DELETE":
-        deleted = (
-            Fault.objects.filter(key=key).delete()[0]
-            if "key" in data
-            else (Fault.objects.all().delete()[0])
-        )
-        return JsonResponse({"cleared": deleted})
+        chosen = Fault.objects.filter(key=key) if "key" in data else Fault.objects.all()
+        return JsonResponse({"cleared": chosen.delete()[0]})
     fields = _fault_fields(data)
     Fault.objects.update_or_create(key=key, defaults=fields)
     return JsonResponse({"key": key or None, **fields})
