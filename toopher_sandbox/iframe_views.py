@@ -60,7 +60,7 @@ def _expired(params: Params) -> str | None:
 
 def _entry(request: HttpRequest, kind: str, inline_default: bool) -> HttpResponse:
     try:
-        requester = verify_oauth(request)
+        requester = verify_oauth(request, unsigned=("terminal_name",))
         params = Params.from_request(request)
         username = params.text("username", required=True, max_length=NAME_LENGTH)
         state = {
@@ -259,7 +259,9 @@ def _pairing_in_progress(request, requester, state, notice) -> HttpResponse | No
 def _terminal(request: HttpRequest, state: dict, user: User) -> Terminal | None:
     rsid = state.get("terminal_id") or request.COOKIES.get(TERMINAL_COOKIE, "")[:64]
     if not rsid:
-        return None
+        if not state.get("terminal_name"):
+            return None
+        rsid = secrets.token_hex(16)  # v1: a name from the host page, a new browser
     terminal = Terminal.objects.filter(user=user, requester_specified_id=rsid).first()
     if terminal is None and state.get("terminal_name"):  # v1: the host page gave the name
         terminal = Terminal.objects.create(user=user, name=state["terminal_name"],

@@ -118,15 +118,35 @@ def _prune_nonces() -> None:
     Nonce.objects.filter(created__lt=cutoff).delete()
 
 
-def authenticate(request: HttpRequest) -> Requester:
-    """Verify the request's OAuth signature and return its requester, or raise a 401."""
-    query_pairs(request)  # undecodable input is a 400, before any signature check
+def _uri_candidates(request: HttpRequest, unsigned: tuple[str, ...]) -> list[str]:
+    """The request URI, then (if it has any) without the query parameters in ``unsigned``."""
     uri = request.build_absolute_uri()
+    pairs = query_pairs(request)
+    if not any(key in unsigned for key, _ in pairs):
+        return [uri]
+    kept = urlencode([(k, v) for k, v in pairs if k not in unsigned])
+    base = request.build_absolute_uri(request.path)
+    return [uri, f"{base}?{kept}" if kept else base]
+
+
+def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Requester:
+    """Verify the request's OAuth signature and return its requester, or raise a 401.
+
+    ``unsigned`` names query parameters a client may append after signing (the v1
+    iframe host script appends ``terminal_name``); the signature is tried with and
+    without them.
+    """
+    query_pairs(request)  # undecodable input is a 400, before any signature check
     headers = _headers(request)
     validator = SandboxRequestValidator()
     endpoint = SignatureOnlyEndpoint(validator)
     valid, oauth_request = False, None
-    for body in _body_candidates(request):
+    candidates = [
+        (uri, body)
+        for uri in _uri_candidates(request, unsigned)
+        for body in _body_candidates(request)
+    ]
+    for uri, body in candidates:
         try:
             valid, oauth_request = endpoint.validate_request(uri, request.method, body, headers)
         except (ValueError, TypeError, UnicodeError, AttributeError, IndexError):

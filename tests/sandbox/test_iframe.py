@@ -123,8 +123,7 @@ def paired_user(api, sandbox, phone, name):
 def test_otp_fallback_and_reset_email(tools, sandbox, phone):
     api, iframe, frame = tools
     pairing = paired_user(api, sandbox, phone, "otto")
-    frame.open(iframe.get_authentication_url("otto", reset_email="otto@example.com",
-                                             terminal_name="unused"))
+    frame.open(iframe.get_authentication_url("otto", reset_email="otto@example.com"))
     assert frame.mode == "name_terminal"
     assert frame.post("name_terminal", terminal_name="Desk") == "wait_auth"
     assert frame.post("reset") == "wait_auth"
@@ -211,3 +210,15 @@ def test_helper_script_and_error_page(sandbox):
     page = requests.get(f"{sandbox.api_url}/web/error.html", params={"message": "<b>x</b>"},
                         timeout=10)
     assert page.status_code == 200 and "&lt;b&gt;x&lt;/b&gt;" in page.text
+
+
+def test_v1_host_page_appends_unsigned_terminal_name(tools, sandbox, phone):
+    api, iframe, frame = tools
+    paired_user(api, sandbox, phone, "wp")
+    url = iframe.get_signed_url("web/auth", {"username": "wp", "action_name": "Log In"})
+    assert frame.open(url + "&terminal_name=" + "Front%20desk") == "wait_auth"
+    assert sandbox.wait_for_pending(phone["phone_id"])["terminal_name"] == "Front desk"
+    # Any other unsigned addition still breaks the signature.
+    url = iframe.get_signed_url("web/auth", {"username": "wp"})
+    frame.open(url + "&action_name=Pay")
+    assert frame.status == 401
