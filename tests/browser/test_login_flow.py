@@ -97,3 +97,23 @@ def test_change_email_needs_an_approval_of_that_action(context, stored_server, m
     page.get_by_role("button", name="Save email").click()
     expect_account_page(page, username)
     expect(page.locator("#email")).to_have_text(f"{username}@new.example.com")
+
+
+def test_the_admin_login_waits_for_the_phone_too(context, stored_server, make_user):
+    username, password = make_user(stored_server)  # a superuser
+    page = context.new_page()
+    phone = open_phone(context, stored_server)
+    log_in(page, stored_server, username, password)
+    expect_account_page(page, username)
+    pair(page, phone, stored_server)
+    log_out(page)
+
+    page.goto(stored_server.url("/admin/"))
+    page.wait_for_url(re.compile(r"/admin/login/"))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect_pending(page)
+    answer_on_phone(phone, "Log in?", "Allow")
+    page.wait_for_url(re.compile(r"/admin/$"), timeout=PATIENCE_MS)
+    expect(page.get_by_text("Site administration")).to_be_visible()
