@@ -16,6 +16,8 @@ CACHE_KEY_PREFIX           Prefix of every cache key (none)
 SESSION_ENGINE             Django session engine (``django.contrib.sessions.backends.db``)
 PORT                       Port the site is served on (8000); used for the sandbox URL
 SERVE_STATIC               Serve static files from Django itself (on; a demo convenience)
+SECURE_COOKIES             Session and CSRF cookies only over HTTPS (on when DEBUG is off)
+LOG_LEVEL                  Level of the ``django_toopher`` logger (``INFO``)
 TOOPHER_API_URL            Toopher API v1 base URL; unset: mount the sandbox at /sandbox/
                            and use ``http://127.0.0.1:$PORT/sandbox/v1``
 TOOPHER_CONSUMER_KEY       Requester key (derived from SECRET_KEY with the sandbox)
