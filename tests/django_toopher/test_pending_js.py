@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -18,25 +19,36 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def chromium(monkeypatch):
+def in_browser():
+    """Run ``fn(browser)`` in a worker thread with its own Playwright.
+
+    Playwright's sync API keeps an event loop on the thread that starts it; other
+    browser tests of the run keep theirs open on the main thread, so this one gets a
+    thread of its own and leaves the main thread's loop alone.
+    """
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
         pytest.skip(f"{CHROMIUM} is missing")
-    from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM
-    # calls are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    def run(fn):
+        def work():
+            from playwright.sync_api import sync_playwright
+
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=str(CHROMIUM), headless=True,
+                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
+                )
+                try:
+                    return fn(browser)
+                finally:
+                    browser.close()
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(work).result(timeout=120)
+
+    return run
 
 
 def _login(page, base: str, next_url: str = "/private/") -> None:
@@ -52,59 +64,65 @@ def _login(page, base: str, next_url: str = "/private/") -> None:
 
 
 def test_polling_shows_progress_and_stops_on_denial(
-    chromium, live_server, paired_user, sandbox, phone, toopher_conf
+    in_browser, live_server, paired_user, sandbox, phone, toopher_conf
 ):
-    context = chromium.new_context()
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    polls: list[str] = []
-    page.on("request", lambda r: polls.append(r.url) if "/pending/status/" in r.url else None)
-    _login(page, live_server.url)
-    status = page.locator("#toopher-status")
-    assert status.get_attribute("role") == "status"
-    assert status.get_attribute("aria-live") == "polite"
-    page.wait_for_function("document.querySelectorAll('#toopher-progress').length == 1")
-    first = float(page.locator("#toopher-progress").evaluate("p => p.value"))
-    page.wait_for_timeout(2200)
-    second = float(page.locator("#toopher-progress").evaluate("p => p.value"))
-    assert 0 < second < first <= 120
-    assert len(polls) >= 1
-    item = sandbox.wait_for_pending(phone["phone_id"], "authentication_requests")
-    sandbox.respond_authentication(item["id"], grant=False)
-    page.wait_for_function(
-        "document.getElementById('toopher-status') &&"
-        " document.getElementById('toopher-status').textContent.includes('denied')"
-    )
-    page.wait_for_url(re.compile(r".*/accounts/login/$"))
-    count = len(polls)
-    page.wait_for_timeout(2500)
-    assert len(polls) == count  # polling stopped
-    assert "denied" in page.content()
-    context.close()
+    def scenario(browser):
+        page = browser.new_context().new_page()
+        page.set_default_timeout(15_000)
+        polls: list[str] = []
+        page.on(
+            "request",
+            lambda r: polls.append(r.url) if "/pending/status/" in r.url else None,
+        )
+        _login(page, live_server.url)
+        status = page.locator("#toopher-status")
+        assert status.get_attribute("role") == "status"
+        assert status.get_attribute("aria-live") == "polite"
+        first = float(page.locator("#toopher-progress").evaluate("p => p.value"))
+        page.wait_for_timeout(2200)
+        second = float(page.locator("#toopher-progress").evaluate("p => p.value"))
+        assert 0 < second < first <= 120
+        assert len(polls) >= 1
+        item = sandbox.wait_for_pending(phone["phone_id"], "authentication_requests")
+        sandbox.respond_authentication(item["id"], grant=False)
+        page.wait_for_function(
+            "document.getElementById('toopher-status') &&"
+            " document.getElementById('toopher-status').textContent.includes('denied')"
+        )
+        page.wait_for_url(re.compile(r".*/accounts/login/$"))
+        count = len(polls)
+        page.wait_for_timeout(2500)
+        assert len(polls) == count  # polling stopped
+        assert "denied" in page.content()
+
+    in_browser(scenario)
 
 
 def test_grant_takes_the_browser_to_next(
-    chromium, live_server, paired_user, sandbox, phone, toopher_conf
+    in_browser, live_server, paired_user, sandbox, phone, toopher_conf
 ):
-    context = chromium.new_context()
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    _login(page, live_server.url)
-    item = sandbox.wait_for_pending(phone["phone_id"], "authentication_requests")
-    sandbox.respond_authentication(item["id"], grant=True)
-    page.wait_for_url(re.compile(r".*/private/$"))
-    assert "private: alice" in page.content()
-    context.close()
+    def scenario(browser):
+        page = browser.new_context().new_page()
+        page.set_default_timeout(15_000)
+        _login(page, live_server.url)
+        item = sandbox.wait_for_pending(phone["phone_id"], "authentication_requests")
+        sandbox.respond_authentication(item["id"], grant=True)
+        page.wait_for_url(re.compile(r".*/private/$"))
+        assert "private: alice" in page.content()
+
+    in_browser(scenario)
 
 
-def test_without_javascript(chromium, live_server, paired_user, sandbox, phone, toopher_conf):
-    context = chromium.new_context(java_script_enabled=False)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    _login(page, live_server.url)
-    item = sandbox.wait_for_pending(phone["phone_id"], "authentication_requests")
-    sandbox.respond_authentication(item["id"], grant=True)
-    page.click("#toopher-check")
-    page.wait_for_url(re.compile(r".*/private/$"))
-    assert "private: alice" in page.content()
-    context.close()
+def test_without_javascript(in_browser, live_server, paired_user, sandbox, phone, toopher_conf):
+    def scenario(browser):
+        page = browser.new_context(java_script_enabled=False).new_page()
+        page.set_default_timeout(15_000)
+        _login(page, live_server.url)
+        assert page.locator("noscript").count() >= 1
+        item = sandbox.wait_for_pending(phone["phone_id"], "authentication_requests")
+        sandbox.respond_authentication(item["id"], grant=True)
+        page.click("#toopher-check")
+        page.wait_for_url(re.compile(r".*/private/$"))
+        assert "private: alice" in page.content()
+
+    in_browser(scenario)
