@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -123,6 +124,12 @@ def status(request: HttpRequest) -> JsonResponse:
     result = flow.poll(request)
     if result.final and result.status not in (flow.GRANTED, flow.NONE) and result.message:
         _message(request, result)
+    if result.status == flow.NONE and request.session.is_empty():
+        # A poll that raced a grant in another tab (or on another instance) carries the
+        # session key that grant just cycled away. Its empty session would make
+        # SessionMiddleware delete the session cookie, and if this answer arrived last
+        # the browser would lose the login it was just given. A poll leaves it alone.
+        request.COOKIES.pop(settings.SESSION_COOKIE_NAME, None)
     response = JsonResponse(result.as_json(), status=404 if result.status == flow.NONE else 200)
     return _finish(request, response)
 
