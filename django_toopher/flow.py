@@ -40,7 +40,7 @@ from django.contrib.auth import (
     login,
 )
 from django.contrib.auth.models import AnonymousUser
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -685,7 +685,11 @@ def _conclude(request: HttpRequest, state: dict[str, Any], answer: dict[str, Any
 
 
 def claim(request_id: str) -> bool:
-    """Mark ``request_id`` used. True for the one caller that wins, on any database."""
+    """Mark ``request_id`` used. True for the one caller that wins, on any database.
+
+    Raises :class:`django.db.DatabaseError` (not ``IntegrityError``) when the database
+    could not decide (a locked SQLite table, say); the caller tries again later.
+    """
     try:
         with transaction.atomic():
             ConsumedRequest.objects.create(request_id=request_id)
@@ -696,7 +700,12 @@ def claim(request_id: str) -> bool:
 
 def _grant(request: HttpRequest, state: dict[str, Any], user: Any, *, automated: bool) -> Result:
     request_id = state.get("request_id")
-    if not request_id or not claim(request_id):
+    try:
+        won = bool(request_id) and claim(request_id)
+    except DatabaseError:
+        logger.warning("django_toopher: could not record a grant; the next poll retries")
+        return _describe(state)
+    if not won:
         # Someone already used this approval (a racing poll, or a replay).
         return Result(
             EXPIRED,

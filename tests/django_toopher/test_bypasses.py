@@ -350,3 +350,64 @@ def test_stolen_pairing_id_in_the_session_cannot_complete(
     assert data["status"] == "refused"
     assert not ToopherProfile.objects.filter(user=bob, pairing_id__isnull=False).exists()
     assert logged_in_pk(client) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_claim_is_atomic_across_threads():
+    """Eight threads (each with its own database connection) claim one request id:
+    exactly one wins."""
+    import threading
+    import time
+
+    from django.db import OperationalError, connection
+
+    from django_toopher.flow import claim
+
+    barrier = threading.Barrier(8)
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            for _ in range(200):
+                try:
+                    won = claim("raced-request-id")
+                except OperationalError:  # SQLite in memory: "table is locked"; retry
+                    time.sleep(0.01)
+                    continue
+                with lock:
+                    results.append(won)
+                return
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(results) == [False] * 7 + [True]
+
+
+def test_a_database_that_cannot_decide_keeps_the_login_pending(
+    client, paired_user, sandbox, phone, monkeypatch
+):
+    from django.db import OperationalError
+
+    from django_toopher import flow
+
+    def locked(request_id):
+        raise OperationalError("database table is locked")
+
+    start_login(client, paired_user)
+    item = pending_push(sandbox, phone)
+    sandbox.respond_authentication(item["id"], grant=True)
+    monkeypatch.setattr(flow, "claim", locked)
+    data = client.get("/toopher/pending/status/").json()
+    assert data["status"] == "pushed" and data["final"] is False
+    assert logged_in_pk(client) is None
+    monkeypatch.undo()
+    data = client.get("/toopher/pending/status/").json()
+    assert data["status"] == "granted"
+    assert str(logged_in_pk(client)) == str(paired_user.pk)
