@@ -461,3 +461,26 @@ def test_broken_pending_state_is_never_a_500(client, toopher_conf):
     response = client.get("/toopher/pending/")
     assert response.status_code == 302
     assert PENDING not in client.session
+
+
+def test_repair_at_login_replaces_the_pairing_then_pushes(
+    client, paired_user, sandbox, phone, toopher_conf
+):
+    old_pairing = paired_user.pairing_id
+    start_login(client, paired_user, terminal_name="Laptop")
+    approve(client, sandbox, phone)
+    client.post("/accounts/logout/")
+    sandbox.deactivate_pairing(old_pairing)
+    start_login(client, paired_user, terminal_name=None)
+    assert state(client)["step"] == "pair" and state(client)["why"] == "repair"
+    phrase = sandbox.new_phrase(phone["phone_id"])
+    client.post("/toopher/pending/pair/", {"pairing_phrase": phrase})
+    pairing = sandbox.wait_for_pending(phone["phone_id"], "pairings", timeout=5)
+    sandbox.respond_pairing(pairing["id"], allow=True)
+    assert client.get("/toopher/pending/status/").json()["redirect"] == "/toopher/pending/"
+    new_pairing = ToopherProfile.objects.get(user=paired_user).pairing_id
+    assert new_pairing == pairing["id"] != old_pairing
+    client.get("/toopher/pending/")
+    assert state(client)["step"] == "pushed"
+    assert approve(client, sandbox, phone)["status"] == "granted"
+    assert str(logged_in_pk(client)) == str(paired_user.pk)
