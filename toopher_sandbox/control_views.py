@@ -17,10 +17,11 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import phones, totp
 from .errors import ApiError, bad_request, not_found
-from .models import AuthenticationRequest, Fault, Message, Pairing, Phone
+from .models import AuthenticationRequest, Fault, Message, Pairing, Phone, Terminal
 from .params import parse_uuid, raw_body_text
 from .requesters import create_requester, ensure_requester
 from .serializers import authentication_request_json, pairing_json
+from .service import DEFAULT_ACTION, get_or_create_action
 from .urls_helpers import api_url, phone_url
 
 MAX_TEXT = 500
@@ -223,6 +224,33 @@ def pairing_otp(request: HttpRequest, pairing_id: str) -> JsonResponse:
     """GET control/pairings/<id>/otp -> {"otp": "123456"}."""
     pairing = _get(Pairing, pairing_id, "pairing")
     return JsonResponse({"otp": phones.otp_of(pairing), "seconds_left": totp.seconds_left()})
+
+
+@control_view("POST")
+def automations(request: HttpRequest) -> JsonResponse:
+    """POST control/automations: the phone answers this terminal and action by itself.
+
+    Body: {"pairing_id", "terminal_id", "action_name" (default "Log in"), "grant": bool}.
+    """
+    data = json_body(request)
+    pairing = _get(Pairing, _text(data, "pairing_id"), "pairing")
+    terminal = _get(Terminal, _text(data, "terminal_id"), "terminal")
+    if terminal.user_id != pairing.user_id:
+        raise bad_request("The terminal is not the pairing user's.")
+    grant = _bool(data, "grant", True)
+    action_name = _text(data, "action_name") or DEFAULT_ACTION
+    if len(action_name) > 200:
+        raise bad_request("action_name is too long (at most 200).")
+    action = get_or_create_action(pairing.requester, action_name)
+    phones.set_automation(pairing, terminal, action, grant)
+    return JsonResponse(
+        {
+            "pairing_id": str(pairing.id),
+            "terminal_id": str(terminal.id),
+            "action_name": action.name,
+            "grant": grant,
+        }
+    )
 
 
 @control_view("GET")

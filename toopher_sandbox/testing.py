@@ -280,6 +280,21 @@ class SandboxControl:
             {"grant": grant, "reason": reason, "automate": automate},
         )
 
+    def automate(
+        self, pairing_id: str, terminal_id: str, action_name: str = "Log in", grant: bool = True
+    ) -> dict[str, Any]:
+        """Make the phone answer this pairing, terminal and action by itself."""
+        return self._call(
+            "POST",
+            "automations",
+            {
+                "pairing_id": pairing_id,
+                "terminal_id": terminal_id,
+                "action_name": action_name,
+                "grant": grant,
+            },
+        )
+
     def deactivate_pairing(self, pairing_id: str) -> dict[str, Any]:
         """Remove the pairing from the phone (the API then answers 707)."""
         return self._call("POST", f"pairings/{pairing_id}/deactivate")

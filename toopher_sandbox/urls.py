@@ -61,6 +61,7 @@ controls = [
     path(
         "control/authentication_requests/<str:request_id>/respond", control.respond_authentication
     ),
+    path("control/automations", control.automations),
     path("control/faults", control.faults, name="control-faults"),
     path("control/messages", control.messages),
 ]

@@ -16,6 +16,7 @@ from toopher.errors import (
     UserDisabledError,
     UserUnknownError,
 )
+from toopher_sandbox.testing import SandboxError
 
 
 @pytest.fixture
@@ -306,3 +307,19 @@ def test_unknown_ids_are_404(api):
             call(missing)
         assert excinfo.value.status_code == 404
         assert excinfo.value.error_code == 404
+
+
+def test_automation_set_through_control_api(api, sandbox, phone):
+    pairing = paired(api, sandbox, phone, "auto")
+    terminal = api.create_user_terminal("auto", "Office", "office-1")
+    sandbox.automate(pairing.id, terminal.id, action_name="Log in", grant=False)
+    auth = api.authenticate_by_user_name("auto", "office-1", action_name="Log in")
+    assert (auth.pending, auth.granted, auth.automated) == (False, False, True)
+    with pytest.raises(SandboxError) as excinfo:
+        sandbox.automate(pairing.id, str(uuid.uuid4()))
+    assert excinfo.value.status_code == 404
+    api.create_user("someone else")
+    theirs = api.create_user_terminal("someone else", "Their PC", "their-1")
+    with pytest.raises(SandboxError) as excinfo:
+        sandbox.automate(pairing.id, theirs.id)
+    assert excinfo.value.status_code == 400
