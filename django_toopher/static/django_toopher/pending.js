@@ -10,6 +10,7 @@
   var interval = Math.max(1, parseInt(root.dataset.interval, 10) || 2) * 1000;
   var ttl = parseInt(root.dataset.ttl, 10) || 120;
   var deadline = Date.now() + (parseInt(root.dataset.remaining, 10) || 0) * 1000;
+  var secondsFormat = root.dataset.secondsFormat || "%(seconds)s s";
   var statusEl = document.getElementById("toopher-status");
   var progress = document.getElementById("toopher-progress");
   var remainingEl = document.getElementById("toopher-remaining");
@@ -24,7 +25,7 @@
   function tick() {
     var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
     if (progress) { progress.max = ttl; progress.value = left; }
-    if (remainingEl) { remainingEl.textContent = left + " s"; }
+    if (remainingEl) { remainingEl.textContent = secondsFormat.replace("%(seconds)s", left); }
   }
 
   function stop() {
