@@ -26,8 +26,9 @@ lint: install
 test-postgres: install
 	bash scripts/test-postgres.sh
 
+# About 4 minutes on 2 cores; writes benchmarks/results.md. BENCH_ARGS="--smoke" for a quick check.
 bench: install
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import subprocess
+import sys
 import threading
 import time
 from typing import Any
@@ -20,7 +22,7 @@ from . import loadgen
 from .accounts import Browser, paired_user, pending_request_ids
 from .config import Counts
 from .report import Report, Row
-from .servers import Environment, Site
+from .servers import ROOT, Environment, Site
 from .stats import median
 
 HELLO = "/bench/hello/"
@@ -61,6 +63,7 @@ def _load(
     counts: Counts, site: Site, path: str, cookies: dict[str, str], total: int
 ) -> Any:
     def run(n: int | None) -> loadgen.LoadResult:
+        cpu_before = site.cpu_seconds()
         result = loadgen.run(
             site.port,
             path,
@@ -73,9 +76,33 @@ def _load(
             raise RuntimeError(
                 f"{site.name} {path}: {result.errors} errors, statuses {dict(result.statuses)}"
             )
+        result.server_cpu = site.cpu_seconds() - cpu_before
         return result
 
     return run
+
+
+def _cpu_per_request(results: list[loadgen.LoadResult]) -> float:
+    requests = sum(r.sent for r in results)
+    return sum(r.server_cpu for r in results) / requests if requests else float("nan")
+
+
+def call_counts(
+    env: Environment, path: str, cookies: dict[str, str], *, toopher: bool, **extra: str
+) -> dict:
+    """Function calls and queries per request of ``path``, in-process (deterministic)."""
+    proc = subprocess.run(  # noqa: S603 (our own interpreter and module)
+        [sys.executable, "-m", "benchmarks.callcount", "--path", path,
+         "--cookie", loadgen.cookie_header(cookies)],
+        cwd=ROOT,
+        env=dict(env.env, BENCH_TOOPHER="1" if toopher else "0", **extra),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"callcount failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def middleware_overhead(env: Environment, counts: Counts, report: Report) -> None:
@@ -126,6 +153,54 @@ def middleware_overhead(env: Environment, counts: Counts, report: Report) -> Non
             f"{ratio:.3f}",
             f">= {MIDDLEWARE_TARGET}",
             ratio >= MIDDLEWARE_TARGET,
+        )
+    )
+    cpu_with = _cpu_per_request(results["with"])
+    cpu_without = _cpu_per_request(results["without"])
+    report.raw["middleware"]["server_cpu_ms_per_request"] = {
+        "with": cpu_with * 1000,
+        "without": cpu_without * 1000,
+    }
+    report.add(
+        Row(
+            "Middleware",
+            "Server CPU per request without / with django_toopher (all rounds)",
+            f"{cpu_without * 1000:.2f} / {cpu_with * 1000:.2f} ms "
+            f"(throughput-equivalent ratio {cpu_without / cpu_with:.3f})",
+            note="CPU time of the gunicorn process, read from /proc before and after each "
+            "run: less sensitive than wall-clock throughput to other work on the machine",
+        )
+    )
+    counted = {
+        name: call_counts(env, HELLO, cookies, toopher=name == "with")
+        for name in ("without", "with")
+    }
+    for name, data in counted.items():
+        if not data["status"].startswith("200") or user.username not in data["body"]:
+            raise RuntimeError(f"callcount {name}: {data}")
+    report.raw["middleware"]["in_process"] = counted
+    extra_calls = counted["with"]["calls_per_request"] - counted["without"]["calls_per_request"]
+    extra_queries = (
+        counted["with"]["queries_per_request"] - counted["without"]["queries_per_request"]
+    )
+    report.add(
+        Row(
+            "Middleware",
+            "Python function calls per request without / with django_toopher (in-process)",
+            f"{counted['without']['calls_per_request']:.0f} / "
+            f"{counted['with']['calls_per_request']:.0f} ({extra_calls:+.0f})",
+            note="cProfile's call count through the WSGI handler: a count, not a timing, "
+            "so other work on the machine cannot move it",
+        )
+    )
+    report.add(
+        Row(
+            "Middleware",
+            "Extra SQL queries per request with django_toopher",
+            f"{extra_queries:+d} ({counted['with']['queries_per_request']} vs "
+            f"{counted['without']['queries_per_request']})",
+            "0",
+            extra_queries == 0,
         )
     )
     report.add(
@@ -193,6 +268,38 @@ def status_poll_cost(env: Environment, counts: Counts, report: Report) -> None:
             "Status poll",
             "Cost of one status poll / one bare session-reading request (median of rounds)",
             f"{cost:.2f}x",
+        )
+    )
+    cpu_status = _cpu_per_request(results["status"])
+    cpu_bare = _cpu_per_request(results["bare"])
+    report.raw["status_poll"]["server_cpu_ms_per_request"] = {
+        "status": cpu_status * 1000,
+        "bare": cpu_bare * 1000,
+    }
+    report.add(
+        Row(
+            "Status poll",
+            "Server CPU per request: bare session view / status poll (all rounds)",
+            f"{cpu_bare * 1000:.2f} / {cpu_status * 1000:.2f} ms "
+            f"({cpu_status / cpu_bare:.2f}x)",
+        )
+    )
+    counted = {
+        "bare": call_counts(env, PROBE, bare, toopher=True),
+        "status": call_counts(env, STATUS, cookies, toopher=True, BENCH_POLL_INTERVAL="600"),
+    }
+    if '"pushed"' not in counted["status"]["body"]:
+        raise RuntimeError(f"callcount status: {counted['status']}")
+    report.raw["status_poll"]["in_process"] = counted
+    report.add(
+        Row(
+            "Status poll",
+            "Python function calls / SQL queries per request: bare view vs status poll "
+            "answered from the cache (in-process)",
+            f"{counted['bare']['calls_per_request']:.0f} / "
+            f"{counted['bare']['queries_per_request']} vs "
+            f"{counted['status']['calls_per_request']:.0f} / "
+            f"{counted['status']['queries_per_request']}",
         )
     )
     report.add(

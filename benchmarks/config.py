@@ -36,16 +36,16 @@ class Counts:
 
 FULL = Counts(
     name="full",
-    middleware_rounds=7,
-    middleware_requests=1500,
-    poll_rounds=5,
-    poll_requests=1500,
+    middleware_rounds=20,
+    middleware_requests=400,
+    poll_rounds=12,
+    poll_requests=400,
     concurrency=4,
     tabs=(1, 10, 100),
     tab_intervals=3,
-    client_rounds=5,
-    client_calls=200,
-    sandbox_calls=1500,
+    client_rounds=6,
+    client_calls=50,
+    sandbox_calls=600,
     sandbox_concurrency=4,
     approval_runs=20,
 )

@@ -32,6 +32,8 @@ class LoadResult:
     errors: int = 0
     session_writes: int = 0
     capped: bool = False
+    #: CPU seconds the server used during the run (set by callers that measure it).
+    server_cpu: float = 0.0
 
     @property
     def ok(self) -> int:

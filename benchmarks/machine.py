@@ -38,6 +38,14 @@ def _version(module: str) -> str:
         return "not installed"
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages (other work on the machine shows here)."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def describe() -> dict[str, str]:
     """Cores, memory, CPU model, OS, Python and the versions that matter."""
     cores = os.cpu_count() or 0
@@ -56,4 +64,5 @@ def describe() -> dict[str, str]:
         "requests": _version("requests"),
         "requests-oauthlib": _version("requests-oauthlib"),
         "playwright": _version("playwright"),
+        "load average at start (1/5/15 min)": load_average(),
     }

@@ -39,6 +39,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def process_tree_cpu(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its direct children (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat(int(entry.name))
+        if fields is None:
+            continue
+        # fields[1] is the parent pid; fields[11], fields[12] are utime, stime.
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 class Site:
     """The benchmark site under gunicorn (``with_toopher`` chooses the app)."""
 
@@ -88,6 +112,11 @@ class Site:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"gunicorn did not answer in {START_TIMEOUT:.0f} s:\n{self.log_tail()}")
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by gunicorn and its worker."""
+        assert self.process is not None
+        return process_tree_cpu(self.process.pid)
 
     def log_tail(self, lines: int = 40) -> str:
         try:
