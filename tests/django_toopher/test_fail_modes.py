@@ -123,3 +123,15 @@ def test_garbage_initiate_body_with_responses(client, paired_user, toopher_conf,
         client.get("/toopher/pending/")
     assert state(client)["step"] == "failed"
     assert logged_in_pk(client) is None
+
+
+def test_toopher_rate_limit_429_is_not_an_outage(client, paired_user, sandbox, requester,
+                                                  toopher_conf):
+    """429 is a real answer (too many requests), not an outage: refused even in open mode."""
+    toopher_conf["FAIL_MODE"] = "open"
+    sandbox.set_faults(key=requester["key"], status=429)
+    response = start_login(client, paired_user)
+    assert state(client)["step"] == "failed"
+    assert "refused the request" in response.content.decode()
+    assert logged_in_pk(client) is None
+    assert not AuditEvent.objects.filter(kind="fail_open").exists()
