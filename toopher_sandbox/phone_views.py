@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import phones, totp
 from .errors import ApiError
-from .models import AuthenticationRequest, AutomationRule, Pairing, Phone
+from .models import AuthenticationRequest, AutomationRule, Message, Pairing, Phone
 
 PHONE_COOKIE = "toopher_sandbox_phone"
 UUID_IN_TEXT = re.compile(
@@ -79,6 +79,11 @@ def _context(phone: Phone) -> dict:
         "pending_count": len(pending_pairings) + len(pending_authentications),
         "pairings": pairings,
         "seconds_left": totp.seconds_left(),
+        "texts": list(
+            Message.objects.filter(kind=Message.SMS, to=phone.phone_number)[:5]
+            if phone.phone_number
+            else []
+        ),
     }
 
 

@@ -264,3 +264,12 @@ def test_testing_module_does_not_import_django():
     code = "import sys, toopher_sandbox.testing; print('django' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_sms_pairing_shows_its_text_on_the_phone(client, creds):
+    pairing = signed(client, "POST", "/sandbox/v1/pairings/create/sms", creds,
+                     {"phone_number": "+15550009999", "user_name": "texted"}).json()
+    phone = Phone.objects.get(phone_number="+15550009999")
+    page = client.get(f"/sandbox/phone/{phone.id}/").content.decode()
+    assert "wants to pair with Toopher as texted" in page
+    assert [str(p.id) for p in phones.pending_pairings(phone)] == [pairing["id"]]
