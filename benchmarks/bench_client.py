@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import cProfile
+import pstats
 from collections.abc import Callable
 from typing import Any
 
@@ -76,6 +78,22 @@ def _bare_call(creds: dict[str, str], request_id: str) -> Callable[[], Any]:
 
 def _close(call: Callable[[], Any]) -> None:
     getattr(call, "api").close()  # noqa: B009
+
+
+def _function_calls(make: Callable[[], Callable[[], Any]], calls: int = 20) -> float:
+    """cProfile's count of Python function calls per call (after a warm-up)."""
+    call = make()
+    try:
+        for _ in range(5):
+            call()
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(calls):
+            call()
+        profile.disable()
+    finally:
+        _close(call)
+    return pstats.Stats(profile).total_calls / calls  # type: ignore[attr-defined]
 
 
 def _sequential(counts: Counts, variants: dict[str, Callable[[], Callable[[], Any]]]) -> Any:
@@ -150,6 +168,32 @@ def client_figures(env: Environment, counts: Counts, report: Report) -> None:
             "ToopherApi / bare requests-oauthlib call: calls/s ratio (median of rounds)",
             f"{ratio:.3f} ({client_rate:.0f} / {bare_rate:.0f} calls/s, "
             f"{overhead_us:+.0f} us per call)",
+            note="wall-clock, dominated by the sandbox's answer time; the CPU and call "
+            "counts below isolate the client's own work",
+        )
+    )
+    cpu = {
+        name: sum(r.cpu for r in over[name]) / sum(r.calls for r in over[name])
+        for name in ("client", "bare")
+    }
+    calls = {
+        "client": _function_calls(lambda: _client_call(creds, request_id, reuse=True)),
+        "bare": _function_calls(lambda: _bare_call(creds, request_id)),
+    }
+    report.raw["client_overhead"].update(cpu_us_per_call=cpu, function_calls_per_call=calls)
+    report.add(
+        Row(
+            "Client",
+            "Client-side CPU per call: bare requests-oauthlib / ToopherApi",
+            f"{cpu['bare'] * 1e6:.0f} / {cpu['client'] * 1e6:.0f} us "
+            f"({cpu['client'] / cpu['bare']:.2f}x)",
+        )
+    )
+    report.add(
+        Row(
+            "Client",
+            "Python function calls per call: bare requests-oauthlib / ToopherApi",
+            f"{calls['bare']:.0f} / {calls['client']:.0f} ({calls['client'] - calls['bare']:+.0f})",
         )
     )
 

@@ -184,6 +184,8 @@ class CallResult:
     elapsed: float
     latencies: list[float] = field(repr=False)
     capped: bool = False
+    #: CPU seconds this (calling) process used during the run.
+    cpu: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -243,12 +245,14 @@ def run_calls(
     for thread in threads:
         thread.start()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     deadline[0] = started + time_cap
     gate.wait()
     for thread in threads:
         thread.join(time_cap + REQUEST_TIMEOUT + 5)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     if teardown is not None:
         for call in calls:
             teardown(call)
-    return CallResult(counts["calls"], counts["errors"], elapsed, latencies, capped[0])
+    return CallResult(counts["calls"], counts["errors"], elapsed, latencies, capped[0], cpu)
