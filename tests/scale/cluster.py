@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -215,6 +216,10 @@ class Instance:
                     str(self.threads),
                     "--timeout",
                     "60",
+                    # Longer than a client's pause between two polls (2 s), as behind a
+                    # load balancer: an idle connection is never closed under a request.
+                    "--keep-alive",
+                    "75",
                     # gunicorn's control socket has one default path per user: instances
                     # on one machine would fight over it.
                     "--no-control-socket",
@@ -261,6 +266,14 @@ class Instance:
             if re.match(r"^5\d\d ", line) or re.search(r"Traceback|\[ERROR\]|\[CRITICAL\]", line):
                 bad.append(line)
         return bad
+
+    def log_problems(self) -> list[str]:
+        """Every log line but the boot messages and the 2xx/3xx/404 access lines."""
+        return [
+            f"{self.name}: {line}"
+            for line in self.log_text().splitlines()
+            if not re.match(r"^([23]\d\d|404) ", line) and "[INFO]" not in line
+        ]
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -352,6 +365,32 @@ class Browser:
         if answer.status_code != 200:
             raise FlowError(f"status: {answer.status_code} {answer.text[:300]}")
         return answer.json()
+
+    def racing_polls(self, timeout: float) -> list[str]:
+        """Two tabs: poll every instance at once until one poll is final.
+
+        Returns every status seen in the last round (one per instance); a 404 (no
+        pending login left in the session) counts as ``"none"``.
+        """
+        deadline = time.monotonic() + timeout
+
+        def one(base: str) -> str:
+            answer = self.request("GET", "/toopher/pending/status/", base)
+            if answer.status_code == 404:
+                return "none"
+            if answer.status_code != 200:
+                raise FlowError(f"status: {answer.status_code} {answer.text[:300]}")
+            data = answer.json()
+            return data["status"] if data["final"] else "pending:" + data["status"]
+
+        with ThreadPoolExecutor(max_workers=len(self.instances)) as pool:
+            while True:
+                seen = list(pool.map(one, self.instances))
+                if any(not status.startswith("pending:") for status in seen):
+                    return seen
+                if time.monotonic() > deadline:
+                    raise FlowError(f"still {seen} after {timeout}s")
+                time.sleep(1.0)
 
     def poll_until_final(self, timeout: float, base: str | None = None) -> dict[str, Any]:
         """Poll the status endpoint as pending.js does: at the interval it asks for."""
