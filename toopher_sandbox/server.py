@@ -65,11 +65,7 @@ def configure(db_path: Path, host: str) -> None:
             "default": {
                 "ENGINE": "django.db.backends.sqlite3",
                 "NAME": str(db_path),
-                "OPTIONS": {
-                    "timeout": 30,
-                    "transaction_mode": "IMMEDIATE",
-                    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                },
+                "OPTIONS": _sqlite_options(),
             }
         },
         TEMPLATES=[
@@ -231,3 +227,29 @@ def _serve(args: argparse.Namespace, db_path: Path, persistent: bool) -> int:
         httpd.server_close()
         keeper.close()
     return 0
+
+
+def _sqlite_options() -> dict:
+    """SQLite options for the sandbox's own file: WAL, and IMMEDIATE transactions.
+
+    ``transaction_mode`` and ``init_command`` exist from Django 5.1; on older Django the
+    pragmas are set from the ``connection_created`` signal instead.
+    """
+    import django
+
+    if django.VERSION >= (5, 1):
+        return {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    from django.db.backends.signals import connection_created
+
+    def set_pragmas(sender, connection, **kwargs):  # pragma: no cover - Django < 5.1
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+
+    connection_created.connect(set_pragmas, weak=False)
+    return {"timeout": 30}
