@@ -190,11 +190,10 @@ class BaseBackend:
             pass  # Toopher never knew this user: nothing to reset there.
         self._forget_pairing(user)
         audit.record(
-            AuditEvent.Kind.UNPAIRED,
+            AuditEvent.Kind.ADMIN_RESET if actor is not None else AuditEvent.Kind.UNPAIRED,
             user=user,
             request=request,
             actor=actor,
-            detail="by an administrator" if actor is not None else "",
         )
         signals.toopher_unpaired.send(sender=type(user), user=user, request=request, actor=actor)
 
@@ -225,7 +224,7 @@ class BaseBackend:
             user=user,
             request=request,
             actor=actor,
-            detail="" if actor is not None else "by the user",
+            detail="" if actor is not None else "no acting account recorded",
         )
         if not enabled:
             signals.toopher_disabled.send(
