@@ -10,3 +10,5 @@ PENDING = "_toopher_pending"
 AUTH_AT = "_toopher_auth_at"
 #: ``{action name: unix time approved}`` for @toopher_required.
 ACTIONS = "_toopher_actions"
+#: The pairing a logged-in user is making on the security page (enrollment views).
+PAIRING = "_toopher_pairing"

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from .. import session_keys
 from ..conf import toopher_settings
 from ..enrollment_forms import PairingPhraseForm
 from ..models import AuditEvent, Terminal, ToopherProfile
@@ -38,7 +39,7 @@ from ..reauth import is_recently_authenticated, reauthentication_required
 logger = logging.getLogger("django_toopher")
 
 #: Session key of the pairing in progress.
-PAIRING = "_toopher_pairing"
+PAIRING = session_keys.PAIRING
 #: Seconds a pairing may wait for the phone (ASVS 5.0 6.5.5: at most 10 minutes).
 PAIRING_TTL = 600
 #: Pairings a user may start per PAIRING_START_WINDOW seconds (each one calls Toopher).
