@@ -9,13 +9,14 @@ instead of failing open at login time; risky but legal choices are warnings
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
+
+from toopher.api import is_loopback_host
 
 from .conf import DEFAULTS
 
@@ -62,19 +63,6 @@ def _raw_settings() -> dict[str, Any] | None:
 def _merged() -> dict[str, Any]:
     raw = _raw_settings() or {}
     return {**DEFAULTS, **raw}
-
-
-def is_loopback_host(host: str | None) -> bool:
-    """True for ``localhost`` and addresses in 127.0.0.0/8 or ``::1``."""
-    if not host:
-        return False
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @checks.register(TAG)

@@ -51,7 +51,10 @@ _R = TypeVar("_R", bound=Resource)
 _Expect = Literal["json", "bytes", "ignore"]
 
 
-def _is_loopback_host(host: str) -> bool:
+def is_loopback_host(host: str | None) -> bool:
+    """True for ``localhost`` (and ``*.localhost``) and addresses in 127.0.0.0/8 or ``::1``."""
+    if not host:
+        return False
     host = host.strip("[]").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -80,7 +83,7 @@ def normalize_api_url(api_url: str | None, *, allow_insecure_http: bool = False)
         raise ValueError(f"api_url must not carry a query or fragment, got {url!r}")
     if parts.username or parts.password:
         raise ValueError("api_url must not carry credentials")
-    if scheme == "http" and not (allow_insecure_http or _is_loopback_host(parts.hostname)):
+    if scheme == "http" and not (allow_insecure_http or is_loopback_host(parts.hostname)):
         raise ValueError(
             f"refusing plain http:// for non-loopback host {parts.hostname!r}: use https://, "
             "or pass allow_insecure_http=True if you really mean it"
