@@ -36,8 +36,8 @@ class Counts:
 
 FULL = Counts(
     name="full",
-    middleware_rounds=20,
-    middleware_requests=400,
+    middleware_rounds=40,
+    middleware_requests=300,
     poll_rounds=12,
     poll_requests=400,
     concurrency=4,
