@@ -54,7 +54,7 @@ def test_pair_unpair_disable(mode, toopher_conf, sandbox, phone, user, caught,
     assert not ToopherProfile.objects.filter(pairing_id__isnull=False).exists()
     assert caught[-1][0] == "toopher_unpaired" and caught[-1][1]["actor"] == admin
     kinds = list(AuditEvent.objects.filter(user=user).order_by("id").values_list("kind", flat=True))
-    assert kinds == ["paired", "admin_disabled", "admin_enabled", "unpaired"]
+    assert kinds == ["paired", "admin_disabled", "admin_enabled", "admin_reset"]
     event = AuditEvent.objects.get(user=user, kind="admin_disabled")
     assert event.actor == admin
 
