@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     report = Report(
         date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        counts=counts.name,
+        counts=counts.describe(),
         machine=machine.describe(),
     )
     failed = False
@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[bench] {name} done in {time.monotonic() - t0:.1f} s", file=sys.stderr,
                   flush=True)
     total = time.monotonic() - started
-    report.counts = f"{counts.name} (whole run {total:.0f} s)"
+    report.counts = f"{counts.describe()} (whole run {total:.0f} s)"
+    report.machine["load average at end (1/5/15 min)"] = machine.load_average()
     print(report.table())
     if report.missed:
         print("\nMISSED: " + "; ".join(row.figure for row in report.missed))

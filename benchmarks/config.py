@@ -33,6 +33,18 @@ class Counts:
     #: No single load run may take longer than this, in seconds.
     time_cap: float = 60.0
 
+    def describe(self) -> str:
+        """The counts in one line, for the results file."""
+        tabs = ", ".join(str(n) for n in self.tabs)
+        return (
+            f"{self.name}: middleware {self.middleware_rounds} rounds x "
+            f"{self.middleware_requests} requests per app; status poll {self.poll_rounds} "
+            f"rounds x {self.poll_requests} per view; {self.concurrency} client threads; "
+            f"tabs {tabs} for {self.tab_intervals} intervals; client {self.client_rounds} "
+            f"rounds x {self.client_calls} calls per variant; sandbox {self.sandbox_calls} "
+            f"calls from {self.sandbox_concurrency} threads; approval {self.approval_runs} runs"
+        )
+
 
 FULL = Counts(
     name="full",
