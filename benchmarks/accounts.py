@@ -10,6 +10,7 @@ page, which sends the one push.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,8 +72,6 @@ def wait_for_new_request(
     env: Environment, user: PairedUser, before: set[str], timeout: float = 10.0
 ) -> str:
     """The id of the one request that reached the phone since ``before`` was taken."""
-    import time
-
     deadline = time.monotonic() + timeout
     while True:
         fresh = pending_request_ids(env, user) - before
@@ -157,8 +156,6 @@ class Browser:
 
     def verified_login(self, env: Environment, user: PairedUser, timeout: float = 30.0) -> None:
         """A whole login: password, push, "approve" on the phone, poll until granted."""
-        import time
-
         assert env.control is not None
         before = pending_request_ids(env, user)
         self.begin_pending_login(user.username)

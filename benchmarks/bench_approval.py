@@ -42,8 +42,11 @@ def approval_latency(env: Environment, counts: Counts, report: Report) -> None:
 
     interval = flow.poll_interval()
     target = interval + SLACK
-    group, figure = "Approval", f"Approve on the phone -> browser leaves the pending page, " \
+    group = "Approval"
+    figure = (
+        "Approve on the phone -> browser leaves the pending page, "
         f"p50 / p95 over {counts.approval_runs} runs"
+    )
     if counts.approval_runs <= 0:
         return
     if not CHROMIUM.exists():
