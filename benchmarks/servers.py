@@ -90,6 +90,7 @@ class Site:
                 "--keep-alive", "30",
                 "--timeout", "60",
                 "--log-level", "warning",
+                "--no-control-socket",  # gunicorn 27+: no shared ~/.gunicorn socket
                 "benchmarks.site.wsgi:application",
             ],
             cwd=ROOT,
