@@ -197,7 +197,7 @@ def check_numbers(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> li
     E007: PENDING_TTL above 600 s (ASVS 5.0 6.5.5). W004: POLL_INTERVAL >= PENDING_TTL.
     E008: TIMEOUT is not a positive number or a (connect, read) pair of them.
     E009: a name setting is empty or not a string. E011: a flag is not a bool.
-    E012: CACHE_ALIAS is not a configured cache."""
+    E012: CACHE_ALIAS is not a configured cache. W005: it is a DummyCache."""
     conf = _merged()
     errors: list = []
     for name in _POSITIVE_INTS:
@@ -262,7 +262,22 @@ def check_numbers(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> li
                 "use a shared cache (Redis, Memcached, database).",
             )
         )
+    elif _cache_backend(alias).endswith(".DummyCache"):
+        errors.append(
+            _warning(
+                f"TOOPHER['CACHE_ALIAS'] ({alias!r}) is a DummyCache: the push and "
+                "one-time-password rate limits, the one-push lock and the poll cache are off.",
+                5,
+                hint="Point CACHE_ALIAS at a real cache (Redis or Memcached behind several "
+                "processes; local memory for one process).",
+            )
+        )
     return errors
+
+
+def _cache_backend(alias: str) -> str:
+    backend = getattr(settings, "CACHES", {}).get(alias, {}).get("BACKEND", "")
+    return backend if isinstance(backend, str) else ""
 
 
 def _is_toopher_middleware(path: str) -> bool:

@@ -174,6 +174,17 @@ def test_e012_cache_alias(toopher):
     assert ids(checks.check_numbers()) == ["django_toopher.E012"]
 
 
+def test_w005_dummy_cache(toopher, settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "nothing": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
+    toopher(CACHE_ALIAS="nothing")
+    assert ids(checks.check_numbers()) == ["django_toopher.W005"]
+    toopher(CACHE_ALIAS="default")
+    assert ids(checks.check_numbers()) == []
+
+
 def test_e010_not_a_dict(settings):
     settings.TOOPHER = [("CONSUMER_KEY", "k")]
     assert ids(checks.check_settings_dict()) == ["django_toopher.E010"]
