@@ -197,7 +197,8 @@ def check_numbers(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> li
     E007: PENDING_TTL above 600 s (ASVS 5.0 6.5.5). W004: POLL_INTERVAL >= PENDING_TTL.
     E008: TIMEOUT is not a positive number or a (connect, read) pair of them.
     E009: a name setting is empty or not a string. E011: a flag is not a bool.
-    E012: CACHE_ALIAS is not a configured cache. W005: it is a DummyCache."""
+    E012: CACHE_ALIAS is not a configured cache. W005: it is a DummyCache.
+    E013: EXEMPT_PATHS is not a list of path prefixes starting with "/"."""
     conf = _merged()
     errors: list = []
     for name in _POSITIVE_INTS:
@@ -252,6 +253,18 @@ def check_numbers(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> li
             errors.append(
                 _error(f"TOOPHER['{name}'] must be True or False, not {conf.get(name)!r}.", 11)
             )
+    exempt = conf.get("EXEMPT_PATHS")
+    if isinstance(exempt, str) or not isinstance(exempt, (list, tuple)) or not all(
+        isinstance(p, str) and p.startswith("/") and p != "/" for p in exempt
+    ):
+        errors.append(
+            _error(
+                f"TOOPHER['EXEMPT_PATHS'] must be a list of path prefixes such as "
+                f"'/help/', not {exempt!r}.",
+                13,
+                hint="'/' is refused: it would exempt the whole site.",
+            )
+        )
     alias = conf.get("CACHE_ALIAS")
     if alias not in getattr(settings, "CACHES", {}):
         errors.append(

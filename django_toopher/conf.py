@@ -49,6 +49,9 @@ DEFAULTS: dict[str, Any] = {
     "ACTION_MAX_AGE": 300,
     # Cache alias for rate limits and the poll cache.
     "CACHE_ALIAS": "default",
+    # URL path prefixes a pending login may still visit (e.g. a help page, a
+    # status page, or a phone simulator mounted on the same site).
+    "EXEMPT_PATHS": (),
     # Allow plain http:// to a non-loopback API host (never in production).
     "ALLOW_INSECURE_HTTP": False,
 }

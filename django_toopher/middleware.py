@@ -16,10 +16,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 
 from . import flow
+from .conf import toopher_settings
 
 
 def _exempt_prefixes() -> tuple[str, ...]:
-    prefixes = []
+    prefixes = [p for p in toopher_settings.EXEMPT_PATHS if isinstance(p, str) and p]
     try:
         prefixes.append(reverse("django_toopher:pending"))
     except NoReverseMatch:

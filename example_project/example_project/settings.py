@@ -79,11 +79,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # After AuthenticationMiddleware: sends a pending login to the pending page. With
-    # the sandbox mounted, a subclass that leaves the phone simulator's pages alone.
-    "demo_site.middleware.SandboxAwareToopherMiddleware"
-    if USE_SANDBOX
-    else "django_toopher.middleware.ToopherMiddleware",
+    # After AuthenticationMiddleware: sends a pending login to the pending page.
+    "django_toopher.middleware.ToopherMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -156,6 +153,9 @@ TOOPHER = {
     "MODE": env.str("TOOPHER_MODE", default="stored"),
     "FAIL_MODE": env.str("TOOPHER_FAIL_MODE", default="closed"),
     "REQUIRE_ENROLLMENT": env.bool("TOOPHER_REQUIRE_ENROLLMENT", default=False),
+    # The phone simulator stands for another device, but in the demo a person opens it
+    # in the same browser (same cookies): a pending login must not redirect its pages.
+    "EXEMPT_PATHS": ["/sandbox/"] if USE_SANDBOX else [],
 }
 if TOOPHER["MODE"] not in ("stored", "zero_storage"):
     raise ImproperlyConfigured("TOOPHER_MODE must be 'stored' or 'zero_storage'.")

@@ -115,6 +115,7 @@ class ExampleServer:
                 "60",
                 "--access-logfile",
                 "-",
+                "--no-control-socket",  # gunicorn 27+: no shared ~/.gunicorn socket
                 "example_project.wsgi:application",
             ],
             cwd=self.workdir,

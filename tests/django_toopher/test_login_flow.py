@@ -57,6 +57,17 @@ def test_pending_session_is_anonymous_even_without_the_middleware(
     assert response["Location"].startswith("/accounts/login/")
 
 
+def test_exempt_paths_are_served_but_stay_anonymous(client, paired_user, login, toopher_conf):
+    toopher_conf["EXEMPT_PATHS"] = ["/private/"]
+    login(client, paired_user)
+    # Served, not sent to the pending page, and the user is still anonymous there.
+    response = client.get("/private/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    # Everything else still goes to the pending page.
+    assert client.get("/")["Location"] == "/toopher/pending/"
+
+
 def test_full_login_grant_cycles_session_and_csrf(client, paired_user, sandbox, phone, login):
     login(client, paired_user, "/private/")
     client.get("/toopher/pending/")  # name this browser
