@@ -174,6 +174,17 @@ def test_e012_cache_alias(toopher):
     assert ids(checks.check_numbers()) == ["django_toopher.E012"]
 
 
+@pytest.mark.parametrize("value", ["/help/", ["/"], ["help/"], [None], None])
+def test_e013_exempt_paths(toopher, value):
+    toopher(EXEMPT_PATHS=value)
+    assert ids(checks.check_numbers()) == ["django_toopher.E013"]
+
+
+def test_exempt_paths_accepts_prefixes(toopher):
+    toopher(EXEMPT_PATHS=["/help/", "/status"])
+    assert ids(checks.check_numbers()) == []
+
+
 def test_w005_dummy_cache(toopher, settings):
     settings.CACHES = {
         **settings.CACHES,
