@@ -393,7 +393,7 @@ class ToopherApi:
     @staticmethod
     def _build(cls: type[_R], body: Any) -> _R:
         try:
-            return cls(body)
+            return cls(body, _owned=True)  # freshly decoded JSON: no copy needed
         except ToopherMalformedResponseError as exc:
             exc.status_code = exc.status_code or 200
             raise

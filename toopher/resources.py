@@ -89,7 +89,7 @@ def _nested(raw: Mapping[str, Any], key: str, cls: type[Resource], required: boo
     if not isinstance(value, Mapping):
         raise _ShapeError(f"field {key!r} should be an object, not {type(value).__name__}")
     try:
-        return cls(value)
+        return cls(value, _owned=True)
     except ToopherMalformedResponseError as exc:
         raise _ShapeError(f"in {key!r}: {exc.message}") from None
 
@@ -102,14 +102,16 @@ class Resource:
     #: Attribute names shown by ``repr()``.
     _repr_fields: tuple[str, ...] = ("id",)
 
-    def __init__(self, raw: Mapping[str, Any]) -> None:
+    def __init__(self, raw: Mapping[str, Any], *, _owned: bool = False) -> None:
+        # ``_owned``: ``raw`` is a dict nobody else holds (freshly decoded JSON, or a part
+        # of a parent resource's own copy), so the defensive deep copy can be skipped.
         name = type(self).__name__
         if not isinstance(raw, Mapping):
             raise ToopherMalformedResponseError(
                 f"Could not parse {name} from response: expected a JSON object, "
                 f"got {type(raw).__name__}"
             )
-        data = copy.deepcopy(dict(raw))
+        data = raw if _owned and type(raw) is dict else copy.deepcopy(dict(raw))
         try:
             values = self._parse(data)
         except _ShapeError as exc:
