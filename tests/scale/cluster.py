@@ -20,7 +20,6 @@ import json
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -34,21 +33,12 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-PROJECT = ROOT / "example_project"
-MANAGE = PROJECT / "manage.py"
+from tests.browser.server import MANAGE, PROJECT, ROOT, free_port  # noqa: F401 (ROOT: re-exported)
 
 #: Bounded waits, in seconds.
 START_TIMEOUT = 60
 COMMAND_TIMEOUT = 180
 HTTP_TIMEOUT = 30
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --------------------------------------------------------------------------- PostgreSQL
