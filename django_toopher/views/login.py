@@ -92,6 +92,14 @@ def _render(
     return _finish(request, render(request, template, context))
 
 
+def _show_invalid(request: HttpRequest, forms: dict[str, Any]) -> HttpResponse:
+    """Show the current step again with a form's errors; nothing in the flow changes."""
+    state = flow.get_state(request)
+    if state is None:
+        return _redirect(request, flow.poll(request))
+    return _render(request, flow.Result(state["step"], "", state=state), forms)
+
+
 def _show(request: HttpRequest, result: flow.Result) -> HttpResponse:
     if result.final or result.redirect:
         return _redirect(request, result)
@@ -168,11 +176,7 @@ def name_terminal(request: HttpRequest) -> HttpResponse:
     """Name this browser, then send the push."""
     form = TerminalNameForm(request.POST)
     if not form.is_valid():
-        state = flow.get_state(request)
-        if state is None:
-            return _redirect(request, flow.poll(request))
-        result = flow.Result(state["step"], "", state=state)
-        return _render(request, result, {"name_form": form})
+        return _show_invalid(request, {"name_form": form})
     result = flow.submit_terminal_name(request, form.cleaned_data["name"])
     if result.final or result.redirect:
         return _redirect(request, result, say=result.final)
@@ -187,11 +191,7 @@ def pair(request: HttpRequest) -> HttpResponse:
     """Pair a phone inside a pending login (by phrase, or ``use_qr=1`` for a QR code)."""
     form = PairingPhraseForm(request.POST)
     if not form.is_valid():
-        state = flow.get_state(request)
-        if state is None:
-            return _redirect(request, flow.poll(request))
-        result = flow.Result(state["step"], "", state=state)
-        return _render(request, result, {"pair_form": form})
+        return _show_invalid(request, {"pair_form": form})
     phrase = None if form.cleaned_data.get("use_qr") else form.cleaned_data["pairing_phrase"]
     result = flow.start_pairing(request, phrase)
     if result.final or result.redirect:
