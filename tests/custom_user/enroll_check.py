@@ -1,7 +1,7 @@
 """Enrollment, password re-entry and the admin actions with a custom user model
 (e-mail user name, UUID primary key).
 
-Not collected by the main run: ``tests/django_toopher/test_enrollment_custom_user.py``
+Not collected by the main run: ``tests/django_toopher/test_custom_user.py``
 runs it in a subprocess with ``DJANGO_SETTINGS_MODULE=tests.custom_user.settings``.
 """
 

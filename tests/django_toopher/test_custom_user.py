@@ -1,8 +1,9 @@
-"""Run the login flow with a custom user model (e-mail user name, UUID primary key).
+"""The login flow, enrollment and the admin actions with a custom user model (e-mail
+user name, UUID primary key).
 
 ``AUTH_USER_MODEL`` cannot change inside one process, so this starts pytest on
-``tests/custom_user/flow_check.py`` with ``tests.custom_user.settings`` in a
-subprocess (it starts its own sandbox)."""
+``tests/custom_user/flow_check.py`` and ``enroll_check.py`` with
+``tests.custom_user.settings`` in one subprocess (it starts its own sandbox)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ def test_custom_user_model_in_a_subprocess():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.custom_user.settings"}
     result = subprocess.run(
         [
-            sys.executable, "-m", "pytest", "tests/custom_user/flow_check.py",
+            sys.executable, "-m", "pytest",
+            "tests/custom_user/flow_check.py", "tests/custom_user/enroll_check.py",
             "-q", "-p", "no:cacheprovider", "--ds=tests.custom_user.settings",
         ],
         cwd=ROOT,
@@ -32,4 +34,5 @@ def test_custom_user_model_in_a_subprocess():
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
-    assert "2 passed" in output, output[-4000:]
+    # flow_check has 2 tests, enroll_check 1: all of them ran and passed.
+    assert "3 passed" in output, output[-4000:]
