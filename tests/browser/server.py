@@ -33,6 +33,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def gunicorn_command(
+    port: int, *, workers: int = 1, threads: int = 16, extra: tuple[str, ...] = ()
+) -> list[str]:
+    """gunicorn serving the example project on 127.0.0.1:``port`` with thread workers."""
+    return [
+        sys.executable, "-m", "gunicorn",
+        "--chdir", str(PROJECT),
+        "--bind", f"127.0.0.1:{port}",
+        "--worker-class", "gthread",
+        "--workers", str(workers),
+        "--threads", str(threads),
+        "--timeout", "60",
+        # gunicorn's control socket has one default path per user: servers on one
+        # machine would fight over it.
+        "--no-control-socket",
+        "--access-logfile", "-",
+        *extra,
+        "example_project.wsgi:application",
+    ]
+
+
 class ExampleServer:
     """The example site, served on a free loopback port with a private database."""
 
@@ -99,25 +120,7 @@ class ExampleServer:
         self.manage("migrate", "--noinput")
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--chdir",
-                str(PROJECT),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "1",
-                "--threads",
-                "16",
-                "--timeout",
-                "60",
-                "--access-logfile",
-                "-",
-                "--no-control-socket",  # gunicorn 27+: no shared ~/.gunicorn socket
-                "example_project.wsgi:application",
-            ],
+            gunicorn_command(self.port),
             cwd=self.workdir,
             env=self.env,
             stdout=log,

@@ -33,7 +33,13 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import requests
 
-from tests.browser.server import MANAGE, PROJECT, ROOT, free_port  # noqa: F401 (ROOT: re-exported)
+from tests.browser.server import (  # noqa: F401 (ROOT: re-exported)
+    MANAGE,
+    PROJECT,
+    ROOT,
+    free_port,
+    gunicorn_command,
+)
 
 #: Bounded waits, in seconds.
 START_TIMEOUT = 60
@@ -190,35 +196,14 @@ class Instance:
     def start(self) -> Instance:
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(  # noqa: S603
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "--chdir",
-                    str(PROJECT),
-                    "--bind",
-                    f"127.0.0.1:{self.port}",
-                    "--worker-class",
-                    "gthread",
-                    "--workers",
-                    str(self.workers),
-                    "--threads",
-                    str(self.threads),
-                    "--timeout",
-                    "60",
+                gunicorn_command(
+                    self.port,
+                    workers=self.workers,
+                    threads=self.threads,
                     # Longer than a client's pause between two polls (2 s), as behind a
                     # load balancer: an idle connection is never closed under a request.
-                    "--keep-alive",
-                    "75",
-                    # gunicorn's control socket has one default path per user: instances
-                    # on one machine would fight over it.
-                    "--no-control-socket",
-                    "--access-logfile",
-                    "-",
-                    "--access-logformat",
-                    '%(s)s %(m)s %(U)s',
-                    "example_project.wsgi:application",
-                ],
+                    extra=("--keep-alive", "75", "--access-logformat", "%(s)s %(m)s %(U)s"),
+                ),
                 cwd=PROJECT,
                 env=self.env,
                 stdout=log,
