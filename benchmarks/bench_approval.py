@@ -38,9 +38,9 @@ WAIT_MS = 20_000
 
 def approval_latency(env: Environment, counts: Counts, report: Report) -> None:
     assert env.toopher_site and env.control
-    from django_toopher import flow
+    from django_toopher.app_settings import app_settings
 
-    interval = flow.poll_interval()
+    interval = app_settings.POLL_INTERVAL
     target = interval + SLACK
     group = "Approval"
     figure = (

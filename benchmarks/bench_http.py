@@ -326,9 +326,9 @@ def status_poll_cost(env: Environment, counts: Counts, report: Report) -> None:
 def _interval() -> int:
     """The poll interval the site announces (without asking the status endpoint,
     which would count as a poll)."""
-    from django_toopher import flow
+    from django_toopher.app_settings import app_settings
 
-    return flow.poll_interval()
+    return app_settings.POLL_INTERVAL
 
 
 def poll_tabs(

@@ -14,42 +14,25 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.core import checks
+from django.utils.module_loading import import_string
 
 from toopher.api import is_loopback_host
 
-from .conf import DEFAULTS
+from .adapter import DefaultToopherAdapter
+from .app_settings import DEFAULTS
+from .internal.admin_actions import USER_ACTION_NAMES
+from .internal.settings_rules import NUMBER_RULES, error, warning
+from .middleware import ToopherMiddleware
 
 TAG = "django_toopher"
 MIDDLEWARE_PATH = "django_toopher.middleware.ToopherMiddleware"
 SESSION_MIDDLEWARE = "django.contrib.sessions.middleware.SessionMiddleware"
 AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
-#: ASVS 5.0 6.5.5 / NIST 63B 5.1.3.2: an out-of-band request lives at most 10 minutes.
-MAX_PENDING_TTL = 600
 MODES = ("stored", "zero_storage")
 FAIL_MODES = ("closed", "open")
-
-_POSITIVE_INTS = (
-    "PENDING_TTL",
-    "POLL_INTERVAL",
-    "PUSH_RATE_LIMIT",
-    "PUSH_RATE_WINDOW",
-    "OTP_RATE_LIMIT",
-    "TERMINAL_COOKIE_AGE",
-    "REAUTH_AGE",
-    "ACTION_MAX_AGE",
-)
-#: Every setting whose default is True or False must stay a bool.
-_FLAGS = tuple(name for name, value in DEFAULTS.items() if isinstance(value, bool))
-_NON_EMPTY_STRINGS = ("TERMINAL_COOKIE_NAME", "LOGIN_ACTION_NAME", "DEFAULT_TERMINAL_NAME")
-
-
-def _error(msg: str, n: int, hint: str | None = None) -> checks.Error:
-    return checks.Error(msg, hint=hint, id=f"django_toopher.E{n:03d}")
-
-
-def _warning(msg: str, n: int, hint: str | None = None) -> checks.Warning:
-    return checks.Warning(msg, hint=hint, id=f"django_toopher.W{n:03d}")
 
 
 def _raw_settings() -> dict[str, Any] | None:
@@ -71,7 +54,7 @@ def check_settings_dict(app_configs: Iterable[Any] | None = None, **kwargs: Any)
     raw = _raw_settings()
     if raw is None:
         return [
-            _error(
+            error(
                 "settings.TOOPHER must be a dict.",
                 10,
                 hint="For example TOOPHER = {'CONSUMER_KEY': ..., 'CONSUMER_SECRET': ...}.",
@@ -80,7 +63,7 @@ def check_settings_dict(app_configs: Iterable[Any] | None = None, **kwargs: Any)
     unknown = sorted(str(k) for k in raw if k not in DEFAULTS)
     if unknown:
         return [
-            _warning(
+            warning(
                 f"settings.TOOPHER has unknown keys: {', '.join(unknown)}.",
                 2,
                 hint="They are ignored. Check the spelling against docs/settings.md.",
@@ -96,11 +79,11 @@ def check_credentials(app_configs: Iterable[Any] | None = None, **kwargs: Any) -
     missing = [
         name
         for name in ("CONSUMER_KEY", "CONSUMER_SECRET")
-        if not isinstance(conf.get(name), str) or not conf.get(name).strip()
+        if not isinstance(conf.get(name), str) or not str(conf.get(name)).strip()
     ]
     if missing:
         return [
-            _error(
+            error(
                 f"TOOPHER['{missing[0]}'] is not set."
                 if len(missing) == 1
                 else "TOOPHER['CONSUMER_KEY'] and TOOPHER['CONSUMER_SECRET'] are not set.",
@@ -119,7 +102,7 @@ def check_api_url(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> li
     conf = _merged()
     url = conf.get("API_URL")
     if not isinstance(url, str):
-        return [_error("TOOPHER['API_URL'] must be a string.", 3)]
+        return [error("TOOPHER['API_URL'] must be a string.", 3)]
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -127,7 +110,7 @@ def check_api_url(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> li
         parts, host = None, None
     if parts is None or parts.scheme not in ("http", "https") or not host:
         return [
-            _error(
+            error(
                 "TOOPHER['API_URL'] is not an http(s) URL with a host.",
                 3,
                 hint="For example 'https://api.toopher.com/v1'.",
@@ -136,7 +119,7 @@ def check_api_url(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> li
     if parts.scheme == "http" and not is_loopback_host(host):
         if conf.get("ALLOW_INSECURE_HTTP") is True:
             return [
-                _warning(
+                warning(
                     "TOOPHER['API_URL'] uses plain http:// to a host that is not loopback "
                     "(allowed by ALLOW_INSECURE_HTTP).",
                     3,
@@ -145,7 +128,7 @@ def check_api_url(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> li
                 )
             ]
         return [
-            _error(
+            error(
                 "TOOPHER['API_URL'] uses plain http:// to a host that is not loopback.",
                 2,
                 hint="Use https://. Plain http:// is accepted for 127.0.0.1, ::1 and "
@@ -163,7 +146,7 @@ def check_modes(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list
     errors: list = []
     if conf.get("MODE") not in MODES:
         errors.append(
-            _error(
+            error(
                 f"TOOPHER['MODE'] must be one of {', '.join(map(repr, MODES))}, "
                 f"not {conf.get('MODE')!r}.",
                 4,
@@ -172,7 +155,7 @@ def check_modes(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list
     fail_mode = conf.get("FAIL_MODE")
     if fail_mode not in FAIL_MODES:
         errors.append(
-            _error(
+            error(
                 f"TOOPHER['FAIL_MODE'] must be one of {', '.join(map(repr, FAIL_MODES))}, "
                 f"not {fail_mode!r}.",
                 5,
@@ -180,7 +163,7 @@ def check_modes(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list
         )
     elif fail_mode == "open":
         errors.append(
-            _warning(
+            warning(
                 "TOOPHER['FAIL_MODE'] is 'open': while Toopher is unreachable, slow or "
                 "answers garbage, users log in with the password alone.",
                 1,
@@ -192,105 +175,38 @@ def check_modes(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list
 
 
 @checks.register(TAG)
+def check_adapter(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list:
+    """E014: TOOPHER["ADAPTER"] does not name a DefaultToopherAdapter subclass."""
+    path = _merged().get("ADAPTER")
+    try:
+        found = import_string(path) if isinstance(path, str) else None
+    except ImportError:
+        found = None
+    if isinstance(found, type) and issubclass(found, DefaultToopherAdapter):
+        return []
+    return [
+        error(
+            f"TOOPHER['ADAPTER'] ({path!r}) is not an importable subclass of "
+            "django_toopher.adapter.DefaultToopherAdapter.",
+            14,
+        )
+    ]
+
+
+@checks.register(TAG)
 def check_numbers(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list:
     """E006: a count/duration setting is not a positive integer.
-    E007: PENDING_TTL above 600 s (ASVS 5.0 6.5.5). W004: POLL_INTERVAL >= PENDING_TTL.
+    E007: PENDING_TTL or PAIRING_TTL above 600 s (ASVS 5.0 6.5.5).
+    W004: POLL_INTERVAL >= PENDING_TTL.
     E008: TIMEOUT is not a positive number or a (connect, read) pair of them.
     E009: a name setting is empty or not a string. E011: a flag is not a bool.
     E012: CACHE_ALIAS is not a configured cache. W005: it is a DummyCache.
     E013: EXEMPT_PATHS is not a list of path prefixes starting with "/"."""
     conf = _merged()
     errors: list = []
-    for name in _POSITIVE_INTS:
-        value = conf.get(name)
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            errors.append(
-                _error(f"TOOPHER['{name}'] must be a positive integer, not {value!r}.", 6)
-            )
-    ttl = conf.get("PENDING_TTL")
-    if isinstance(ttl, int) and not isinstance(ttl, bool) and ttl > MAX_PENDING_TTL:
-        errors.append(
-            _error(
-                f"TOOPHER['PENDING_TTL'] is {ttl} s; an approval request may live at most "
-                f"{MAX_PENDING_TTL} s.",
-                7,
-                hint="ASVS 5.0 6.5.5 and NIST SP 800-63B 5.1.3.2: out-of-band requests "
-                "expire within 10 minutes. 120 s is the default.",
-            )
-        )
-    poll = conf.get("POLL_INTERVAL")
-    if (
-        all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (ttl, poll))
-        and poll >= ttl
-    ):
-        errors.append(
-            _warning(
-                f"TOOPHER['POLL_INTERVAL'] ({poll} s) is not shorter than "
-                f"TOOPHER['PENDING_TTL'] ({ttl} s).",
-                4,
-                hint="The pending page would not notice an approval before the login expires.",
-            )
-        )
-    timeout = conf.get("TIMEOUT")
-    parts = timeout if isinstance(timeout, (tuple, list)) else (timeout,)
-    if not (1 <= len(parts) <= 2) or not all(
-        isinstance(p, (int, float)) and not isinstance(p, bool) and p > 0 for p in parts
-    ):
-        errors.append(
-            _error(
-                "TOOPHER['TIMEOUT'] must be a positive number of seconds or a "
-                f"(connect, read) pair of them, not {timeout!r}.",
-                8,
-                hint="Every API call needs a timeout; None (wait forever) is not allowed.",
-            )
-        )
-    for name in _NON_EMPTY_STRINGS:
-        value = conf.get(name)
-        if not isinstance(value, str) or not value.strip():
-            errors.append(_error(f"TOOPHER['{name}'] must be a non-empty string.", 9))
-    for name in _FLAGS:
-        if not isinstance(conf.get(name), bool):
-            errors.append(
-                _error(f"TOOPHER['{name}'] must be True or False, not {conf.get(name)!r}.", 11)
-            )
-    exempt = conf.get("EXEMPT_PATHS")
-    if isinstance(exempt, str) or not isinstance(exempt, (list, tuple)) or not all(
-        isinstance(p, str) and p.startswith("/") and p != "/" for p in exempt
-    ):
-        errors.append(
-            _error(
-                f"TOOPHER['EXEMPT_PATHS'] must be a list of path prefixes such as "
-                f"'/help/', not {exempt!r}.",
-                13,
-                hint="'/' is refused: it would exempt the whole site.",
-            )
-        )
-    alias = conf.get("CACHE_ALIAS")
-    if alias not in getattr(settings, "CACHES", {}):
-        errors.append(
-            _error(
-                f"TOOPHER['CACHE_ALIAS'] ({alias!r}) is not a key of settings.CACHES.",
-                12,
-                hint="Rate limits and the poll cache live there. Behind several processes "
-                "use a shared cache (Redis, Memcached, database).",
-            )
-        )
-    elif _cache_backend(alias).endswith(".DummyCache"):
-        errors.append(
-            _warning(
-                f"TOOPHER['CACHE_ALIAS'] ({alias!r}) is a DummyCache: the push and "
-                "one-time-password rate limits, the one-push lock and the poll cache are off.",
-                5,
-                hint="Point CACHE_ALIAS at a real cache (Redis or Memcached behind several "
-                "processes; local memory for one process).",
-            )
-        )
+    for rule in NUMBER_RULES:
+        errors.extend(rule(conf))
     return errors
-
-
-def _cache_backend(alias: str) -> str:
-    backend = getattr(settings, "CACHES", {}).get(alias, {}).get("BACKEND", "")
-    return backend if isinstance(backend, str) else ""
 
 
 def _is_toopher_middleware(path: str) -> bool:
@@ -299,10 +215,6 @@ def _is_toopher_middleware(path: str) -> bool:
     if not isinstance(path, str) or not path.endswith("Middleware"):
         return False
     try:
-        from django.utils.module_loading import import_string
-
-        from .middleware import ToopherMiddleware
-
         cls = import_string(path)
         return isinstance(cls, type) and issubclass(cls, ToopherMiddleware)
     except Exception:  # noqa: BLE001 - an unimportable entry is Django's own check's business
@@ -317,7 +229,7 @@ def check_middleware(app_configs: Iterable[Any] | None = None, **kwargs: Any) ->
     positions = [i for i, path in enumerate(middleware) if _is_toopher_middleware(path)]
     if not positions:
         return [
-            _error(
+            error(
                 f"'{MIDDLEWARE_PATH}' is not in settings.MIDDLEWARE.",
                 20,
                 hint="Without it a pending login is not sent to the approval page. Add it "
@@ -326,12 +238,12 @@ def check_middleware(app_configs: Iterable[Any] | None = None, **kwargs: Any) ->
         ]
     errors: list = []
     if len(positions) > 1:
-        errors.append(_error(f"'{MIDDLEWARE_PATH}' is listed more than once.", 22))
+        errors.append(error(f"'{MIDDLEWARE_PATH}' is listed more than once.", 22))
     ours = positions[0]
     for required in (SESSION_MIDDLEWARE, AUTH_MIDDLEWARE):
         if required in middleware and middleware.index(required) > ours:
             errors.append(
-                _error(
+                error(
                     f"'{MIDDLEWARE_PATH}' must come after '{required}' in settings.MIDDLEWARE.",
                     21,
                     hint="It reads the session and request.user.",
@@ -339,7 +251,7 @@ def check_middleware(app_configs: Iterable[Any] | None = None, **kwargs: Any) ->
             )
         elif required not in middleware:
             errors.append(
-                _error(
+                error(
                     f"'{required}' is not in settings.MIDDLEWARE; django_toopher needs it.",
                     21,
                 )
@@ -353,18 +265,13 @@ def check_user_admin_actions(app_configs: Iterable[Any] | None = None, **kwargs:
     own UserAdmin after django_toopher's admin module had run)."""
     if "django.contrib.admin" not in settings.INSTALLED_APPS:
         return []
-    from django.contrib import admin
-    from django.contrib.auth import get_user_model
-
     model_admin = admin.site._registry.get(get_user_model())
     if model_admin is None:
         return []
-    from .admin_actions import USER_ACTION_NAMES
-
     names = {getattr(a, "__name__", a) for a in (model_admin.actions or ())}
     if not set(USER_ACTION_NAMES) <= names:
         return [
-            _warning(
+            warning(
                 "The admin's User changelist does not offer the Toopher actions.",
                 10,
                 hint="Your UserAdmin was registered after django_toopher's admin module "

@@ -1,9 +1,10 @@
-"""``@toopher_required(action=...)`` and :class:`ToopherRequiredMixin`.
+"""Decorators for a site's views.
 
-Before the view runs, the user approves *this action* on the phone (automation
-off), even in a fully verified session. An approval is kept in the session for
-``max_age`` seconds (``TOOPHER["ACTION_MAX_AGE"]`` by default), for this action
-name only; ``max_age=0`` makes every approval single-use.
+* ``@toopher_required(action=...)`` (and :class:`ToopherRequiredMixin`): before the
+  view runs, the user approves *this action* on the phone (automation off), even in a
+  fully verified session.
+* ``@reauthentication_required``: the view runs only for a user whose last complete
+  authentication is recent; others re-enter their password first.
 """
 
 from __future__ import annotations
@@ -12,64 +13,35 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 
-from . import backends, flow
-from .conf import toopher_settings
+from .internal import redirects
+from .internal.flows import actions
+from .internal.reauth import is_recently_authenticated, reauth_url
 
-
-def _needs_toopher(user: Any) -> bool:
-    """Whether this user can be asked at all (zero-storage: Toopher decides later)."""
-    backend = backends.get_backend()
-    profile = backend.get_profile(user)
-    if profile is not None and not profile.enabled:
-        return False
-    if backend.mode == backends.STORED:
-        return bool(profile and profile.pairing_id)
-    return True
+View = Callable[..., HttpResponse]
 
 
 def check_action(
-    request: HttpRequest,
-    action: str,
-    max_age: int | None = None,
-    *,
-    if_configured: bool = False,
+    request: HttpRequest, action: str, max_age: int | None = None, *, if_configured: bool = False
 ) -> HttpResponse | None:
     """None if the view may run now; otherwise the response that asks for approval."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    age = toopher_settings.ACTION_MAX_AGE if max_age is None else int(max_age)
-    if flow.action_is_fresh(request, action, max(age, 0) or 60):
-        if age <= 0:
-            flow.consume_action(request, action)
+    decision = actions.check(request, action, max_age, if_configured=if_configured)
+    if decision.verdict == "run":
         return None
-    waiting = flow.get_state(request)
-    if (
-        waiting is not None
-        and waiting["kind"] == flow.ACTION
-        and waiting.get("action") == action
-        and flow.state_is_live(request, waiting)
-    ):
-        return HttpResponseRedirect(flow.pending_url())  # one push per pending approval
-    if not _needs_toopher(user):
-        if if_configured:
-            return None
-        return render(
-            request,
-            "django_toopher/action_unavailable.html",
-            {"action": action},
-            status=403,
-        )
-    flow.begin_action(request, action, request.get_full_path(), if_configured=if_configured)
-    return HttpResponseRedirect(flow.pending_url())
+    if decision.verdict == "login":
+        return redirect_to_login(request.get_full_path())
+    if decision.verdict == "unavailable":
+        return render(request, "django_toopher/action_unavailable.html", {"action": action},
+                      status=403)
+    return HttpResponseRedirect(redirects.pending_url())
 
 
 def toopher_required(
-    view: Callable[..., HttpResponse] | None = None,
+    view: View | None = None,
     *,
     action: str,
     max_age: int | None = None,
@@ -77,14 +49,17 @@ def toopher_required(
 ) -> Any:
     """Require a fresh phone approval of ``action`` before the view runs.
 
-    ``if_configured=True`` lets users without Toopher (unpaired, or disabled)
-    through, like django-otp's ``otp_required(if_configured=True)``; by default
-    they get a 403 page that explains how to pair a phone.
+    An approval is kept in the session for ``max_age`` seconds
+    (``TOOPHER["ACTION_MAX_AGE"]`` by default), for this action name only;
+    ``max_age=0`` makes every approval single-use. ``if_configured=True`` lets users
+    without Toopher (unpaired, or disabled) through, like django-otp's
+    ``otp_required(if_configured=True)``; by default they get a 403 page that explains
+    how to pair a phone.
     """
     if not action or not isinstance(action, str):
         raise ValueError("toopher_required needs an action name, e.g. action='Change email'")
 
-    def decorator(func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(func: View) -> View:
         @functools.wraps(func)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             response = check_action(request, action, max_age, if_configured=if_configured)
@@ -94,9 +69,7 @@ def toopher_required(
 
         return wrapper
 
-    if view is not None:
-        return decorator(view)
-    return decorator
+    return decorator(view) if view is not None else decorator
 
 
 class ToopherRequiredMixin:
@@ -118,3 +91,23 @@ class ToopherRequiredMixin:
         if response is not None:
             return response
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+def reauthentication_required(view: View | None = None, *, max_age: int | None = None) -> Any:
+    """Run ``view`` only for a logged-in user with a recent authentication.
+
+    Anonymous users go to the login page; others with an old authentication go to the
+    re-entry page and come back afterwards (a POST comes back as a GET of the same URL,
+    so nothing is changed without a new confirmation).
+    """
+
+    def decorator(func: View) -> View:
+        @functools.wraps(func)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not is_recently_authenticated(request, max_age):
+                return HttpResponseRedirect(reauth_url(request))
+            return func(request, *args, **kwargs)
+
+        return login_required(wrapper)
+
+    return decorator(view) if view is not None else decorator

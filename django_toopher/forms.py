@@ -1,29 +1,94 @@
-"""Forms of the login-side pages (all fields validated here, never in the flow)."""
+"""One form per input, each with the one rule for that input, used by every page and
+flow that takes it (the pending page, the security page, the terminals page)."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from typing import Any
+
 from django import forms
+from django.contrib.auth import authenticate, get_user_model
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .backends import TERMINAL_NAME_MAX
+#: Pairing phrases are words the phone shows ("awkward turtle"): letters, spaces, hyphens.
+PHRASE_RE = re.compile(r"\A[^\W\d_]+(?:[ -][^\W\d_]+){0,5}\Z")
+PHRASE_MAX = 60
+#: Longest terminal name Toopher and the model accept.
+TERMINAL_NAME_MAX = 100
+#: Unicode categories a name may not contain: controls (BEL, NUL), format characters
+#: (U+202E right-to-left override, zero-width joiners), surrogates, private use, unassigned.
+FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+
+
+def collapse_spaces(value: Any) -> str:
+    """Trim and collapse runs of whitespace to one space."""
+    return " ".join(str(value or "").split())
 
 
 class TerminalNameForm(forms.Form):
-    """Name this browser ("Kitchen PC") so that the phone shows where you log in."""
+    """A name for one of the user's browsers ("Work laptop"), as the phone will show it."""
 
     name = forms.CharField(
         label=_("Name of this browser"),
         max_length=TERMINAL_NAME_MAX,
-        strip=True,
         help_text=_('For example "Work laptop" or "Kitchen PC".'),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={"required": _("Enter a name for this browser.")},
     )
 
     def clean_name(self) -> str:
-        name = " ".join(self.cleaned_data["name"].split())
+        raw = self.cleaned_data["name"]
+        if any(unicodedata.category(ch) in FORBIDDEN_CATEGORIES for ch in raw
+               if ch not in " \t\r\n"):
+            raise forms.ValidationError(
+                _("The name contains characters that cannot be shown."), code="invalid"
+            )
+        name = collapse_spaces(raw)
         if not name:
-            raise forms.ValidationError(_("Enter a name for this browser."))
+            raise forms.ValidationError(_("Enter a name for this browser."), code="required")
         return name
+
+
+class PairingPhraseForm(forms.Form):
+    """The phrase the Toopher app shows after tapping "+", or ``use_qr`` for a QR code.
+
+    :attr:`phrase` is the cleaned phrase, or None for a QR pairing.
+    """
+
+    pairing_phrase = forms.CharField(
+        label=_("Pairing phrase"),
+        max_length=PHRASE_MAX,
+        required=False,
+        help_text=_('In the Toopher app, tap "+" and type the words it shows, e.g. '
+                    '"awkward turtle".'),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+    use_qr = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean_pairing_phrase(self) -> str:
+        phrase = collapse_spaces(self.cleaned_data["pairing_phrase"]).lower()
+        if phrase and not PHRASE_RE.match(phrase):
+            raise forms.ValidationError(
+                _('A pairing phrase is made of words (letters only), like "awkward turtle".'),
+                code="invalid",
+            )
+        return phrase
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("use_qr") and not data.get("pairing_phrase") \
+                and "pairing_phrase" not in self.errors:
+            raise forms.ValidationError(_("Enter the pairing phrase, or use the QR code."),
+                                        code="required")
+        return data
+
+    @property
+    def phrase(self) -> str | None:
+        return None if self.cleaned_data.get("use_qr") else self.cleaned_data["pairing_phrase"]
 
 
 class OTPForm(forms.Form):
@@ -41,22 +106,27 @@ class OTPForm(forms.Form):
     )
 
 
-class PairingPhraseForm(forms.Form):
-    """The pairing phrase shown by the Toopher app (or a QR code instead)."""
+class ReauthenticationForm(forms.Form):
+    """The current user's password, checked through the site's auth backends."""
 
-    pairing_phrase = forms.RegexField(
-        label=_("Pairing phrase"),
-        regex=r"\A[A-Za-z0-9 ._-]{2,100}\Z",
-        max_length=100,
-        strip=True,
-        required=False,
-        error_messages={"invalid": _("Enter the phrase exactly as the app shows it.")},
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
     )
-    use_qr = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def clean(self) -> dict:
-        data = super().clean()
-        if not data.get("use_qr") and not data.get("pairing_phrase"):
-            raise forms.ValidationError(_("Enter the pairing phrase, or use the QR code."))
-        return data
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        user = self.request.user
+        username_field = get_user_model().USERNAME_FIELD
+        checked = authenticate(
+            self.request, **{username_field: user.get_username(), "password": password}
+        )
+        if checked is None or checked.pk != user.pk:
+            raise forms.ValidationError(_("That password is not correct."), code="invalid")
+        return password

@@ -1,30 +1,32 @@
 """``ToopherMiddleware``: send a browser with a pending login to the pending page.
 
-It does nothing at all (no session read, no query, no API call) unless the
-request carries the small ``toopher_pending`` hint cookie set when a login
-became pending. The security does not rest on it: a pending session has no auth
-keys, so ``request.user`` is anonymous with or without this middleware. Place it
-after ``SessionMiddleware`` and ``AuthenticationMiddleware``.
+It does nothing at all (no session read, no query, no API call) unless the request
+carries the small ``toopher_pending`` hint cookie set when a login became pending.
+The security does not rest on it: a pending session has no auth keys, so
+``request.user`` is anonymous with or without this middleware. Place it after
+``SessionMiddleware`` and ``AuthenticationMiddleware``.
+
+It is sync and async capable (like django-otp's): under ASGI it runs in the event
+loop, and reads the session in a thread only for requests that carry the hint.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 
-from . import flow
-from .conf import toopher_settings
+from .app_settings import app_settings
+from .internal import cookies, redirects, state
 
 
 def _exempt_prefixes() -> tuple[str, ...]:
-    prefixes = [p for p in toopher_settings.EXEMPT_PATHS if isinstance(p, str) and p]
-    try:
-        prefixes.append(reverse("django_toopher:pending"))
-    except NoReverseMatch:
-        pass
+    prefixes = list(app_settings.EXEMPT_PATHS)
+    prefixes.append(redirects.pending_url())
     for name in ("STATIC_URL", "MEDIA_URL"):
         value = getattr(settings, name, None)
         if value and isinstance(value, str) and value.startswith("/") and value != "/":
@@ -35,7 +37,7 @@ def _exempt_prefixes() -> tuple[str, ...]:
 def _exempt_paths() -> set[str]:
     """The login and logout pages: a user may always start over."""
     paths = set()
-    for resolve in (flow.login_url, lambda: reverse("logout")):
+    for resolve in (redirects.login_url, lambda: reverse("logout")):
         try:
             paths.add(resolve())
         except NoReverseMatch:
@@ -43,26 +45,44 @@ def _exempt_paths() -> set[str]:
     return paths
 
 
+def pending_redirect(request: HttpRequest) -> HttpResponse | None:
+    """The redirect to the pending page for a pending login, else None (sync)."""
+    pending = state.load(request)
+    if pending is None or not pending.is_login:
+        cookies.clear_hint(request)
+        return None
+    path = request.path
+    if path.startswith(_exempt_prefixes()) or path in _exempt_paths():
+        return None
+    return HttpResponseRedirect(redirects.pending_url())
+
+
 class ToopherMiddleware:
-    """Redirect pending logins to the pending page; set the flow's cookies."""
+    """Redirect pending logins to the pending page; write the flows' cookies."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if flow.HINT_COOKIE in request.COOKIES:
-            redirect = self._pending_redirect(request)
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
+        if cookies.HINT_COOKIE in request.COOKIES:
+            redirect = pending_redirect(request)
             if redirect is not None:
-                return flow.apply_cookies(request, redirect)
-        response = self.get_response(request)
-        return flow.apply_cookies(request, response)
+                return cookies.apply(request, redirect)
+        return cookies.apply(request, self.get_response(request))
 
-    def _pending_redirect(self, request: HttpRequest) -> HttpResponse | None:
-        state = flow.get_state(request)
-        if state is None or state["kind"] != flow.LOGIN:
-            request._toopher_hint = "clear"  # type: ignore[attr-defined]
-            return None
-        path = request.path
-        if path.startswith(_exempt_prefixes()) or path in _exempt_paths():
-            return None
-        return HttpResponseRedirect(flow.pending_url())
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        if cookies.HINT_COOKIE in request.COOKIES:
+            redirect = await sync_to_async(pending_redirect)(request)
+            if redirect is not None:
+                return cookies.apply(request, redirect)
+        get_response: Callable[[HttpRequest], Awaitable[HttpResponse]] = self.get_response
+        response = await get_response(request)
+        return cookies.apply(request, response)

@@ -12,15 +12,20 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+def _of_user(field: type[models.ForeignKey], related_name: str) -> models.ForeignKey:
+    """The field that ties a row to its user (deleted with the user)."""
+    return field(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name=related_name,
+        verbose_name=_("user"),
+    )
+
+
 class ToopherProfile(models.Model):
     """One per user: the pairing (stored-ID mode) and whether Toopher applies."""
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="toopher_profile",
-        verbose_name=_("user"),
-    )
+    user = _of_user(models.OneToOneField, "toopher_profile")
     pairing_id = models.CharField(  # noqa: DJ001 (None = not paired)
         _("pairing id"), max_length=36, null=True, blank=True, default=None
     )
@@ -47,12 +52,7 @@ class ToopherProfile(models.Model):
 class Terminal(models.Model):
     """A browser the user has named, keyed by the id in its signed terminal cookie."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="toopher_terminals",
-        verbose_name=_("user"),
-    )
+    user = _of_user(models.ForeignKey, "toopher_terminals")
     requester_terminal_id = models.CharField(_("requester terminal id"), max_length=64)
     name = models.CharField(_("name"), max_length=100)
     toopher_terminal_id = models.CharField(  # noqa: DJ001 (None = not known)
@@ -102,21 +102,14 @@ class AuditEvent(models.Model):
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
+    # Audit rows outlive the accounts they name: a deleted user leaves NULL.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="toopher_audit_events",
-        verbose_name=_("user"),
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="toopher_audit_events", verbose_name=_("user"),
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("actor"),
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("actor"),
         help_text=_("The administrator who acted, for admin actions."),
     )
     action = models.CharField(_("action"), max_length=100, blank=True)

@@ -2,9 +2,9 @@
 
 Every login path (the site's login view, the admin login, a password-reset
 auto-login, a social login, ``Client.force_login``) ends in
-``django.contrib.auth.login()``, which sends ``user_logged_in``. The receiver
-hands the request to :func:`django_toopher.flow.on_user_logged_in`, which lets
-the login through (no approval needed, or already approved) or removes the auth
+``django.contrib.auth.login()``, which sends ``user_logged_in``. The receiver hands
+the request to :func:`django_toopher.internal.flows.hook.on_user_logged_in`, which
+lets the login through (no approval needed, or already approved) or removes the auth
 keys from the session and keeps a pending login instead.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
-from . import flow
+from .internal.flows import hook
 
 
 @receiver(user_logged_in, dispatch_uid="django_toopher.receivers.intercept_login")
@@ -23,4 +23,4 @@ def intercept_login(sender: Any, request: Any = None, user: Any = None, **kwargs
     """Make the login pending when the user needs a Toopher approval."""
     if user is None:
         return
-    flow.on_user_logged_in(request, user)
+    hook.on_user_logged_in(request, user)

@@ -16,3 +16,11 @@ toopher_paired = Signal()
 toopher_unpaired = Signal()
 #: An administrator disabled Toopher for the user. Extra: ``actor``.
 toopher_disabled = Signal()
+#: A login is complete: the password step and, when the user needs it, the approval
+#: on the phone. ``user_logged_in`` fires for the password step too (that is how every
+#: login path is covered); receivers that must see verified logins only listen here.
+#: Extra: ``method``: ``"approved"`` (the phone or a one-time password approved it),
+#: ``"not_required"`` (no approval needed: not paired, disabled, 704), ``"fail_open"``
+#: (Toopher failed and FAIL_MODE is "open") or ``"trusted"`` (code that verified the
+#: second factor itself, through ``approved_login()``).
+toopher_verified = Signal()

@@ -3,13 +3,14 @@
 Include them once: ``path("toopher/", include("django_toopher.urls"))``.
 """
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, path
 
-from .views import login
+from .views import enrollment, login, terminals
+from .views.reauth import reauth_view
 
 app_name = "django_toopher"
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     # login: the pending page and its endpoints
     path("pending/", login.pending, name="pending"),
     path("pending/status/", login.status, name="pending_status"),
@@ -18,7 +19,14 @@ urlpatterns = [
     path("pending/terminal/", login.name_terminal, name="pending_name_terminal"),
     path("pending/pair/", login.pair, name="pending_pair"),
     path("pending/pair/qr.png", login.qr, name="pending_qr"),
+    # enrollment: the security page, pairing, terminals, password re-entry
+    path("security/", enrollment.security, name="security"),
+    path("security/pair/", enrollment.pair, name="pair"),
+    path("security/pair/qr.png", enrollment.pair_qr, name="pair_qr"),
+    path("security/pair/status/", enrollment.pair_status, name="pair_status"),
+    path("security/unpair/", enrollment.unpair, name="unpair"),
+    path("security/reauthenticate/", reauth_view, name="reauth"),
+    path("terminals/", terminals.terminals, name="terminals"),
+    path("terminals/<int:pk>/rename/", terminals.terminal_rename, name="terminal_rename"),
+    path("terminals/<int:pk>/forget/", terminals.terminal_forget, name="terminal_forget"),
 ]
-
-# enrollment
-urlpatterns += [path("", include("django_toopher.enrollment_urls"))]

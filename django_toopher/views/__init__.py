@@ -1,2 +1,4 @@
-"""Views of django_toopher. Login-side views live in :mod:`.login`; the enrollment
-and terminal pages in :mod:`.enrollment` and :mod:`.terminals`."""
+"""Views of django_toopher: thin, each parses the request, calls a flow of
+:mod:`django_toopher.internal.flows` and renders what it returns. The pending page
+lives in :mod:`.login`; the security page in :mod:`.enrollment`; the terminals page in
+:mod:`.terminals`; the password re-entry page in :mod:`.reauth`."""

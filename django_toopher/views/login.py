@@ -1,217 +1,181 @@
 """The pending page, its JSON status endpoint and its small forms.
 
-Thin views: each parses the request, calls :mod:`django_toopher.flow` and renders
-the :class:`~django_toopher.flow.Result`. None of them takes an id from the
-client: the pending login is read from the session only. All are ``never_cache``
-and ``login_not_required`` (the user is not logged in yet); every POST is
-CSRF-protected.
+Thin views: each parses the request, calls :mod:`django_toopher.internal.flows` and
+renders the :class:`~django_toopher.internal.flows.base.Result`. None of them takes an
+id from the client: the pending login is read from the session only. All are
+``never_cache`` and ``login_not_required`` (the user is not logged in yet); every one
+that changes state is ``csrf_protect``-ed whatever the site's middleware list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import flow
+from ..adapter import get_adapter
+from ..app_settings import app_settings
 from ..forms import OTPForm, PairingPhraseForm, TerminalNameForm
-
-try:  # Django 5.1+
-    from django.contrib.auth.decorators import login_not_required
-except ImportError:  # Django 4.2: there is no LoginRequiredMiddleware to opt out of
-
-    def login_not_required(view: Callable[..., Any]) -> Callable[..., Any]:
-        view.login_required = False  # type: ignore[attr-defined]
-        return view
-
+from ..internal import cookies, redirects, state
+from ..internal.flows import login, naming
+from ..internal.flows import otp as otp_flow
+from ..internal.flows.base import Result
+from ..internal.state import Kind, Status, Step
+from .compat import pending_view
 
 TEMPLATES = {
-    flow.START: "django_toopher/pending.html",
-    flow.PUSHED: "django_toopher/pending.html",
-    flow.FAILED: "django_toopher/pending.html",
-    flow.NAME_TERMINAL: "django_toopher/name_terminal.html",
-    flow.PAIR: "django_toopher/pair_login.html",
-    flow.PAIRING: "django_toopher/pair_login.html",
+    Step.NAME_TERMINAL: "django_toopher/name_terminal.html",
+    Step.PAIR: "django_toopher/pair_login.html",
+    Step.PAIRING: "django_toopher/pair_login.html",
 }
+DEFAULT_TEMPLATE = "django_toopher/pending.html"
 
-_LEVELS = {
-    flow.GRANTED: messages.SUCCESS,
-    flow.CANCELLED: messages.INFO,
-    flow.NONE: messages.INFO,
-}
+_LEVELS = {Status.GRANTED: messages.SUCCESS, Status.CANCELLED: messages.INFO,
+           Status.NONE: messages.INFO}
 
 
-def _message(request: HttpRequest, result: flow.Result) -> None:
+def _say(request: HttpRequest, result: Result) -> None:
     if result.message:
-        level = _LEVELS.get(result.status, messages.ERROR if result.final else messages.INFO)
+        default = messages.ERROR if result.final else messages.INFO
+        level = _LEVELS.get(result.status, default) if result.status else default
         messages.add_message(request, level, result.message, fail_silently=True)
 
 
-def _finish(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    return flow.apply_cookies(request, response)
-
-
-def _redirect(request: HttpRequest, result: flow.Result, *, say: bool = True) -> HttpResponse:
+def _redirect(request: HttpRequest, result: Result, *, say: bool = True) -> HttpResponse:
     if say:
-        _message(request, result)
-    return _finish(request, HttpResponseRedirect(result.redirect or flow.pending_url()))
+        _say(request, result)
+    response = HttpResponseRedirect(result.redirect or redirects.pending_url())
+    return cookies.apply(request, response)
 
 
-def _render(
-    request: HttpRequest, result: flow.Result, extra: dict[str, Any] | None = None
-) -> HttpResponse:
-    state = result.state or {}
+def _back_to_pending(request: HttpRequest, result: Result) -> HttpResponse:
+    """After a POST: a final or moving result redirects; otherwise say it and go back."""
+    if result.final or result.redirect:
+        return _redirect(request, result)
+    return _redirect(request, Result(step=result.step, message=result.message))
+
+
+def _render(request: HttpRequest, result: Result, forms: dict[str, Any] | None = None,
+            status: int = 200) -> HttpResponse:
+    pending = result.pending
     context: dict[str, Any] = {
         "result": result,
-        "status": result.status,
+        "status": result.code,
         "message": result.message,
-        "kind": state.get("kind"),
-        "is_action": state.get("kind") == flow.ACTION,
-        "action": state.get("action", ""),
-        "terminal_name": state.get("terminal_name", ""),
-        "remaining": flow.remaining_seconds(state) if state else 0,
-        "ttl": flow.ttl(),
-        "interval": flow.poll_interval(),
+        "kind": pending.kind.value if pending else None,
+        "is_action": bool(pending and pending.kind is Kind.ACTION),
+        "action": pending.action if pending else "",
+        "terminal_name": pending.terminal_name if pending else "",
+        "remaining": pending.remaining_seconds() if pending else 0,
+        "ttl": pending.step_ttl() if pending else app_settings.PENDING_TTL,
+        "interval": app_settings.POLL_INTERVAL,
         "otp_form": OTPForm(),
-        "name_form": TerminalNameForm(),
+        "name_form": TerminalNameForm(
+            initial={"name": get_adapter().suggested_terminal_name(request)}
+        ),
         "pair_form": PairingPhraseForm(),
-        "qr": bool(state.get("qr")),
-        "repair": state.get("why") == "repair",
+        "qr": bool(pending and pending.pairing and pending.pairing.get("qr")),
+        "repair": bool(pending and pending.repair),
         "otp_required": result.otp_required,
+        **(forms or {}),
     }
-    if extra:
-        context.update(extra)
-    template = TEMPLATES.get(result.status, "django_toopher/pending.html")
-    return _finish(request, render(request, template, context))
+    template = TEMPLATES.get(result.step, DEFAULT_TEMPLATE) if result.step else DEFAULT_TEMPLATE
+    return cookies.apply(request, render(request, template, context, status=status))
 
 
 def _show_invalid(request: HttpRequest, forms: dict[str, Any]) -> HttpResponse:
     """Show the current step again with a form's errors; nothing in the flow changes."""
-    state = flow.get_state(request)
-    if state is None:
-        return _redirect(request, flow.poll(request))
-    return _render(request, flow.Result(state["step"], "", state=state), forms)
+    pending = state.load(request)
+    if pending is None:
+        return _redirect(request, login.poll(request))
+    return _render(request, Result(step=pending.step, pending=pending), forms, status=400)
 
 
-def _show(request: HttpRequest, result: flow.Result) -> HttpResponse:
-    if result.final or result.redirect:
-        return _redirect(request, result)
-    return _render(request, result)
-
-
-@login_not_required
-@never_cache
-@csrf_protect
-@require_http_methods(["GET", "HEAD", "POST"])
+@pending_view("GET", "HEAD", "POST")
 def pending(request: HttpRequest) -> HttpResponse:
     """The pending page. GET sends the one push (if none is out) and shows progress;
     POST ``op=check`` checks now (no JavaScript needed), ``op=retry`` retries after
     an outage."""
     if request.method == "POST":
         op = request.POST.get("op")
-        result = flow.retry(request) if op == "retry" else flow.poll(request)
+        result = login.retry(request) if op == "retry" else login.poll(request)
         if result.final or result.redirect:
             return _redirect(request, result)
-        return _finish(request, HttpResponseRedirect(flow.pending_url()))
-    return _show(request, flow.advance(request))
+        return cookies.apply(request, HttpResponseRedirect(redirects.pending_url()))
+    result = login.advance(request)
+    if result.final or result.redirect:
+        return _redirect(request, result)
+    return _render(request, result)
 
 
-@login_not_required
-@never_cache
-@require_GET
-def status(request: HttpRequest) -> JsonResponse:
+@pending_view("GET")
+def status(request: HttpRequest) -> HttpResponse:
     """JSON for pending.js: ``status``, ``final``, ``message``, ``redirect``,
     ``remaining``, ``interval``. The request id comes from the session only."""
-    result = flow.poll(request)
-    if result.final and result.status not in (flow.GRANTED, flow.NONE) and result.message:
-        _message(request, result)
-    if result.status == flow.NONE and request.session.is_empty():
+    result = login.poll(request)
+    if result.final and result.status not in (Status.GRANTED, Status.NONE):
+        _say(request, result)
+    if result.status is Status.NONE and request.session.is_empty():
         # A poll that raced a grant in another tab (or on another instance) carries the
         # session key that grant just cycled away. Its empty session would make
         # SessionMiddleware delete the session cookie, and if this answer arrived last
         # the browser would lose the login it was just given. A poll leaves it alone.
         request.COOKIES.pop(settings.SESSION_COOKIE_NAME, None)
-    response = JsonResponse(result.as_json(), status=404 if result.status == flow.NONE else 200)
-    return _finish(request, response)
+    answer = JsonResponse(result.as_json(), status=404 if result.status is Status.NONE else 200)
+    return cookies.apply(request, answer)
 
 
-@login_not_required
-@never_cache
-@csrf_protect
-@require_POST
+@pending_view("POST")
 def cancel(request: HttpRequest) -> HttpResponse:
     """Cancel the pending login (or action approval)."""
-    return _redirect(request, flow.cancel(request))
+    return _redirect(request, login.cancel(request))
 
 
-@login_not_required
-@never_cache
-@csrf_protect
-@require_POST
+@pending_view("POST")
 def otp(request: HttpRequest) -> HttpResponse:
     """Answer the push with the one-time password shown in the app (rate-limited)."""
     form = OTPForm(request.POST)
     if not form.is_valid():
-        messages.error(request, form.errors["otp"][0], fail_silently=True)
-        return _finish(request, HttpResponseRedirect(flow.pending_url()))
-    result = flow.submit_otp(request, form.cleaned_data["otp"])
-    if result.final or result.redirect:
-        return _redirect(request, result)
-    _message(request, result)
-    return _finish(request, HttpResponseRedirect(flow.pending_url()))
+        messages.error(request, str(form.errors["otp"][0]), fail_silently=True)
+        return cookies.apply(request, HttpResponseRedirect(redirects.pending_url()))
+    return _back_to_pending(request, otp_flow.submit_otp(request, form.cleaned_data["otp"]))
 
 
-@login_not_required
-@never_cache
-@csrf_protect
-@require_POST
+@pending_view("POST")
 def name_terminal(request: HttpRequest) -> HttpResponse:
     """Name this browser, then send the push."""
     form = TerminalNameForm(request.POST)
     if not form.is_valid():
         return _show_invalid(request, {"name_form": form})
-    result = flow.submit_terminal_name(request, form.cleaned_data["name"])
+    result = naming.submit_terminal_name(request, form.cleaned_data["name"])
     if result.final or result.redirect:
         return _redirect(request, result, say=result.final)
     return _render(request, result, {"name_form": form})
 
 
-@login_not_required
-@never_cache
-@csrf_protect
-@require_POST
+@pending_view("POST")
 def pair(request: HttpRequest) -> HttpResponse:
     """Pair a phone inside a pending login (by phrase, or ``use_qr=1`` for a QR code)."""
     form = PairingPhraseForm(request.POST)
     if not form.is_valid():
         return _show_invalid(request, {"pair_form": form})
-    phrase = None if form.cleaned_data.get("use_qr") else form.cleaned_data["pairing_phrase"]
-    result = flow.start_pairing(request, phrase)
+    result = login.start_pairing(request, form.phrase)
     if result.final or result.redirect:
         return _redirect(request, result)
-    if result.message and result.status == flow.PAIR:
-        _message(request, result)
-    return _finish(request, HttpResponseRedirect(flow.pending_url()))
+    if result.step is not Step.PAIR:
+        result = Result(step=result.step)
+    return _redirect(request, result)
 
 
-@login_not_required
-@never_cache
-@require_GET
+@pending_view("GET")
 def qr(request: HttpRequest) -> HttpResponse:
     """The QR code of this session's pending pairing, as a PNG."""
-    image = flow.qr_image(request)
+    image = login.qr_image(request)
     if not image:
         raise Http404("No QR pairing is waiting in this session.")
     response = HttpResponse(image, content_type="image/png")
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-__all__ = ["cancel", "name_terminal", "otp", "pair", "pending", "qr", "status"]

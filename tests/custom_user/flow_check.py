@@ -11,8 +11,9 @@ import pytest
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.test import Client
 
-from django_toopher.backends import get_backend
 from django_toopher.decorators import toopher_required  # noqa: F401  (importable)
+from django_toopher.internal.client import get_client
+from django_toopher.internal.flows import pairing
 from django_toopher.models import ToopherProfile
 from django_toopher.session_keys import PENDING
 
@@ -38,13 +39,15 @@ def test_custom_user_login(conf, sandbox, phone, mode):
     User = get_user_model()
     assert User._meta.label == "custom_user.EmailUser"
     user = User.objects.create_user("dora@example.com", PASSWORD)
-    backend = get_backend()
-    pairing = backend.start_pairing(user, phone["pairing_phrase"])
-    assert pairing.user_name == "dora@example.com"
-    sandbox.respond_pairing(pairing.id, allow=True)
-    backend.complete_pairing(user, pairing.id)
+    attempt, problem = pairing.start(user, phone["pairing_phrase"])
+    assert attempt is not None, problem
+    assert attempt.user == str(user.pk)  # a UUID key, kept JSON-safe
+    assert get_client().get_pairing_status(attempt.id).user_name == "dora@example.com"
+    sandbox.respond_pairing(attempt.id, allow=True)
+    result = pairing.poll(None, user, attempt)
+    assert result.state is pairing.PairingState.PAIRED, result
     if mode == "stored":
-        assert ToopherProfile.objects.get(user=user).pairing_id == pairing.id
+        assert ToopherProfile.objects.get(user=user).pairing_id == attempt.id
 
     client = Client()
     client.post("/accounts/login/", {"username": "dora@example.com", "password": PASSWORD,

@@ -12,8 +12,8 @@ import requests
 from django.core.cache import caches
 from django.test import Client
 
-from django_toopher import client as toopher_client
-from django_toopher.backends import get_backend
+from django_toopher.internal import client as toopher_client
+from django_toopher.internal.flows import pairing
 
 PASSWORD = "correct horse battery staple"
 
@@ -58,11 +58,12 @@ def user(django_user_model: Any) -> Any:
 
 def pair_user(sandbox: Any, user: Any, phone: dict[str, str]) -> str:
     """Pair ``user`` with the simulated ``phone`` through the real API; the pairing id."""
-    backend = get_backend()
-    pairing = backend.start_pairing(user, phone["pairing_phrase"])
-    sandbox.respond_pairing(pairing.id, allow=True)
-    backend.complete_pairing(user, pairing.id)
-    return pairing.id
+    attempt, problem = pairing.start(user, phone["pairing_phrase"])
+    assert attempt is not None, problem
+    sandbox.respond_pairing(attempt.id, allow=True)
+    result = pairing.poll(None, user, attempt)
+    assert result.state is pairing.PairingState.PAIRED, result
+    return attempt.id
 
 
 @pytest.fixture

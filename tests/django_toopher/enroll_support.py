@@ -17,9 +17,9 @@ from django.test import Client
 from django.urls import reverse
 
 from django_toopher import session_keys
-from django_toopher.backends import get_backend
-from django_toopher.client import clear_cache
-from django_toopher.views.enrollment import PAIRING
+from django_toopher.internal.client import clear_cache
+from django_toopher.internal.flows import pairing
+from django_toopher.session_keys import PAIRING
 
 PASSWORD = "correct horse battery staple"
 
@@ -91,9 +91,10 @@ def pair_by_phrase(client: Client, sandbox: Any, phone: dict[str, str]) -> str:
 
 
 def pair_directly(user: Any, sandbox: Any, phone: dict[str, str]) -> str:
-    """Pair ``user`` through the backend (for admin tests that need a paired user)."""
-    backend = get_backend()
-    pairing = backend.start_pairing(user, phone["pairing_phrase"])
-    sandbox.respond_pairing(pairing.id, allow=True)
-    backend.complete_pairing(user, pairing.id)
-    return pairing.id
+    """Pair ``user`` through the pairing flow (for admin tests that need a paired user)."""
+    attempt, problem = pairing.start(user, phone["pairing_phrase"])
+    assert attempt is not None, problem
+    sandbox.respond_pairing(attempt.id, allow=True)
+    result = pairing.poll(None, user, attempt)
+    assert result.state is pairing.PairingState.PAIRED, result
+    return attempt.id

@@ -1,4 +1,4 @@
-"""The backend API other parts call (enrollment, admin): pairing, unpairing,
+"""The flow API other parts call (enrollment, admin): pairing, unpairing,
 enabling, naming terminals; their audit events and signals, in both modes."""
 
 from __future__ import annotations
@@ -6,8 +6,11 @@ from __future__ import annotations
 import pytest
 
 from django_toopher import signals
-from django_toopher.backends import PairingMismatchError, get_backend
-from django_toopher.client import get_client
+from django_toopher.forms import TerminalNameForm
+from django_toopher.internal.client import get_client
+from django_toopher.internal.flows import pairing, terminals
+from django_toopher.internal.flows.admin import set_enabled
+from django_toopher.internal.modes import get_mode
 from django_toopher.models import AuditEvent, Terminal, ToopherProfile
 
 from .conftest import pair_user
@@ -34,23 +37,23 @@ def test_pair_unpair_disable(mode, toopher_conf, sandbox, phone, user, caught,
                              django_user_model):
     toopher_conf["MODE"] = mode
     admin = django_user_model.objects.create_user("admin", password="x", is_staff=True)
-    backend = get_backend()
-    assert backend.is_paired(user) is False
+    mode_ = get_mode()
+    assert mode_.is_paired(user) is False
     pairing_id = pair_user(sandbox, user, phone)
-    assert backend.is_paired(user) is True
-    assert backend.pairing_status(pairing_id).enabled is True
+    assert mode_.is_paired(user) is True
+    assert get_client().get_pairing_status(pairing_id).enabled is True
     assert caught[-1][0] == "toopher_paired" and caught[-1][1]["user"] == user
     assert "pairing_id" not in caught[-1][1]
 
-    backend.set_enabled(user, False, actor=admin)
+    set_enabled(user, False, actor=admin)
     assert ToopherProfile.objects.get(user=user).enabled is False
     assert get_client().get_user_by_name("alice").toopher_authentication_enabled is False
     assert caught[-1][0] == "toopher_disabled" and caught[-1][1]["actor"] == admin
-    backend.set_enabled(user, True)
+    set_enabled(user, True)
     assert get_client().get_user_by_name("alice").toopher_authentication_enabled is True
 
-    backend.unpair(user, actor=admin)
-    assert backend.is_paired(user) is False
+    pairing.unpair(user, actor=admin)
+    assert mode_.is_paired(user) is False
     assert not ToopherProfile.objects.filter(pairing_id__isnull=False).exists()
     assert caught[-1][0] == "toopher_unpaired" and caught[-1][1]["actor"] == admin
     kinds = list(AuditEvent.objects.filter(user=user).order_by("id").values_list("kind", flat=True))
@@ -60,34 +63,39 @@ def test_pair_unpair_disable(mode, toopher_conf, sandbox, phone, user, caught,
 
 
 def test_complete_pairing_refuses_a_pending_pairing(toopher_conf, user, phone):
-    backend = get_backend()
-    pairing = backend.start_pairing(user, phone["pairing_phrase"])
-    with pytest.raises(PairingMismatchError):
-        backend.complete_pairing(user, pairing.id)
+    attempt, problem = pairing.start(user, phone["pairing_phrase"])
+    assert attempt is not None, problem
+    result = pairing.poll(None, user, attempt)
+    assert result.state is pairing.PairingState.PENDING and not result.final
     assert not ToopherProfile.objects.filter(pairing_id__isnull=False).exists()
     assert not AuditEvent.objects.filter(kind="paired").exists()
 
 
 def test_qr_pairing_image(toopher_conf, user):
-    backend = get_backend()
-    pairing = backend.start_pairing(user, None)
-    assert backend.qr_code_image(pairing.id).startswith(b"\x89PNG")
+    attempt, problem = pairing.start(user, None)
+    assert attempt is not None and attempt.qr, problem
+    assert pairing.qr_image(attempt).startswith(b"\x89PNG")
 
 
 @pytest.mark.parametrize("mode", ["stored", "zero_storage"])
 def test_name_terminal(mode, toopher_conf, paired_user, api_calls):
     toopher_conf["MODE"] = mode
-    backend = get_backend()
     tid = "A" * 32
-    terminal = backend.name_terminal(paired_user, tid, "  Kitchen   PC ")
+    terminal = terminals.name_terminal(paired_user, tid, cleaned_name("  Kitchen   PC "))
     assert terminal.name == "Kitchen PC" and terminal.requester_terminal_id == tid
-    again = backend.name_terminal(paired_user, tid, "Hall PC")
+    again = terminals.name_terminal(paired_user, tid, cleaned_name("Hall PC"))
     assert again.pk == terminal.pk and Terminal.objects.get().name == "Hall PC"
     assert api_calls.count("user_terminals/create") == (2 if mode == "zero_storage" else 0)
     kinds = list(AuditEvent.objects.filter(kind__startswith="terminal").values_list(
         "kind", flat=True).order_by("id"))
     assert kinds == ["terminal_named", "terminal_renamed"]
-    for bad in ("", "   ", "x" * 101):
-        with pytest.raises(ValueError):
-            backend.name_terminal(paired_user, tid, bad)
+    # Names are cleaned by the one form before they reach the flow; it refuses these.
+    for bad in ("", "   ", "x" * 101, "x" * 10_000, "evil\u202eCP", "bell\x07", "nul\x00"):
+        assert not TerminalNameForm({"name": bad}).is_valid(), repr(bad)
     assert Terminal.objects.get().name == "Hall PC"
+
+
+def cleaned_name(raw: str) -> str:
+    form = TerminalNameForm({"name": raw})
+    assert form.is_valid(), form.errors
+    return form.cleaned_data["name"]

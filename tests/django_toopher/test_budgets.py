@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from django_toopher.flow import HINT_COOKIE
+from django_toopher.internal.cookies import HINT_COOKIE
 from django_toopher.testing import force_login_verified
 
 pytestmark = pytest.mark.django_db

@@ -6,6 +6,8 @@ tampered or forged terminal cookie, CSRF on every POST, an expired pending login
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
@@ -13,9 +15,10 @@ from django.test import Client
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from django_toopher import terminal
-from django_toopher.backends import PairingMismatchError, get_backend
-from django_toopher.flow import HINT_COOKIE
+from django_toopher.adapter import get_adapter
+from django_toopher.internal import cookies as terminal
+from django_toopher.internal.cookies import HINT_COOKIE
+from django_toopher.internal.flows import pairing
 from django_toopher.models import ToopherProfile
 from django_toopher.session_keys import PENDING
 
@@ -149,7 +152,7 @@ def test_replay_of_a_granted_request(client, paired_user, sandbox, phone):
 def test_grant_applies_once_when_two_polls_race(client, paired_user, sandbox, phone):
     """Two polls of the same pending login that both see "granted": only the first
     insert of the request id wins (a unique constraint, so on any database)."""
-    from django_toopher.flow import claim
+    from django_toopher.internal.claims import claim
 
     start_login(client, paired_user)
     request_id = state(client)["request_id"]
@@ -312,9 +315,12 @@ def test_another_users_pairing_id_is_refused(
     paired_user, sandbox, phone, django_user_model, toopher_conf
 ):
     bob = django_user_model.objects.create_user("bob", password=PASSWORD)
-    backend = get_backend()
-    with pytest.raises(PairingMismatchError):
-        backend.complete_pairing(bob, paired_user.pairing_id)
+    stolen = pairing.PairingAttempt(
+        id=paired_user.pairing_id, qr=False, started=time.time(), user=str(bob.pk)
+    )
+    result = pairing.poll(None, bob, stolen)
+    assert result.state is pairing.PairingState.FAILED and result.final
+    assert result.message == get_adapter().message("pairing_mismatch")
     assert not ToopherProfile.objects.filter(user=bob, pairing_id__isnull=False).exists()
 
 
@@ -330,7 +336,7 @@ def test_pairing_id_from_the_client_is_ignored_at_login(
     client.post(
         "/toopher/pending/pair/", {"use_qr": "1", "pairing_id": paired_user.pairing_id}
     )
-    assert state(client)["pairing_id"] != paired_user.pairing_id
+    assert (state(client)["pairing"] or {}).get("id") != paired_user.pairing_id
     client.get(f"/toopher/pending/status/?pairing_id={paired_user.pairing_id}")
     assert state(client)["step"] == "pairing"
     assert not ToopherProfile.objects.filter(user=bob, pairing_id__isnull=False).exists()
@@ -345,7 +351,12 @@ def test_stolen_pairing_id_in_the_session_cannot_complete(
     bob = django_user_model.objects.create_user("bob", password=PASSWORD)
     login(client, bob)
     client.get("/toopher/pending/")
-    edit_state(client, step="pairing", pairing_id=paired_user.pairing_id)
+    edit_state(
+        client,
+        step="pairing",
+        pairing={"id": paired_user.pairing_id, "qr": False, "started": time.time(),
+                 "user": str(bob.pk)},
+    )
     data = client.get("/toopher/pending/status/").json()
     assert data["status"] == "refused"
     assert not ToopherProfile.objects.filter(user=bob, pairing_id__isnull=False).exists()
@@ -361,7 +372,7 @@ def test_claim_is_atomic_across_threads():
 
     from django.db import OperationalError, connection
 
-    from django_toopher.flow import claim
+    from django_toopher.internal.claims import claim
 
     barrier = threading.Barrier(8)
     results: list[bool] = []
@@ -395,7 +406,7 @@ def test_a_database_that_cannot_decide_keeps_the_login_pending(
 ):
     from django.db import OperationalError
 
-    from django_toopher import flow
+    from django_toopher.internal.flows import grant
 
     def locked(request_id):
         raise OperationalError("database table is locked")
@@ -403,7 +414,7 @@ def test_a_database_that_cannot_decide_keeps_the_login_pending(
     start_login(client, paired_user)
     item = pending_push(sandbox, phone)
     sandbox.respond_authentication(item["id"], grant=True)
-    monkeypatch.setattr(flow, "claim", locked)
+    monkeypatch.setattr(grant, "claim", locked)
     data = client.get("/toopher/pending/status/").json()
     assert data["status"] == "pushed" and data["final"] is False
     assert logged_in_pk(client) is None

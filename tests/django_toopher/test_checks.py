@@ -6,6 +6,7 @@ import pytest
 from django.core import checks as django_checks
 
 from django_toopher import checks
+from django_toopher.internal import settings_rules
 
 BASE = {"CONSUMER_KEY": "k", "CONSUMER_SECRET": "s", "API_URL": "https://api.example.com/v1"}
 MIDDLEWARE = [
@@ -126,7 +127,7 @@ def test_w001_fail_open(toopher):
     assert messages[0].level == django_checks.WARNING
 
 
-@pytest.mark.parametrize("name", checks._POSITIVE_INTS)
+@pytest.mark.parametrize("name", settings_rules.POSITIVE_INTS)
 @pytest.mark.parametrize("value", [0, -1, "10", 1.5, None, True])
 def test_e006_positive_integers(toopher, name, value):
     toopher(**{name: value})
@@ -157,7 +158,7 @@ def test_e008_good_timeouts(toopher, value):
     assert checks.check_numbers() == []
 
 
-@pytest.mark.parametrize("name", checks._NON_EMPTY_STRINGS)
+@pytest.mark.parametrize("name", settings_rules.NON_EMPTY_STRINGS)
 def test_e009_names(toopher, name):
     toopher(**{name: "  "})
     assert ids(checks.check_numbers()) == ["django_toopher.E009"]

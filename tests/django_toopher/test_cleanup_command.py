@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from django_toopher import audit
-from django_toopher.flow import claim
+from django_toopher.internal.claims import claim
 from django_toopher.models import AuditEvent, ConsumedRequest
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,9 @@ from django.test import Client
 from django.urls import reverse
 
 from django_toopher import session_keys
+from django_toopher.app_settings import app_settings
 from django_toopher.models import AuditEvent, ToopherProfile
-from django_toopher.views import enrollment
+from django_toopher.session_keys import PAIRING as PAIRING_KEY
 from tests.django_toopher.enroll_support import (
     PASSWORD,
     configure,
@@ -48,20 +49,28 @@ def is_paired(user) -> bool:
     return bool(profile and profile.pairing_id)
 
 
-class CountCalls:
-    """Wrap a backend method and count its calls."""
+#: The Toopher client methods behind each operation counted by :class:`CountCalls`.
+CLIENT_METHODS = {
+    "start_pairing": ("pair", "pair_qr"),
+    "pairing_status": ("get_pairing_status",),
+}
 
-    def __init__(self, monkeypatch, name: str):
-        from django_toopher.backends import BaseBackend
+
+class CountCalls:
+    """Wrap the Toopher client methods of an operation and count their calls."""
+
+    def __init__(self, monkeypatch, operation: str):
+        import toopher
 
         self.calls = 0
-        original = getattr(BaseBackend, name)
+        for name in CLIENT_METHODS[operation]:
+            original = getattr(toopher.ToopherApi, name)
 
-        def wrapper(backend, *args, **kwargs):
-            self.calls += 1
-            return original(backend, *args, **kwargs)
+            def wrapper(client, *args, _original=original, **kwargs):
+                self.calls += 1
+                return _original(client, *args, **kwargs)
 
-        monkeypatch.setattr(BaseBackend, name, wrapper)
+            monkeypatch.setattr(toopher.ToopherApi, name, wrapper)
 
 
 # -- access -------------------------------------------------------------------------------
@@ -271,8 +280,13 @@ def test_a_phrase_toopher_does_not_know(client_alice, alice):
     assert not is_paired(alice)
 
 
-def test_pairing_starts_are_rate_limited(client_alice, alice, monkeypatch):
-    for _ in range(enrollment.PAIRING_START_LIMIT):
+@pytest.mark.parametrize("limit", [None, 3])
+def test_pairing_starts_are_rate_limited(client_alice, alice, monkeypatch, settings, limit):
+    if limit is None:
+        assert app_settings.PAIRING_RATE_LIMIT == 5  # the default
+    else:  # the one pairing limit comes from the settings
+        settings.TOOPHER = {**settings.TOOPHER, "PAIRING_RATE_LIMIT": limit}
+    for _ in range(app_settings.PAIRING_RATE_LIMIT):
         client_alice.post(reverse(PAIR), {"op": "qr"})
         assert pairing_id_in_session(client_alice)
         client_alice.post(reverse(PAIR), {"op": "cancel"})
@@ -327,11 +341,20 @@ def test_a_second_start_while_waiting_is_refused(client_alice, sandbox, phone, m
     assert pairing_id_in_session(client_alice) == first
 
 
-def test_an_expired_pairing_ends(client_alice, alice, sandbox, phone):
+@pytest.mark.parametrize("ttl", [None, 30])
+def test_an_expired_pairing_ends(client_alice, alice, sandbox, phone, settings, ttl):
+    if ttl is None:
+        assert app_settings.PAIRING_TTL == 120  # the default
+    else:  # the one pairing time to live comes from the settings
+        settings.TOOPHER = {**settings.TOOPHER, "PAIRING_TTL": ttl}
     client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
     pairing_id = pairing_id_in_session(client_alice)
     session = client_alice.session
-    session[enrollment.PAIRING]["started"] -= enrollment.PAIRING_TTL + 1
+    session[PAIRING_KEY]["started"] -= app_settings.PAIRING_TTL - 5
+    session.save()
+    assert poll_status(client_alice)["status"] == "pending"  # not yet
+    session = client_alice.session
+    session[PAIRING_KEY]["started"] -= 6
     session.save()
     sandbox.respond_pairing(pairing_id, allow=True)
     data = poll_status(client_alice)
@@ -430,13 +453,14 @@ def test_a_second_session_cannot_see_or_finish_the_first_ones_pairing(
 
 def test_another_users_pairing_id_is_refused(client_alice, alice, sandbox, phone, live):
     """A session that holds a pairing id of another user (tampered state) pairs nothing."""
-    from django_toopher.backends import get_backend
+    from django_toopher.internal.flows import pairing
 
     bob = make_user("bob")
-    bobs = get_backend().start_pairing(bob, phone["pairing_phrase"])
+    bobs, problem = pairing.start(bob, phone["pairing_phrase"])
+    assert bobs is not None, problem
     sandbox.respond_pairing(bobs.id, allow=True)
     session = client_alice.session
-    session[enrollment.PAIRING] = {"id": bobs.id, "qr": False, "started": time.time(),
+    session[PAIRING_KEY] = {"id": bobs.id, "qr": False, "started": time.time(),
                                    "user": str(alice.pk)}
     session.save()
     data = poll_status(client_alice)
@@ -448,7 +472,7 @@ def test_another_users_pairing_id_is_refused(client_alice, alice, sandbox, phone
 
 def test_a_pairing_state_of_another_user_in_the_session_is_ignored(client_alice, alice):
     session = client_alice.session
-    session[enrollment.PAIRING] = {"id": "x", "qr": True, "started": time.time(),
+    session[PAIRING_KEY] = {"id": "x", "qr": True, "started": time.time(),
                                    "user": str(alice.pk + 1)}
     session.save()
     assert poll_status(client_alice)["status"] == "none"
@@ -514,7 +538,7 @@ def test_unpair_needs_recent_auth_approval_and_confirmation(client_alice, alice,
     assert AuditEvent.objects.filter(kind="unpaired", user=alice, actor=None).count() == 1
     # Toopher forgot the pairing too: it can no longer authenticate.
     import toopher
-    from django_toopher.client import get_client
+    from django_toopher.internal.client import get_client
 
     with pytest.raises(toopher.PairingDeactivatedError):
         get_client().authenticate(item["pairing_id"], "Test browser", "Log in")
@@ -528,7 +552,7 @@ def test_unpair_can_end_the_other_sessions(client, alice, sandbox, phone):
     approve_action(client, sandbox, phone)
     response = client.post(reverse("django_toopher:unpair"), {"end_other_sessions": "1"},
                            follow=True)
-    assert b"1 other session(s) ended." in response.content
+    assert b"1 other session ended." in response.content
     assert not is_paired(alice)
     assert client.get(reverse("django_toopher:security")).status_code == 200
     assert other.get(reverse("django_toopher:security")).status_code == 302
@@ -591,7 +615,7 @@ def test_unpair_while_toopher_fails_keeps_the_pairing(client_alice, alice, sandb
     assert is_paired(alice)
 
 
-def test_pairing_state_with_a_uuid_primary_key(rf, monkeypatch, settings):
+def test_pairing_state_with_a_uuid_primary_key(rf, monkeypatch, django_user_model):
     """Custom user models with UUID keys: the session state stays JSON-serialisable."""
     import json
     import uuid
@@ -599,16 +623,25 @@ def test_pairing_state_with_a_uuid_primary_key(rf, monkeypatch, settings):
 
     from django.contrib.sessions.backends.signed_cookies import SessionStore
 
-    class Backend:
-        def start_pairing(self, user, pairing_phrase=None):
+    from django_toopher.internal import modes
+    from django_toopher.internal.flows import enrollment
+
+    class FakeClient:
+        def pair(self, pairing_phrase, user_name, **kwargs):
             return SimpleNamespace(id="0b6c7cf0-2a4a-4a4e-9d0f-6f3f1f2b9a11")
 
-    monkeypatch.setattr(enrollment, "_backend", lambda: Backend())
+    class UnpairedMode(modes.StoredMode):
+        client = FakeClient()
+
+        def is_paired(self, user):
+            return False
+
+    monkeypatch.setitem(modes.MODES, modes.STORED, UnpairedMode())
     request = rf.post("/")
     request.session = SessionStore()
-    request.user = SimpleNamespace(pk=uuid.uuid4(), is_authenticated=True)
-    assert enrollment._start(request, "awkward turtle") is None
-    json.dumps(request.session[enrollment.PAIRING])
-    assert enrollment.pairing_state(request)["id"].startswith("0b6c7cf0")
-    request.user = SimpleNamespace(pk=uuid.uuid4(), is_authenticated=True)
-    assert enrollment.pairing_state(request) is None
+    request.user = django_user_model(pk=uuid.uuid4())
+    assert enrollment.begin(request, "awkward turtle") is None
+    json.dumps(request.session[PAIRING_KEY])
+    assert enrollment.current_attempt(request).id.startswith("0b6c7cf0")
+    request.user = django_user_model(pk=uuid.uuid4())
+    assert enrollment.current_attempt(request) is None

@@ -10,7 +10,7 @@ from django.contrib.auth import HASH_SESSION_KEY
 from django.test import Client
 
 from django_toopher import signals
-from django_toopher.flow import HINT_COOKIE
+from django_toopher.internal.cookies import HINT_COOKIE
 from django_toopher.models import AuditEvent, Terminal, ToopherProfile
 from django_toopher.session_keys import AUTH_AT, PENDING
 
@@ -109,7 +109,7 @@ def test_a_concurrent_reload_adopts_the_push_instead_of_sending_another(
 ):
     """Two tabs load the pending page at once: the second one, which lost the cache
     lock, must not push; it picks up the request id of the first."""
-    from django_toopher import flow
+    from django_toopher.internal.cookies import HINT_COOKIE
 
     start_login(client, paired_user, terminal_name="Laptop")
     request_id = state(client)["request_id"]
@@ -117,7 +117,7 @@ def test_a_concurrent_reload_adopts_the_push_instead_of_sending_another(
     assert client.get("/toopher/pending/").status_code == 200
     assert state(client)["request_id"] == request_id
     assert api_calls.count("authentication_requests/initiate") == 1
-    assert flow.HINT_COOKIE in client.cookies
+    assert HINT_COOKIE in client.cookies
 
 
 def test_polls_make_at_most_one_upstream_call_per_interval(
@@ -353,11 +353,13 @@ def test_invalid_terminal_name_is_a_clear_error(client, paired_user, login, api_
     login(client, paired_user)
     client.get("/toopher/pending/")
     response = client.post("/toopher/pending/terminal/", {"name": "   "})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert template_name(response) == "django_toopher/name_terminal.html"
     assert response.context["name_form"].errors
-    response = client.post("/toopher/pending/terminal/", {"name": "x" * 101})
-    assert response.context["name_form"].errors
+    for bad in ("x" * 101, "x" * 10_000, "Laptop\u202eevil", "bell\x07", "nul\x00"):
+        response = client.post("/toopher/pending/terminal/", {"name": bad})
+        assert response.status_code == 400, repr(bad)
+        assert response.context["name_form"].errors, repr(bad)
     assert state(client)["step"] == "name_terminal"
     assert not Terminal.objects.exists()
     assert len(api_calls) == 0
@@ -413,7 +415,7 @@ def test_pairing_by_qr_code_at_login(client, user, sandbox, phone, toopher_conf,
     client.get("/toopher/pending/")
     assert client.get("/toopher/pending/pair/qr.png").status_code == 404  # none yet
     client.post("/toopher/pending/pair/", {"use_qr": "1"})
-    assert state(client)["qr"] is True
+    assert state(client)["pairing"]["qr"] is True
     response = client.get("/toopher/pending/pair/qr.png")
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     assert response.content.startswith(b"\x89PNG")
@@ -439,11 +441,13 @@ def test_bad_pairing_phrase_is_a_clear_error(client, user, sandbox, toopher_conf
     response = client.post("/toopher/pending/pair/", {"pairing_phrase": "no such phrase"},
                            follow=True)
     assert response.status_code == 200
-    assert "not accepted" in response.content.decode()
+    assert "Toopher did not accept this pairing" in response.content.decode()
     assert state(client)["step"] == "pair"
-    response = client.post("/toopher/pending/pair/", {"pairing_phrase": "<b>"})
-    assert response.status_code == 200
-    assert response.context["pair_form"].errors
+    for bad in ("<b>", "12 34", "one_two", "a" * 61):
+        response = client.post("/toopher/pending/pair/", {"pairing_phrase": bad})
+        assert response.status_code == 400, repr(bad)
+        assert response.context["pair_form"].errors, repr(bad)
+        assert state(client)["step"] == "pair"
 
 
 @pytest.mark.parametrize("otp", ["\u0661\u0662\u0663\u0664\u0665\u0666", "1" * 13, "", "12 34"])
@@ -465,7 +469,9 @@ def test_broken_pending_state_is_never_a_500(client, toopher_conf):
     session[PENDING] = {"v": 1, "kind": "login", "step": "pushed", "id": "x"}
     session.save()
     response = client.get("/toopher/pending/status/")
-    assert response.status_code == 200 and response.json()["final"] is True
+    # An old (v1) or malformed pending dict is no pending login at all.
+    assert response.status_code == 404 and response.json()["final"] is True
+    assert logged_in_pk(client) is None
     session = client.session
     session[PENDING] = "garbage"
     session.save()
@@ -483,7 +489,7 @@ def test_repair_at_login_replaces_the_pairing_then_pushes(
     client.post("/accounts/logout/")
     sandbox.deactivate_pairing(old_pairing)
     start_login(client, paired_user, terminal_name=None)
-    assert state(client)["step"] == "pair" and state(client)["why"] == "repair"
+    assert state(client)["step"] == "pair" and state(client)["repair"] is True
     phrase = sandbox.new_phrase(phone["phone_id"])
     client.post("/toopher/pending/pair/", {"pairing_phrase": phrase})
     pairing = sandbox.wait_for_pending(phone["phone_id"], "pairings", timeout=5)

@@ -9,10 +9,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from django_toopher.backends import get_backend
-from django_toopher.client import get_client
+from django_toopher.internal.client import get_client
+from django_toopher.internal.cookies import SALT, new_terminal_id
+from django_toopher.internal.flows import pairing, terminals
 from django_toopher.models import AuditEvent, Terminal
-from django_toopher.terminal import SALT, new_terminal_id
 from tests.django_toopher.enroll_support import configure, fresh_auth, login, make_user
 
 pytestmark = pytest.mark.django_db
@@ -164,11 +164,11 @@ def test_list_needs_a_login(client, live):
 @pytest.fixture
 def zero(settings, live, sandbox, phone, alice):
     settings.TOOPHER = {**settings.TOOPHER, "MODE": "zero_storage"}
-    backend = get_backend()
-    pairing = backend.start_pairing(alice, phone["pairing_phrase"])
-    sandbox.respond_pairing(pairing.id, allow=True)
+    attempt, problem = pairing.start(alice, phone["pairing_phrase"])
+    assert attempt is not None, problem
+    sandbox.respond_pairing(attempt.id, allow=True)
     cookie_id = new_terminal_id()
-    terminal = backend.name_terminal(alice, cookie_id, "Work laptop")
+    terminal = terminals.name_terminal(alice, cookie_id, "Work laptop")
     assert terminal.toopher_terminal_id
     return terminal
 

@@ -71,7 +71,7 @@ def test_automated_grant_of_an_action_is_refused(verified, sandbox, phone, monke
     service that did anyway must not open the view."""
     from types import SimpleNamespace
 
-    from django_toopher.backends import BaseBackend
+    import toopher
 
     ask(verified, "/change-email/")
     request_id = state(verified)["request_id"]
@@ -79,7 +79,7 @@ def test_automated_grant_of_an_action_is_refused(verified, sandbox, phone, monke
         id=request_id, pending=False, granted=True, automated=True, reason="",
         reason_code=0, user_name="alice",
     )
-    monkeypatch.setattr(BaseBackend, "authentication_status", lambda self, rid: fake)
+    monkeypatch.setattr(toopher.ToopherApi, "get_authentication_status", lambda self, rid: fake)
     data = verified.get("/toopher/pending/status/").json()
     assert data["status"] == "denied"
     assert verified.get("/change-email/")["Location"] == "/toopher/pending/"

@@ -8,20 +8,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 
-from django_toopher import audit, flow, ratelimit, terminal
-from django_toopher.backends import (
-    DEACTIVATED,
-    DISABLED,
-    ERROR,
-    FAILURE,
-    TERMINAL_UNKNOWN,
-    UNKNOWN_USER,
-    StoredIdBackend,
-    ZeroStorageBackend,
-    classify_error,
-    get_backend,
-)
-from django_toopher.client import get_client
+from django_toopher import audit
+from django_toopher.internal import cookies as terminal
+from django_toopher.internal import ratelimit
+from django_toopher.internal.client import get_client
+from django_toopher.internal.failures import Failure, classify, describe
+from django_toopher.internal.modes import StoredMode, ZeroStorageMode, get_mode
+from django_toopher.internal.redirects import safe_next
 from django_toopher.models import AuditEvent
 
 # --------------------------------------------------------------------------- terminal
@@ -78,10 +71,10 @@ def test_expired_terminal_cookie_is_none(settings):
 
 def test_rate_limit_counts_per_key(settings):
     settings.TOOPHER = {**settings.TOOPHER, "PUSH_RATE_LIMIT": 3}
-    ratelimit.reset(ratelimit.push_key(1))
-    ratelimit.reset(ratelimit.push_key(2))
+    ratelimit.reset("push:1")
+    ratelimit.reset("push:2")
     assert [ratelimit.allow_push(1) for _ in range(4)] == [True, True, True, False]
-    assert ratelimit.push_limit_reached(1)
+    assert ratelimit.count("push:1") >= 3  # the limit is reached
     assert ratelimit.allow_push(2) is True
 
 
@@ -136,25 +129,34 @@ def test_client_is_cached_per_settings(settings):
 
 def test_backend_per_mode(settings):
     settings.TOOPHER = {**settings.TOOPHER, "MODE": "stored"}
-    assert isinstance(get_backend(), StoredIdBackend)
+    assert isinstance(get_mode(), StoredMode)
     settings.TOOPHER = {**settings.TOOPHER, "MODE": "zero_storage"}
-    assert isinstance(get_backend(), ZeroStorageBackend)
+    assert isinstance(get_mode(), ZeroStorageMode)
     settings.TOOPHER = {**settings.TOOPHER, "MODE": "other"}
     with pytest.raises(ImproperlyConfigured):
-        get_backend()
+        get_mode()
 
 
 def test_error_classification():
     import toopher
 
-    assert classify_error(toopher.UserDisabledError("x", 409, 704)) == DISABLED
-    assert classify_error(toopher.UserUnknownError("x", 409, 705)) == UNKNOWN_USER
-    assert classify_error(toopher.TerminalUnknownError("x", 409, 706)) == TERMINAL_UNKNOWN
-    assert classify_error(toopher.PairingDeactivatedError("x", 409, 707)) == DEACTIVATED
-    assert classify_error(toopher.ToopherTimeoutError("x")) == FAILURE
-    assert classify_error(toopher.ToopherMalformedResponseError("x", 200)) == FAILURE
-    assert classify_error(toopher.ToopherApiError("x", 503)) == FAILURE
-    assert classify_error(toopher.ToopherApiError("x", 401)) == ERROR
+    assert classify(toopher.UserDisabledError("x", 409, 704)) is Failure.DISABLED
+    assert classify(toopher.UserUnknownError("x", 409, 705)) is Failure.UNKNOWN_USER
+    assert classify(toopher.TerminalUnknownError("x", 409, 706)) is Failure.TERMINAL_UNKNOWN
+    assert classify(toopher.PairingDeactivatedError("x", 409, 707)) is Failure.DEACTIVATED
+    assert classify(toopher.ToopherTimeoutError("x")) is Failure.OUTAGE
+    assert classify(toopher.ToopherMalformedResponseError("x", 200)) is Failure.OUTAGE
+    assert classify(toopher.ToopherApiError("x", 503)) is Failure.OUTAGE
+    assert classify(toopher.ToopherApiError("x", 401)) is Failure.REFUSED
+
+
+def test_error_description_has_no_secrets():
+    import toopher
+
+    assert describe(toopher.ToopherTimeoutError("x")) == "ToopherTimeoutError"
+    assert describe(toopher.ToopherApiError("secret", 403, 601)) == (
+        "ToopherApiError HTTP 403 error 601"
+    )
 
 
 # --------------------------------------------------------------------------- next
@@ -177,5 +179,5 @@ def test_error_classification():
 )
 def test_safe_next(url, ok):
     request: HttpRequest = RequestFactory().get("/")
-    result = flow.safe_next(request, url)
+    result = safe_next(request, url)
     assert result == url if ok else result is None

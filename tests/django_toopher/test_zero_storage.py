@@ -7,8 +7,10 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from django_toopher.backends import get_backend
-from django_toopher.client import get_client
+from django_toopher.internal.client import get_client
+from django_toopher.internal.flows import pairing
+from django_toopher.internal.flows.admin import set_enabled
+from django_toopher.internal.modes import get_mode
 from django_toopher.models import ConsumedRequest, Terminal, ToopherProfile
 from django_toopher.session_keys import PENDING
 
@@ -25,7 +27,7 @@ def zpaired(zero_conf, paired_user):
 
 def test_pairing_stores_nothing(zpaired):
     assert not ToopherProfile.objects.filter(pairing_id__isnull=False).exists()
-    assert get_backend().is_paired(zpaired) is True
+    assert get_mode().is_paired(zpaired) is True
 
 
 def test_unknown_terminal_asks_for_a_name_then_retries(
@@ -50,9 +52,22 @@ def test_unknown_terminal_asks_for_a_name_then_retries(
     assert data["status"] == "granted" and data["redirect"] == "/private/"
     assert str(logged_in_pk(client)) == str(zpaired.pk)
     # Zero storage: still no pairing id anywhere; only the terminal row and the
-    # single-use marker of the request.
+    # single-use marker of the request (that no other marker, such as one naming the
+    # pairing, is kept is test_zero_storage_keeps_no_pairing_marker below).
     assert not ToopherProfile.objects.filter(pairing_id__isnull=False).exists()
-    assert ConsumedRequest.objects.count() == 1
+    assert ConsumedRequest.objects.filter(request_id=item["id"]).count() == 1
+    assert ConsumedRequest.objects.exclude(request_id__startswith="pairing:").count() == 1
+
+
+def test_zero_storage_keeps_no_pairing_marker(zpaired):
+    """Zero storage keeps no pairing id anywhere, not even in a single-use marker: the
+    pairing's marker is a keyed hash of its id."""
+    from django_toopher.internal.flows.pairing import claim_token
+
+    assert list(ConsumedRequest.objects.values_list("request_id", flat=True)) == [
+        claim_token(zpaired.pairing_id)
+    ]
+    assert not ConsumedRequest.objects.filter(request_id__contains=zpaired.pairing_id).exists()
 
 
 def test_named_browser_goes_straight_to_the_push(client, zpaired, sandbox, phone, api_calls):
@@ -141,9 +156,8 @@ def test_zero_storage_denial(client, zpaired, sandbox, phone):
 
 
 def test_unpair_and_set_enabled_in_zero_storage(zpaired, sandbox):
-    backend = get_backend()
-    backend.set_enabled(zpaired, False)
+    set_enabled(zpaired, False)
     assert ToopherProfile.objects.get(user=zpaired).enabled is False
-    backend.set_enabled(zpaired, True)
-    backend.unpair(zpaired)
-    assert backend.is_paired(zpaired) is False
+    set_enabled(zpaired, True)
+    pairing.unpair(zpaired)
+    assert get_mode().is_paired(zpaired) is False

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ... import admin_actions
+from ...internal.flows import admin as admin_flow
 
 
 class SwitchCommand(BaseCommand):
@@ -30,7 +30,7 @@ class SwitchCommand(BaseCommand):
             actor = user_model._default_manager.filter(**{field: options["actor"]}).first()
             if actor is None:
                 raise CommandError(f"No user {options['actor']!r} (for --actor).")
-        operation = admin_actions.enable if self.enabled else admin_actions.disable
+        operation = admin_flow.enable if self.enabled else admin_flow.disable
         failures = 0
         for name in options["usernames"]:
             user = user_model._default_manager.filter(**{field: name}).first()

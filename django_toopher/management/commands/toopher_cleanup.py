@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from ...flow import max_age
+from ...app_settings import app_settings
 from ...models import AuditEvent, ConsumedRequest
 
 
@@ -31,7 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
         # Twice the longest pending login, so a clock skew never frees a live grant.
-        cutoff = now - timedelta(seconds=2 * max_age())
+        cutoff = now - timedelta(seconds=2 * app_settings.PENDING_MAX_AGE)
         used, _ = ConsumedRequest.objects.filter(used_at__lt=cutoff).delete()
         self.stdout.write(f"Deleted {used} used request marker(s).")
         days = options.get("audit_days")

@@ -12,13 +12,7 @@ from typing import Any
 
 import toopher
 
-from .conf import toopher_settings
-
-
-def _timeout(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(value)
-    return value
+from ..app_settings import app_settings
 
 
 @functools.lru_cache(maxsize=16)
@@ -26,22 +20,18 @@ def _build(
     key: str, secret: str, api_url: str, timeout: Any, allow_insecure_http: bool
 ) -> toopher.ToopherApi:
     return toopher.ToopherApi(
-        key,
-        secret,
-        api_url,
-        timeout=timeout,
-        allow_insecure_http=allow_insecure_http,
+        key, secret, api_url, timeout=timeout, allow_insecure_http=allow_insecure_http
     )
 
 
 def get_client() -> toopher.ToopherApi:
     """The API client for the current ``TOOPHER`` settings (read on every call)."""
     return _build(
-        toopher_settings.CONSUMER_KEY,
-        toopher_settings.CONSUMER_SECRET,
-        toopher_settings.API_URL,
-        _timeout(toopher_settings.TIMEOUT),
-        bool(toopher_settings.ALLOW_INSECURE_HTTP),
+        app_settings.CONSUMER_KEY,
+        app_settings.CONSUMER_SECRET,
+        app_settings.API_URL,
+        app_settings.TIMEOUT,
+        app_settings.ALLOW_INSECURE_HTTP,
     )
 
 

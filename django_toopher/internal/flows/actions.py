@@ -1,0 +1,103 @@
+"""Step-up: a fresh approval of one named action, even in a verified session.
+
+``@toopher_required(action=...)`` calls :func:`check`. An approval is kept in the
+session for ``max_age`` seconds for that action name only; ``max_age=0`` makes every
+approval single-use. The pending approval itself runs through the login state machine
+(:mod:`.login`) with ``Kind.ACTION``: automation off, the user stays logged in.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+
+from ...adapter import get_adapter
+from ...app_settings import app_settings
+from ...session_keys import ACTIONS
+from .. import redirects, state
+from ..modes import get_mode, get_profile
+from ..state import Kind
+from .base import same_user
+
+#: How long a single-use approval (``max_age=0``) may wait to be used.
+SINGLE_USE_WINDOW = 60
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What :func:`check` decided: ``"run"`` the view, ``"login"``, ``"wait"`` on the
+    pending page, or ``"unavailable"`` (the user cannot approve anything)."""
+
+    verdict: str
+
+
+def can_approve(user: Any) -> bool:
+    """Whether this user can be asked at all (zero-storage: Toopher decides later)."""
+    profile = get_profile(user)
+    if not get_adapter().is_toopher_enabled(user, profile):
+        return False
+    mode = get_mode()
+    return mode.is_paired(user) if mode.knows_pairing_locally else True
+
+
+def is_fresh(request: HttpRequest, action: str, max_age_seconds: int) -> bool:
+    """True if ``action`` was approved in this session within ``max_age_seconds``."""
+    approved = request.session.get(ACTIONS)
+    when = approved.get(action) if isinstance(approved, dict) else None
+    if isinstance(when, bool) or not isinstance(when, int | float):
+        return False
+    return 0 <= time.time() - when <= max_age_seconds
+
+
+def consume(request: HttpRequest, action: str) -> None:
+    approved = request.session.get(ACTIONS)
+    if isinstance(approved, dict) and action in approved:
+        approved = dict(approved)
+        del approved[action]
+        request.session[ACTIONS] = approved
+
+
+def begin(request: HttpRequest, action: str, next_url: str, *, if_configured: bool) -> None:
+    """Start a pending approval of ``action`` for the logged-in user."""
+    pending = state.new(
+        Kind.ACTION,
+        request.user,
+        next_url=redirects.safe_next_or(request, next_url, redirects.default_next()),
+        action=action,
+        if_configured=bool(if_configured),
+    )
+    state.save(request, pending)
+
+
+def _waiting_for(request: HttpRequest, action: str) -> bool:
+    waiting = state.load(request)
+    return bool(
+        waiting is not None
+        and not waiting.is_login
+        and waiting.action == action
+        and same_user(request, waiting)
+        and not waiting.expired()
+    )
+
+
+def check(
+    request: HttpRequest, action: str, max_age: int | None = None, *, if_configured: bool
+) -> Decision:
+    """May the view of ``action`` run now? Starts the approval when it may not."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return Decision("login")
+    age = app_settings.ACTION_MAX_AGE if max_age is None else int(max_age)
+    if is_fresh(request, action, max(age, 0) or SINGLE_USE_WINDOW):
+        if age <= 0:
+            consume(request, action)
+        return Decision("run")
+    if _waiting_for(request, action):
+        return Decision("wait")  # one push per pending approval
+    if not can_approve(user):
+        return Decision("run" if if_configured else "unavailable")
+    begin(request, action, request.get_full_path(), if_configured=if_configured)
+    return Decision("wait")

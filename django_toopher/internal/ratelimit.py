@@ -1,0 +1,69 @@
+"""Cache-based limits: pushes and pairings per user, one-time-password tries per
+pending login, wrong passwords on the re-entry page.
+
+The counters live in the Django cache (``TOOPHER["CACHE_ALIAS"]``), so every process
+and instance that shares the cache shares the limits. A window starts at the first
+hit and ends ``window`` seconds later (``cache.add`` + ``cache.incr``).
+"""
+
+from __future__ import annotations
+
+from django.core.cache import BaseCache, caches
+
+from ..app_settings import app_settings
+
+PREFIX = "django_toopher:rl:"
+
+
+def get_cache() -> BaseCache:
+    return caches[app_settings.CACHE_ALIAS]
+
+
+def hit(key: str, limit: int, window: int) -> bool:
+    """Count one hit on ``key``; True while the count is within ``limit``."""
+    cache = get_cache()
+    full = PREFIX + key
+    cache.add(full, 0, timeout=max(1, int(window)))
+    try:
+        count = cache.incr(full)
+    except ValueError:  # expired between add and incr
+        cache.add(full, 1, timeout=max(1, int(window)))
+        count = 1
+    return count <= int(limit)
+
+
+def count(key: str) -> int:
+    return int(get_cache().get(PREFIX + key) or 0)
+
+
+def reset(key: str) -> None:
+    get_cache().delete(PREFIX + key)
+
+
+def allow_push(user_pk: object) -> bool:
+    """Count one push for the user; False once ``PUSH_RATE_LIMIT`` per window is passed."""
+    return hit(f"push:{user_pk}", app_settings.PUSH_RATE_LIMIT, app_settings.PUSH_RATE_WINDOW)
+
+
+def allow_pairing(user_pk: object) -> bool:
+    """Count one started pairing; False once ``PAIRING_RATE_LIMIT`` per window is passed.
+
+    The same limit at login and on the security page."""
+    return hit(
+        f"pair:{user_pk}", app_settings.PAIRING_RATE_LIMIT, app_settings.PAIRING_RATE_WINDOW
+    )
+
+
+def _otp_key(flow_id: str) -> str:
+    return f"otp:{flow_id}"
+
+
+def allow_otp_try(flow_id: str) -> bool:
+    """Count one OTP try of a pending login; False once ``OTP_RATE_LIMIT`` is passed."""
+    return hit(
+        _otp_key(flow_id), app_settings.OTP_RATE_LIMIT, max(app_settings.PENDING_TTL, 60)
+    )
+
+
+def otp_tries_left(flow_id: str) -> int:
+    return max(0, app_settings.OTP_RATE_LIMIT - count(_otp_key(flow_id)))

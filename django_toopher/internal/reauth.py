@@ -1,0 +1,61 @@
+"""Recent authentication: the gate before pairing, unpairing and terminal changes.
+
+A complete login (plain, or approved on the phone) stores its time in
+``session[AUTH_AT]``; so does the password re-entry page. Changes to the second
+factor need that time to be younger than ``TOOPHER["REAUTH_AGE"]`` seconds
+(ASVS 5.0 7.5.1, NIST SP 800-63B 6.1.2.1).
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlencode
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from ..app_settings import app_settings
+from ..session_keys import AUTH_AT
+
+#: Wrong passwords allowed per user and window on the re-entry page.
+FAILURE_LIMIT = 5
+#: Seconds of that window.
+FAILURE_WINDOW = 900
+#: Name of the query parameter that carries the page to return to.
+REDIRECT_FIELD_NAME = "next"
+
+
+def authenticated_at(request: HttpRequest) -> float | None:
+    """Unix time of the session's last complete authentication, or None."""
+    value = request.session.get(AUTH_AT)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def is_recently_authenticated(request: HttpRequest, max_age: int | None = None) -> bool:
+    """True when the user authenticated less than ``max_age`` (default REAUTH_AGE) s ago."""
+    if not request.user.is_authenticated:
+        return False
+    at = authenticated_at(request)
+    if at is None:
+        return False
+    age = time.time() - at
+    limit = app_settings.REAUTH_AGE if max_age is None else max_age
+    # A time in the future (clock skew, tampering) is not trusted as recent.
+    return -5 <= age < limit
+
+
+def mark_authenticated(request: HttpRequest) -> None:
+    """Record that the user proved who they are just now."""
+    request.session[AUTH_AT] = time.time()
+
+
+def failure_key(request: HttpRequest) -> str:
+    return f"reauth:{request.user.pk}"
+
+
+def reauth_url(request: HttpRequest, next_url: str | None = None) -> str:
+    """The password re-entry URL that returns to ``next_url`` (default: this page)."""
+    target = next_url or request.get_full_path()
+    return f"{reverse('django_toopher:reauth')}?{urlencode({REDIRECT_FIELD_NAME: target})}"
