@@ -22,6 +22,7 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 test-postgres: install
 	bash scripts/test-postgres.sh

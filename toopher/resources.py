@@ -162,7 +162,7 @@ class Resource:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self._raw == other._raw  # type: ignore[attr-defined]
+        return self._raw == other._raw
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, getattr(self, "id", None)))
