@@ -57,7 +57,12 @@ MESSAGES: dict[str, Any] = {
     "granted": _("Approved. Taking you there…"),
     "logged_in": _("Logged in."),
     "already_used": _("This approval has already been used."),
-    "push_limit": _("Too many approval requests were sent to your phone. Wait a few minutes."),
+    "push_limit": _(
+        "Too many approval requests were sent to your phone. You can log in again in "
+        "%(wait)s."
+    ),
+    "wait_minutes": ngettext_lazy("%(count)d minute", "%(count)d minutes", "count"),
+    "wait_seconds": ngettext_lazy("%(count)d second", "%(count)d seconds", "count"),
     "toopher_refused": _("Toopher refused the request. Try again, or ask an administrator."),
     "still_waiting": _("Still waiting; Toopher did not answer the last check."),
     "deactivated_login": _(
@@ -72,7 +77,12 @@ MESSAGES: dict[str, Any] = {
     ),
     # one-time password
     "otp_no_request": _("There is no request to answer with a code yet."),
-    "otp_wrong": _("That code is not right. Try again."),
+    "otp_wrong": ngettext_lazy(
+        "That code is not right. You can try %(count)d more time.",
+        "That code is not right. You can try %(count)d more times.",
+        "count",
+    ),
+    "otp_exhausted": _("Too many wrong codes."),
     "unreachable_retry": _("Toopher cannot be reached right now. Try again."),
     # terminals
     "terminal_name_invalid": _("Enter a name of 1 to 100 characters."),

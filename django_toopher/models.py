@@ -143,3 +143,28 @@ class ConsumedRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.used_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ForgottenTerminal(models.Model):
+    """A terminal id that a user forgot (or an administrator forgot for them, or that
+    went with an unpairing): never accepted again for that user, so the browser gets a
+    new id and its next login needs the phone (no automation rule of the old id applies).
+
+    Only a keyed hash of the id is kept (:func:`~.internal.cookies.terminal_digest`).
+    """
+
+    user = _of_user(models.ForeignKey, "+")
+    digest = models.CharField(_("terminal id digest"), max_length=64)
+    forgotten_at = models.DateTimeField(_("forgotten at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("forgotten terminal")
+        verbose_name_plural = _("forgotten terminals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "digest"], name="django_toopher_forgotten_terminal_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.forgotten_at:%Y-%m-%d %H:%M:%S}"

@@ -21,6 +21,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import salted_hmac
 
 from ..app_settings import app_settings
 
@@ -53,6 +54,11 @@ def changes(request: HttpRequest) -> CookieChanges:
 def new_terminal_id() -> str:
     """A fresh terminal id: 24 random bytes (192 bits), URL-safe base64, 32 characters."""
     return secrets.token_urlsafe(24)
+
+
+def terminal_digest(terminal_id: str) -> str:
+    """A keyed hash of a terminal id, for what is kept about forgotten terminals."""
+    return salted_hmac(SALT, terminal_id, algorithm="sha256").hexdigest()
 
 
 def is_valid_terminal_id(value: object) -> bool:

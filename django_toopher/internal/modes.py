@@ -36,6 +36,11 @@ def get_profile(user: Any) -> ToopherProfile | None:
     return ToopherProfile.objects.filter(user=user).first()
 
 
+def _otp(otp: str | None) -> dict[str, str]:
+    """The ``otp`` parameter of A1, when a one-time password is checked."""
+    return {"otp": otp} if otp else {}
+
+
 class Mode:
     """What both modes share. Use :func:`get_mode` to get the configured one."""
 
@@ -67,9 +72,10 @@ class Mode:
 
     def authenticate(
         self, user: Any, *, terminal_id: str, terminal_name: str, action: str,
-        automation_allowed: bool,
+        automation_allowed: bool, otp: str | None = None,
     ) -> Any:
-        """Send one push; the authentication request, or None when not paired here."""
+        """Send one push (or, with ``otp``, a request Toopher decides at once); the
+        authentication request, or None when not paired here."""
         raise NotImplementedError
 
 
@@ -104,7 +110,7 @@ class StoredMode(Mode):
 
     def authenticate(
         self, user: Any, *, terminal_id: str, terminal_name: str, action: str,
-        automation_allowed: bool,
+        automation_allowed: bool, otp: str | None = None,
     ) -> Any:
         profile = get_profile(user)
         if profile is None or not profile.pairing_id:
@@ -115,6 +121,7 @@ class StoredMode(Mode):
             action,
             terminal_name_extra=terminal_id,
             automation_allowed=automation_allowed,
+            **_otp(otp),
         )
 
 
@@ -146,10 +153,11 @@ class ZeroStorageMode(Mode):
 
     def authenticate(
         self, user: Any, *, terminal_id: str, terminal_name: str, action: str,
-        automation_allowed: bool,
+        automation_allowed: bool, otp: str | None = None,
     ) -> Any:
         return self.client.authenticate_by_user_name(
-            user_name(user), terminal_id, action, automation_allowed=automation_allowed
+            user_name(user), terminal_id, action, automation_allowed=automation_allowed,
+            **_otp(otp),
         )
 
 

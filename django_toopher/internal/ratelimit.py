@@ -8,6 +8,8 @@ hit and ends ``window`` seconds later (``cache.add`` + ``cache.incr``).
 
 from __future__ import annotations
 
+import time
+
 from django.core.cache import BaseCache, caches
 
 from ..app_settings import app_settings
@@ -23,13 +25,24 @@ def hit(key: str, limit: int, window: int) -> bool:
     """Count one hit on ``key``; True while the count is within ``limit``."""
     cache = get_cache()
     full = PREFIX + key
-    cache.add(full, 0, timeout=max(1, int(window)))
+    window = max(1, int(window))
+    if cache.add(full, 0, timeout=window):
+        cache.set(full + ":until", time.time() + window, timeout=window)
     try:
         count = cache.incr(full)
     except ValueError:  # expired between add and incr
-        cache.add(full, 1, timeout=max(1, int(window)))
+        cache.add(full, 1, timeout=window)
+        cache.set(full + ":until", time.time() + window, timeout=window)
         count = 1
     return count <= int(limit)
+
+
+def retry_after(key: str) -> int:
+    """Seconds until the window of ``key`` ends (0 when there is none)."""
+    until = get_cache().get(PREFIX + key + ":until")
+    if not isinstance(until, int | float):
+        return 0
+    return max(0, int(until - time.time() + 0.999))
 
 
 def count(key: str) -> int:
@@ -40,9 +53,13 @@ def reset(key: str) -> None:
     get_cache().delete(PREFIX + key)
 
 
+def push_key(user_pk: object) -> str:
+    return f"push:{user_pk}"
+
+
 def allow_push(user_pk: object) -> bool:
     """Count one push for the user; False once ``PUSH_RATE_LIMIT`` per window is passed."""
-    return hit(f"push:{user_pk}", app_settings.PUSH_RATE_LIMIT, app_settings.PUSH_RATE_WINDOW)
+    return hit(push_key(user_pk), app_settings.PUSH_RATE_LIMIT, app_settings.PUSH_RATE_WINDOW)
 
 
 def allow_pairing(user_pk: object) -> bool:

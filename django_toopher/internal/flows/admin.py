@@ -142,17 +142,13 @@ def forget_terminals(
     """Forget every named terminal (browser) of ``user``: all at Toopher, then here."""
 
     def operation() -> AdminOutcome:
-        rows = list(Terminal.objects.filter(user=user).select_related("user"))
-        if not rows:
+        if not Terminal.objects.filter(user=user).exists():
             return AdminOutcome(True, _("%(user)s: had no terminals.") % {"user": user},
                                 changed=False)
-        for row in rows:
-            terminals.detach_terminal(row)
-        for row in rows:
-            terminals.delete_terminal(row, request=request, actor=actor)
+        count = terminals.forget_all_terminals(user, request=request, actor=actor)
         text = ngettext("%(user)s: %(count)d terminal forgotten.",
-                        "%(user)s: %(count)d terminals forgotten.", len(rows))
-        return AdminOutcome(True, text % {"user": user, "count": len(rows)})
+                        "%(user)s: %(count)d terminals forgotten.", count)
+        return AdminOutcome(True, text % {"user": user, "count": count})
 
     return _guarded(user, "Forget terminals", operation, actor=actor, request=request)
 

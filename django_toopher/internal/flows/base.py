@@ -77,6 +77,13 @@ def message(key: str, **params: Any) -> str:
     return get_adapter().message(key, **params)
 
 
+def wait_text(seconds: int) -> str:
+    """"4 minutes", "40 seconds": how long until the user may try again."""
+    if seconds >= 90:
+        return message("wait_minutes", count=(seconds + 59) // 60)
+    return message("wait_seconds", count=max(1, seconds))
+
+
 def describe(pending: PendingLogin, text: str = "", **extra: Any) -> Result:
     """The live step of ``pending``, with its usual message unless ``text`` is given."""
     return Result(
@@ -192,6 +199,6 @@ def end(
             reason=str(reason or ""),
         )
     text = text or message(_END_MESSAGES.get(status, "end_refused"))
-    if pending.is_login and status is not Status.CANCELLED:
+    if pending.is_login and status not in (Status.CANCELLED, Status.RATE_LIMITED):
         text = f"{text} {message('end_start_over')}"
     return Result(status=status, message=text, redirect=after_end_url(pending))

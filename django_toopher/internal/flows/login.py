@@ -20,8 +20,17 @@ from ..failures import Failure
 from ..modes import get_mode, user_name
 from ..state import PendingLogin, Status, Step
 from . import grant, pairing
-from .base import Result, describe, end, message, pending_user, to_step, with_live_pending
-from .terminals import find_terminal, touch_terminal
+from .base import (
+    Result,
+    describe,
+    end,
+    message,
+    pending_user,
+    to_step,
+    wait_text,
+    with_live_pending,
+)
+from .terminals import find_terminal, touch_terminal, usable_terminal_id
 
 logger = logging.getLogger("django_toopher")
 
@@ -80,8 +89,8 @@ def _adopt_request(request: HttpRequest, pending: PendingLogin) -> PendingLogin 
 
 def _with_terminal(request: HttpRequest, pending: PendingLogin, user: Any) -> PendingLogin:
     """``pending`` with this browser's terminal id and its known name."""
-    terminal_id = cookies.read_terminal_id(request) or pending.terminal or \
-        cookies.new_terminal_id()
+    wanted = cookies.read_terminal_id(request) or pending.terminal
+    terminal_id = usable_terminal_id(user, wanted)
     cookies.want_terminal_id(request, terminal_id)
     known = find_terminal(user, terminal_id)
     name = known.name if known else ""
@@ -105,7 +114,9 @@ def _start(request: HttpRequest, pending: PendingLogin) -> Result:
         return describe(_adopt_request(request, pending) or pending)
     if not ratelimit.allow_push(pending.user):
         events.emit(events.Kind.RATE_LIMITED, user=user, request=request, action=pending.action)
-        return end(request, pending, Status.RATE_LIMITED, message("push_limit"), user=user)
+        wait = wait_text(ratelimit.retry_after(ratelimit.push_key(pending.user)))
+        return end(request, pending, Status.RATE_LIMITED, message("push_limit", wait=wait),
+                   user=user)
     return _push(request, pending, user)
 
 

@@ -27,6 +27,7 @@ from .. import events, failures, ratelimit, upstream
 from ..claims import claim
 from ..modes import get_mode, user_name
 from .base import message
+from .terminals import forget_all_terminals
 
 logger = logging.getLogger("django_toopher")
 
@@ -216,6 +217,7 @@ def unpair(user: Any, *, request: HttpRequest | None = None, actor: Any = None) 
     except toopher.UserUnknownError:
         pass  # Toopher never knew this user: nothing to reset there.
     get_mode().forget_pairing(user)
+    forget_all_terminals(user, request=request, actor=actor, strict=False)
     events.emit(
         events.Kind.ADMIN_RESET if actor is not None else events.Kind.UNPAIRED,
         user=user,

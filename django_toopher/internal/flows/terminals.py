@@ -11,6 +11,7 @@ Names are cleaned by :class:`django_toopher.forms.TerminalNameForm` before they 
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any
 
@@ -18,10 +19,26 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from ...models import Terminal
-from .. import events
+from ...models import ForgottenTerminal, Terminal
+from .. import cookies, events, failures
 from ..client import get_client
 from ..modes import get_mode
+
+logger = logging.getLogger("django_toopher")
+
+
+def is_forgotten(user: Any, terminal_id: str) -> bool:
+    """Whether ``user`` forgot this browser's terminal id (it is never used again)."""
+    return ForgottenTerminal.objects.filter(
+        user=user, digest=cookies.terminal_digest(terminal_id)
+    ).exists()
+
+
+def usable_terminal_id(user: Any, terminal_id: str | None) -> str:
+    """``terminal_id``, or a fresh one when there is none or ``user`` forgot it."""
+    if terminal_id and not is_forgotten(user, terminal_id):
+        return terminal_id
+    return cookies.new_terminal_id()
 
 
 def find_terminal(user: Any, terminal_id: str | None) -> Terminal | None:
@@ -90,8 +107,15 @@ def delete_terminal(
     terminal: Terminal, *, request: HttpRequest | None = None, actor: Any = None,
     detail: str = "",
 ) -> None:
-    """Forget ``terminal`` here and record it (as an admin action when ``actor`` is set)."""
-    Terminal.objects.filter(pk=terminal.pk, user_id=terminal.user_id).delete()
+    """Forget ``terminal`` here and record it (as an admin action when ``actor`` is set).
+
+    Its id is remembered as forgotten, so the browser that carries it gets a new id at
+    its next login, and no automation rule kept at Toopher for the old id applies."""
+    with transaction.atomic():  # local rows only
+        Terminal.objects.filter(pk=terminal.pk, user_id=terminal.user_id).delete()
+        ForgottenTerminal.objects.get_or_create(
+            user_id=terminal.user_id, digest=cookies.terminal_digest(terminal.requester_terminal_id)
+        )
     events.emit(
         events.Kind.ADMIN_FORGOT_TERMINALS if actor is not None
         else events.Kind.TERMINAL_FORGOTTEN,
@@ -101,6 +125,27 @@ def delete_terminal(
         terminal_name=terminal.name,
         detail=detail or ("by an administrator" if actor is not None else ""),
     )
+
+
+def forget_all_terminals(user: Any, *, request: HttpRequest | None = None,
+                         actor: Any = None, strict: bool = True) -> int:
+    """Forget every terminal of ``user``: at Toopher where it knows them, then here.
+
+    ``strict``: a Toopher failure raises before anything local changes. Otherwise (after
+    an unpairing, which already voids the pairing's automation at Toopher) a failure to
+    detach is logged and the terminals are forgotten here all the same."""
+    rows = list(Terminal.objects.filter(user=user).select_related("user"))
+    for row in rows:
+        try:
+            detach_terminal(row)
+        except failures.CLIENT_ERRORS as exc:
+            if strict:
+                raise
+            logger.warning("Could not detach a terminal of user pk=%s at Toopher: %s",
+                           user.pk, failures.describe(exc))
+    for row in rows:
+        delete_terminal(row, request=request, actor=actor)
+    return len(rows)
 
 
 def forget_terminal(

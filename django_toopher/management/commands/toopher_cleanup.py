@@ -1,5 +1,7 @@
 """``manage.py toopher_cleanup``: delete records that are no longer needed.
 
+* ``ForgottenTerminal`` rows older than the terminal cookie's age (no cookie can
+  carry their id any more);
 * ``ConsumedRequest`` rows older than the longest possible pending login (they only
   stop a grant from being used twice while its pending login could still exist);
 * with ``--audit-days N``, audit events older than N days (kept by default).
@@ -14,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from ...app_settings import app_settings
-from ...models import AuditEvent, ConsumedRequest
+from ...models import AuditEvent, ConsumedRequest, ForgottenTerminal
 
 
 class Command(BaseCommand):
@@ -34,6 +36,10 @@ class Command(BaseCommand):
         cutoff = now - timedelta(seconds=2 * app_settings.PENDING_MAX_AGE)
         used, _ = ConsumedRequest.objects.filter(used_at__lt=cutoff).delete()
         self.stdout.write(f"Deleted {used} used request marker(s).")
+        # A forgotten terminal id can only come back in a cookie younger than its age.
+        cookie_cutoff = now - timedelta(seconds=app_settings.TERMINAL_COOKIE_AGE)
+        forgotten, _ = ForgottenTerminal.objects.filter(forgotten_at__lt=cookie_cutoff).delete()
+        self.stdout.write(f"Deleted {forgotten} forgotten terminal id(s).")
         days = options.get("audit_days")
         if days is not None:
             if days < 1:
