@@ -27,6 +27,10 @@ from .internal import cookies, redirects, state
 def _exempt_prefixes() -> tuple[str, ...]:
     prefixes = list(app_settings.EXEMPT_PATHS)
     prefixes.append(redirects.pending_url())
+    try:  # the JSON API answers a pending login itself
+        prefixes.append(reverse("django_toopher_headless:openapi").rsplit("/", 1)[0] + "/")
+    except NoReverseMatch:
+        pass
     for name in ("STATIC_URL", "MEDIA_URL"):
         value = getattr(settings, name, None)
         if value and isinstance(value, str) and value.startswith("/") and value != "/":

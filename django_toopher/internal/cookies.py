@@ -65,8 +65,22 @@ def is_valid_terminal_id(value: object) -> bool:
     return isinstance(value, str) and bool(_ID_RE.match(value))
 
 
+def terminal_token(terminal_id: str) -> str:
+    """The signed value of a terminal id: the cookie's value, and what an app client of
+    the JSON API keeps and sends back as ``X-Toopher-Terminal``."""
+    carrier = HttpResponse()
+    carrier.set_signed_cookie(app_settings.TERMINAL_COOKIE_NAME, terminal_id, salt=SALT)
+    return carrier.cookies[app_settings.TERMINAL_COOKIE_NAME].value
+
+
 def read_terminal_id(request: HttpRequest) -> str | None:
-    """The terminal id from a valid signed cookie, or None."""
+    """The terminal id from a valid signed cookie (or, for an app client of the JSON
+    API, the ``X-Toopher-Terminal`` header), or None."""
+    header = getattr(request, "_toopher_terminal_header", None)
+    if header is not None:  # an app client: read the header as the cookie would be
+        carrier = HttpRequest()
+        carrier.COOKIES[app_settings.TERMINAL_COOKIE_NAME] = header
+        request = carrier
     value = request.get_signed_cookie(
         app_settings.TERMINAL_COOKIE_NAME,
         default=None,

@@ -8,7 +8,9 @@ factor need that time to be younger than ``TOOPHER["REAUTH_AGE"]`` seconds
 
 from __future__ import annotations
 
+import logging
 import time
+from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
@@ -16,6 +18,9 @@ from django.urls import reverse
 
 from ..app_settings import app_settings
 from ..session_keys import AUTH_AT
+from . import ratelimit
+
+logger = logging.getLogger("django_toopher")
 
 #: Wrong passwords allowed per user and window on the re-entry page.
 FAILURE_LIMIT = 5
@@ -53,6 +58,24 @@ def mark_authenticated(request: HttpRequest) -> None:
 
 def failure_key(request: HttpRequest) -> str:
     return f"reauth:{request.user.pk}"
+
+
+def is_locked(request: HttpRequest) -> bool:
+    """Too many wrong passwords on re-entry lately."""
+    return ratelimit.count(failure_key(request)) >= FAILURE_LIMIT
+
+
+def check_password(request: HttpRequest, form: Any) -> bool:
+    """Validate a bound :class:`~django_toopher.forms.ReauthenticationForm`, counting a
+    wrong password against the limit; on success the authentication time is now."""
+    if form.is_valid():
+        ratelimit.reset(failure_key(request))
+        mark_authenticated(request)
+        return True
+    if form.has_error("password", "invalid"):
+        ratelimit.hit(failure_key(request), FAILURE_LIMIT, FAILURE_WINDOW)
+        logger.warning("Wrong password on re-authentication, user pk=%s", request.user.pk)
+    return False
 
 
 def reauth_url(request: HttpRequest, next_url: str | None = None) -> str:

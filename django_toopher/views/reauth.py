@@ -7,8 +7,6 @@ failed password check is.
 
 from __future__ import annotations
 
-import logging
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import rotate_token
@@ -18,32 +16,13 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
 from ..forms import ReauthenticationForm
-from ..internal import ratelimit, redirects
-from ..internal.reauth import (
-    FAILURE_LIMIT,
-    FAILURE_WINDOW,
-    REDIRECT_FIELD_NAME,
-    failure_key,
-    mark_authenticated,
-)
-
-logger = logging.getLogger("django_toopher")
+from ..internal import redirects
+from ..internal.reauth import REDIRECT_FIELD_NAME, check_password, is_locked
 
 
 def _page(request: HttpRequest, context: dict, status: int) -> HttpResponse:
     context["redirect_field_name"] = REDIRECT_FIELD_NAME
     return render(request, "django_toopher/reauth.html", context, status=status)
-
-
-def _check_password(request: HttpRequest, form: ReauthenticationForm) -> bool:
-    """Validate the POSTed form, counting a wrong password against the limit."""
-    if form.is_valid():
-        ratelimit.reset(failure_key(request))
-        return True
-    if form.has_error("password", "invalid"):
-        ratelimit.hit(failure_key(request), FAILURE_LIMIT, FAILURE_WINDOW)
-        logger.warning("Wrong password on re-authentication, user pk=%s", request.user.pk)
-    return False
 
 
 @sensitive_post_parameters("password")
@@ -63,15 +42,14 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
         return _page(request, {"form": None, "next": next_url, "locked": False,
                                "no_password": True},
                      403 if request.method == "POST" else 200)
-    locked = ratelimit.count(failure_key(request)) >= FAILURE_LIMIT
+    locked = is_locked(request)
     form = ReauthenticationForm(request, data=request.POST if request.method == "POST" else None)
     status = 200
-    if request.method == "POST" and not locked and _check_password(request, form):
+    if request.method == "POST" and not locked and check_password(request, form):
         request.session.cycle_key()
         rotate_token(request)
-        mark_authenticated(request)
         return HttpResponseRedirect(next_url)
     if request.method == "POST":
-        locked = ratelimit.count(failure_key(request)) >= FAILURE_LIMIT
+        locked = is_locked(request)
         status = 429 if locked else 400
     return _page(request, {"form": form, "next": next_url, "locked": locked}, status)

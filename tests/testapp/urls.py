@@ -11,6 +11,7 @@ urlpatterns = [
     path("delete-account/", views.delete_account, name="delete_account"),
     path("reports/", views.reports, name="reports"),
     path("transfer/", views.TransferView.as_view(), name="transfer"),
+    path("api/change-email/", views.api_change_email, name="api_change_email"),
     # A password reset that logs the user in afterwards (a known 2FA bypass elsewhere).
     path(
         "reset-and-login/<uidb64>/<token>/",

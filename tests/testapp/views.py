@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import View
 
 from django_toopher.decorators import ToopherRequiredMixin, toopher_required
+from django_toopher.headless.decorators import api_toopher_required
+from django_toopher.headless.transport import token_session
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -51,3 +53,10 @@ class TransferView(ToopherRequiredMixin, View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return HttpResponse("transfer form", content_type="text/plain")
+
+
+@token_session
+@api_toopher_required(action="Change email")
+def api_change_email(request: HttpRequest) -> JsonResponse:
+    """A site's own JSON view behind the JSON step-up (tests/headless)."""
+    return JsonResponse({"changed": True})

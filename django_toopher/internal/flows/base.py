@@ -48,6 +48,9 @@ class Result:
     redirect: str | None = None
     pending: PendingLogin | None = field(default=None, repr=False)
     otp_required: bool = False
+    #: Set when the user's last input was refused while the login goes on (a wrong
+    #: code, a refused pairing phrase): the JSON API's error code for it.
+    problem: str = ""
 
     @property
     def final(self) -> bool:

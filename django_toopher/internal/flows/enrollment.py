@@ -50,6 +50,7 @@ class StartRefusal:
     message: str
     info: bool = False
     unknown_state: bool = False  # Toopher could not say whether the user is paired
+    code: str = "conflict"  # the JSON API's error code
 
 
 def begin(request: HttpRequest, phrase: str | None) -> StartRefusal | None:
@@ -58,12 +59,13 @@ def begin(request: HttpRequest, phrase: str | None) -> StartRefusal | None:
         return StartRefusal(message("pairing_in_progress"), info=True)
     paired = is_paired(request)
     if paired is None:
-        return StartRefusal(message("unreachable_nothing_changed"), unknown_state=True)
+        return StartRefusal(message("unreachable_nothing_changed"), unknown_state=True,
+                            code="toopher_unavailable")
     if paired:
         return StartRefusal(message("already_paired"), info=True)
     attempt, problem = pairing.start(request.user, phrase)
     if attempt is None:
-        return StartRefusal(problem)
+        return StartRefusal(problem, code=problem.code)
     request.session[PAIRING] = attempt.serialize()
     return None
 

@@ -278,7 +278,7 @@ def start_pairing(request: HttpRequest, pending: PendingLogin, phrase: str | Non
         return end(request, pending, Status.REFUSED)
     attempt, problem = pairing.start(user, phrase)
     if attempt is None:
-        return describe(pending, problem)
+        return describe(pending, problem, problem=problem.code)
     pending = pending.next_attempt(Step.PAIRING, pairing=attempt.serialize())
     state.save(request, pending)
     return describe(pending)

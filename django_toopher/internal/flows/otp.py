@@ -42,7 +42,7 @@ def _check_code(user: Any, pending: PendingLogin, otp: str) -> Any:
 def submit_otp(request: HttpRequest, pending: PendingLogin, otp: str) -> Result:
     """Answer the pending push with the one-time password shown in the app."""
     if pending.step is not Step.PUSHED or not pending.request_id:
-        return describe(pending, message("otp_no_request"))
+        return describe(pending, message("otp_no_request"), problem="conflict")
     user = pending_user(request, pending)
     if user is None:
         return end(request, pending, Status.REFUSED, message("account_cannot_log_in"))
@@ -51,7 +51,8 @@ def submit_otp(request: HttpRequest, pending: PendingLogin, otp: str) -> Result:
     try:
         decided = _check_code(user, pending, otp)
     except failures.CLIENT_ERRORS:
-        return describe(pending, message("unreachable_retry"), otp_required=True)
+        return describe(pending, message("unreachable_retry"), otp_required=True,
+                        problem="toopher_unavailable")
     request_id = getattr(decided, "id", None)
     if decided is not None and decided.granted and not decided.pending and request_id:
         answer = {"granted": True, "automated": False,
@@ -61,7 +62,8 @@ def submit_otp(request: HttpRequest, pending: PendingLogin, otp: str) -> Result:
     left = ratelimit.otp_tries_left(pending.id)
     if left <= 0:
         return _exhausted(request, pending, user)
-    return describe(pending, message("otp_wrong", count=left), otp_required=True)
+    return describe(pending, message("otp_wrong", count=left), otp_required=True,
+                    problem="invalid_otp")
 
 
 def _exhausted(request: HttpRequest, pending: PendingLogin, user: Any) -> Result:

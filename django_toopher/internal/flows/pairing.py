@@ -104,23 +104,35 @@ def _pk(user: Any) -> str:
     return str(user._meta.pk.value_to_string(user))
 
 
-def _start_refused(exc: BaseException) -> str:
+class Problem(str):
+    """Why a pairing did not start: the message to show, with a stable :attr:`code`
+    (``rate_limited``, ``refused``, ``toopher_unavailable``) for the JSON API."""
+
+    code: str
+
+    def __new__(cls, text: str, code: str) -> Problem:
+        made = super().__new__(cls, text)
+        made.code = code
+        return made
+
+
+def _start_refused(exc: BaseException) -> Problem:
     if failures.is_outage(exc):
-        return message("unreachable_nothing_changed")
+        return Problem(message("unreachable_nothing_changed"), "toopher_unavailable")
     if isinstance(exc, toopher.UserDisabledError):
-        return message("pairing_user_disabled")
-    return message("pairing_phrase_refused")
+        return Problem(message("pairing_user_disabled"), "refused")
+    return Problem(message("pairing_phrase_refused"), "refused")
 
 
-def start(user: Any, phrase: str | None) -> tuple[PairingAttempt | None, str]:
+def start(user: Any, phrase: str | None) -> tuple[PairingAttempt | None, Problem]:
     """Start pairing ``user`` by ``phrase`` (or by QR code when None).
 
-    Returns the attempt, or None and the message that says why not (rate limit,
-    Toopher's refusal or outage, a garbled answer).
+    Returns the attempt and an empty :class:`Problem`, or None and the problem that
+    says why not (rate limit, Toopher's refusal or outage, a garbled answer).
     """
     if not ratelimit.allow_pairing(_pk(user)):
         events.emit(events.Kind.RATE_LIMITED, user=user, detail="pairing")
-        return None, message("pairing_rate_limited")
+        return None, Problem(message("pairing_rate_limited"), "rate_limited")
     client = get_mode().client
     try:
         if phrase is None:
@@ -133,8 +145,8 @@ def start(user: Any, phrase: str | None) -> tuple[PairingAttempt | None, str]:
         return None, _start_refused(exc)
     pairing_id = getattr(pairing, "id", None)
     if not isinstance(pairing_id, str) or not pairing_id:
-        return None, message("pairing_garbled")
-    return PairingAttempt(pairing_id, phrase is None, time.time(), _pk(user)), ""
+        return None, Problem(message("pairing_garbled"), "toopher_unavailable")
+    return PairingAttempt(pairing_id, phrase is None, time.time(), _pk(user)), Problem("", "")
 
 
 def _fetch(pairing_id: str) -> dict[str, Any]:

@@ -1,0 +1,86 @@
+"""What the JSON API says about a login, a pending approval and an account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from ..app_settings import app_settings
+from ..internal import state
+from ..internal.cookies import read_terminal_id
+from ..internal.flows.base import Result
+from ..internal.flows.enrollment import current_attempt, is_paired
+from ..internal.modes import get_profile
+from ..internal.reauth import is_recently_authenticated
+from ..models import AuditEvent, Terminal
+
+RECENT_ACTIVITY = 10
+
+
+def user_data(user: Any) -> dict[str, Any] | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return {"id": user._meta.pk.value_to_string(user), "username": user.get_username()}
+
+
+def pending_data(result: Result) -> dict[str, Any]:
+    """A live step or a final status of the pending login or action."""
+    pending = result.pending
+    return {
+        "status": result.code if result.final else "pending",
+        "step": result.step.value if result.step else None,
+        "final": result.final,
+        "message": result.message,
+        "kind": pending.kind.value if pending else None,
+        "action": pending.action if pending else None,
+        "remaining": pending.remaining_seconds() if pending else None,
+        "interval": app_settings.POLL_INTERVAL,
+        "otp_required": result.otp_required,
+        "qr": bool(pending and pending.pairing and pending.pairing.get("qr")),
+        "repair": bool(pending and pending.repair),
+    }
+
+
+def session_data(request: HttpRequest) -> dict[str, Any]:
+    """``{"user", "pending"}``: who is logged in, and what waits for approval."""
+    waiting = state.load(request)
+    pending = None
+    if waiting is not None and not waiting.expired():
+        pending = pending_data(Result(step=waiting.step, pending=waiting))
+    return {"user": user_data(getattr(request, "user", None)), "pending": pending}
+
+
+def terminal_data(request: HttpRequest, terminal: Terminal, current: str | None) -> dict:
+    return {
+        "id": terminal.pk,
+        "name": terminal.name,
+        "current": bool(current) and terminal.requester_terminal_id == current,
+        "created_at": terminal.created_at.isoformat(),
+        "last_used_at": terminal.last_used_at.isoformat() if terminal.last_used_at else None,
+    }
+
+
+def account_data(request: HttpRequest) -> dict[str, Any]:
+    """The security page's data, for the logged-in user."""
+    user = request.user
+    profile = get_profile(user)
+    attempt = current_attempt(request)
+    current = read_terminal_id(request)
+    events = AuditEvent.objects.filter(user_id=user.pk or 0).order_by("-created_at", "-id")
+    return {
+        "user": user_data(user),
+        "paired": is_paired(request),
+        "enabled": profile.enabled if profile is not None else True,
+        "mode": app_settings.MODE,
+        "recently_authenticated": is_recently_authenticated(request),
+        "pairing": None if attempt is None else {
+            "qr": attempt.qr, "remaining": attempt.remaining_seconds()},
+        "terminals": [terminal_data(request, t, current)
+                      for t in Terminal.objects.filter(user_id=user.pk or 0).order_by("name")],
+        "recent_activity": [
+            {"kind": e.kind, "action": e.action, "terminal": e.terminal_name,
+             "at": e.created_at.isoformat()}
+            for e in events[:RECENT_ACTIVITY]
+        ],
+    }

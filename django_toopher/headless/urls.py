@@ -1,0 +1,47 @@
+"""URLs of the JSON API. Include them once, for example::
+
+    path("_toopher/", include("django_toopher.headless.urls")),
+
+Every endpoint is served under ``browser/v1/`` (session cookie, CSRF) and ``app/v1/``
+(``X-Session-Token``); the OpenAPI 3.1 document is ``openapi.json``.
+"""
+
+from django.urls import URLPattern, URLResolver, include, path
+
+from .views import account, actions, login
+from .views.schema import openapi
+
+app_name = "django_toopher_headless"
+
+endpoints: list[URLPattern | URLResolver] = [
+    path("session", login.session, name="session"),
+    path("login", login.password_login, name="login"),
+    path("logout", login.logout, name="logout"),
+    path("pending/start", login.start, name="pending_start"),
+    path("pending/status", login.status, name="pending_status"),
+    path("pending/cancel", login.cancel, name="pending_cancel"),
+    path("pending/retry", login.retry, name="pending_retry"),
+    path("pending/otp", login.submit_otp, name="pending_otp"),
+    path("pending/terminal", login.name_terminal, name="pending_terminal"),
+    path("pending/pair", login.pair, name="pending_pair"),
+    path("pending/pair/qr", login.pairing_qr, name="pending_pair_qr"),
+    path("actions/begin", actions.begin, name="actions_begin"),
+    path("actions/result", actions.result, name="actions_result"),
+    path("account", account.account, name="account"),
+    path("account/reauthenticate", account.reauthenticate, name="account_reauthenticate"),
+    path("account/pair", account.pair, name="account_pair"),
+    path("account/pair/status", account.pair_status, name="account_pair_status"),
+    path("account/pair/qr", account.pair_qr, name="account_pair_qr"),
+    path("account/pair/cancel", account.pair_cancel, name="account_pair_cancel"),
+    path("account/unpair", account.unpair, name="account_unpair"),
+    path("account/terminals", account.terminal_list, name="account_terminals"),
+    path("account/terminals/<int:pk>/rename", account.terminal_rename,
+         name="account_terminal_rename"),
+    path("account/terminals/<int:pk>/forget", account.terminal_forget,
+         name="account_terminal_forget"),
+]
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("openapi.json", openapi, name="openapi"),
+    path("<str:client>/v1/", include(endpoints)),
+]

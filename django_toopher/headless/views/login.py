@@ -1,0 +1,124 @@
+"""The login through the JSON API: the session's state, the password step (for sites
+that have no JSON login of their own), and every step of the pending login."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth import login as django_login
+from django.contrib.auth import logout as django_logout
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+
+from ...audit import client_ip
+from ...forms import OTPForm, PairingPhraseForm, TerminalNameForm
+from ...internal import ratelimit
+from ...internal.flows import login, naming, otp
+from ...internal.flows.base import Result
+from ..responses import error, form_error, ok
+from ..serializers import session_data
+from ..transport import BROWSER, api_view, client_kind
+from .base import answer, as_text, body, read_form
+
+#: Password tries per client address and window on the JSON login.
+LOGIN_LIMIT = 20
+LOGIN_WINDOW = 900
+
+
+@api_view("GET")
+def session(request: HttpRequest) -> HttpResponse:
+    """Who is logged in, and the pending login or action, if any. A browser client gets
+    its CSRF cookie here (send it back as ``X-CSRFToken``)."""
+    if client_kind(request) == BROWSER:
+        get_token(request)
+    return ok(session_data(request))
+
+
+@sensitive_variables("data")
+@sensitive_post_parameters()
+@api_view("POST")
+def password_login(request: HttpRequest) -> HttpResponse:
+    """The password step: ``{"username", "password"}``. A user who needs approval gets a
+    pending login (as with any ``login()``); the answer says which."""
+    data = body(request)
+    if isinstance(data, HttpResponse):
+        return data
+    if not ratelimit.hit(f"headless-login:{client_ip(request)}", LOGIN_LIMIT, LOGIN_WINDOW):
+        return error("rate_limited")
+    form = AuthenticationForm(request, data=as_text(data, "username", "password"))
+    if not form.is_valid():
+        if form.has_error("__all__", "invalid_login"):
+            return error("invalid_credentials")
+        return form_error(form)
+    django_login(request, form.get_user())
+    return ok(session_data(request))
+
+
+@api_view("POST")
+def logout(request: HttpRequest) -> HttpResponse:
+    """End the session (a pending login too)."""
+    django_logout(request)
+    return ok(session_data(request))
+
+
+def _flow_view(method: str, flow: Callable[[HttpRequest], Result], doc: str) -> Any:
+    """A view that answers what ``flow(request)`` decided."""
+
+    def view(request: HttpRequest) -> HttpResponse:
+        return answer(request, flow(request))
+
+    view.__name__ = view.__qualname__ = flow.__name__
+    view.__doc__ = doc
+    return api_view(method)(view)
+
+
+start = _flow_view("POST", login.advance,
+                   "Send the one push of the pending login (or action), if none is out yet.")
+status = _flow_view("GET", login.poll,
+                    "Poll the pending login: at most one call to Toopher per interval.")
+cancel = _flow_view("POST", login.cancel, "Cancel the pending login (or action).")
+retry = _flow_view("POST", login.retry,
+                   "After Toopher failed (FAIL_MODE closed): try the push again.")
+
+
+@sensitive_variables("form")
+@api_view("POST")
+def submit_otp(request: HttpRequest) -> HttpResponse:
+    """``{"otp": "123456"}``: the one-time password shown in the app."""
+    form = read_form(request, OTPForm, "otp")
+    if isinstance(form, HttpResponse):
+        return form
+    return answer(request, otp.submit_otp(request, form.cleaned_data["otp"]))
+
+
+@api_view("POST")
+def name_terminal(request: HttpRequest) -> HttpResponse:
+    """``{"name": "Work laptop"}``: name this browser or device."""
+    form = read_form(request, TerminalNameForm, "name")
+    if isinstance(form, HttpResponse):
+        return form
+    return answer(request, naming.submit_terminal_name(request, form.cleaned_data["name"]))
+
+
+@api_view("POST")
+def pair(request: HttpRequest) -> HttpResponse:
+    """``{"pairing_phrase": "awkward turtle"}`` or ``{"use_qr": true}``: pair a phone
+    inside the pending login."""
+    form = read_form(request, PairingPhraseForm, "pairing_phrase", "use_qr")
+    if isinstance(form, HttpResponse):
+        return form
+    return answer(request, login.start_pairing(request, form.phrase))
+
+
+@api_view("GET")
+def pairing_qr(request: HttpRequest) -> HttpResponse:
+    """The PNG of the pending login's QR pairing."""
+    image = login.qr_image(request)
+    if not image:
+        return error("not_found")
+    response = HttpResponse(image, content_type="image/png")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,76 @@
+"""The OpenAPI document: served, valid, complete, and the harness that checks every
+exchange against it really refuses a wrong answer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.http import JsonResponse
+from django.test import Client, RequestFactory
+from django.urls import get_resolver
+from openapi_core import OpenAPI
+from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
+
+from django_toopher.headless import urls as headless_urls
+from django_toopher.headless.openapi import ENDPOINTS, build
+
+from .conftest import PREFIX
+
+
+def test_the_document_is_served_and_valid(db):
+    response = Client().get(f"{PREFIX}/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"] == "3.1.0"
+    assert document["servers"] == [{"url": f"http://testserver{PREFIX}"}]
+    OpenAPI.from_dict(document)  # raises on an invalid document
+
+
+def test_every_endpoint_is_documented_and_every_documented_one_exists():
+    routes = {str(p.pattern).replace("<int:pk>", "{pk}") for p in headless_urls.endpoints}
+    documented = {path for _method, path, *_rest in ENDPOINTS}
+    assert routes == documented
+
+
+def test_the_harness_refuses_an_answer_that_does_not_match(openapi, db):
+    resolver = get_resolver()
+    request = RequestFactory().get(f"{PREFIX}/app/v1/session")
+    request.resolver_match = resolver.resolve(request.path)
+    wrong = JsonResponse({"data": {"user": "alice"}})
+    with pytest.raises(Exception, match="(?i)invalid|valid"):
+        openapi.validate_response(DjangoOpenAPIRequest(request), DjangoOpenAPIResponse(wrong))
+    right = JsonResponse({"data": {"user": None, "pending": None}})
+    openapi.validate_response(DjangoOpenAPIRequest(request), DjangoOpenAPIResponse(right))
+
+
+def test_a_browser_client_must_send_the_csrf_token(browser_api, user):
+    browser_api.http.cookies.pop("csrftoken", None)
+    response = browser_api.http.post(browser_api.url("login"),
+                                     json.dumps({"username": "alice", "password": "x"}),
+                                     content_type="application/json")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "csrf_failed"
+
+
+def test_an_app_client_ignores_cookies(app_api, browser_api, paired_user, sandbox, phone):
+    """An app request that also carries a browser's session cookie acts on the token's
+    session only: the cookie session is neither read nor written."""
+    from ..django_toopher.conftest import PASSWORD
+
+    browser_api.post("login", {"username": "alice", "password": PASSWORD})
+    cookie = browser_api.http.cookies["sessionid"].value
+    app_api.http.cookies["sessionid"] = cookie
+    response = app_api.http.get(app_api.url("session"))
+    assert response.json()["data"] == {"user": None, "pending": None}
+    assert not response.cookies
+
+
+def test_unknown_client_kinds_are_not_found(db):
+    response = Client().get(f"{PREFIX}/robot/v1/session")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_documented_paths_cover_the_whole_api():
+    paths = build()["paths"]
+    assert len(paths) == len({path for _m, path, *_r in ENDPOINTS})
