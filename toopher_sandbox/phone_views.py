@@ -14,10 +14,11 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import phones, totp
+from . import lifecycle, phones, totp
 from .errors import ApiError
 from .models import AuthenticationRequest, AutomationRule, Message, Pairing, Phone
 
@@ -71,12 +72,16 @@ def _context(phone: Phone) -> dict:
         pairing.automation_rules = list(_automations(pairing))
     pending_pairings = list(phones.pending_pairings(phone))
     pending_authentications = list(phones.pending_authentications(phone))
+    now = timezone.now()
+    for auth in pending_authentications:
+        auth.age = lifecycle.age_text((now - auth.created).total_seconds())
     return {
         "phone": phone,
         "phrase": phones.current_phrase(phone),
         "pending_pairings": pending_pairings,
         "pending_authentications": pending_authentications,
         "pending_count": len(pending_pairings) + len(pending_authentications),
+        "expiry_seconds": lifecycle.request_expiry(),
         "pairings": pairings,
         "seconds_left": totp.seconds_left(),
         "texts": list(

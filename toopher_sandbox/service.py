@@ -11,7 +11,7 @@ import secrets
 
 from django.db import IntegrityError, transaction
 
-from . import totp
+from . import lifecycle, totp
 from .errors import (
     ApiError,
     bad_request,
@@ -89,7 +89,8 @@ def get_authentication_request(requester: Requester, request_id: str) -> Authent
         .filter(id=rid)
         .first()
     )
-    return _owned(auth, auth and auth.requester_id, requester, "authentication request")
+    owned = _owned(auth, auth and auth.requester_id, requester, "authentication request")
+    return lifecycle.expire_if_stale(owned)
 
 
 def find_user(requester: Requester, name: str) -> User | None:
@@ -382,9 +383,12 @@ def otp_auth(requester: Requester, auth: AuthenticationRequest, params: Params):
 
 
 def cancel(requester: Requester, auth: AuthenticationRequest) -> AuthenticationRequest:
-    """A4: cancel a pending request."""
+    """A4: cancel a pending request (a decided one is returned unchanged).
+
+    The phone drops it; answering it there afterwards changes nothing.
+    """
     AuthenticationRequest.objects.filter(pk=auth.pk, pending=True).update(
-        pending=False, granted=False, cancelled=True, reason="Cancelled"
+        pending=False, granted=False, cancelled=True, reason=lifecycle.CANCELLED_REASON
     )
     return get_authentication_request(requester, str(auth.pk))
 

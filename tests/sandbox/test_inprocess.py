@@ -64,7 +64,9 @@ def test_api_works_under_a_prefix_and_builds_urls_from_the_request(client, creds
     assert link.startswith(f"http://testserver/sandbox/pairings/{pairing_id}/reset?")
     qr = signed(client, "GET", f"/sandbox/v1/qr/pairings/{pairing_id}", creds)
     assert qr.status_code == 200 and qr["Content-Type"] == "image/png"
-    made = client.post("/sandbox/control/requesters", "{}", content_type="application/json")
+    with override_settings(TOOPHER_SANDBOX_CONTROL_TOKEN="in-process-token-1234"):
+        made = client.post("/sandbox/control/requesters", "{}", content_type="application/json",
+                           headers={"X-Sandbox-Token": "in-process-token-1234"})
     assert made.json()["api_url"] == "http://testserver/sandbox/v1"
     assert client.get("/sandbox/v1").json()["api_url"] == "http://testserver/sandbox/v1"
 
