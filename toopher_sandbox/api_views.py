@@ -64,8 +64,13 @@ def api_view(*methods: str):
     return decorator
 
 
+@csrf_exempt
 def index(request: HttpRequest) -> JsonResponse:
     """GET v1: a small description (unsigned), handy to check the sandbox is up."""
+    if request.method not in {"GET", "HEAD"}:
+        response = error_response(405, 405, "Method not allowed.")
+        response["Allow"] = "GET, HEAD"
+        return response
     return JsonResponse(
         {
             "service": "toopher_sandbox",

@@ -37,7 +37,8 @@ class Connection:
 
     def send(self, data: bytes) -> None:
         """Send bytes as they are, but for a ``Host: HOST`` header: the sandbox's address."""
-        self.sock.sendall(data.replace(b"\r\nHost: HOST\r\n", f"\r\nHost: {self.host}\r\n".encode()))
+        host = f"\r\nHost: {self.host}\r\n".encode()
+        self.sock.sendall(data.replace(b"\r\nHost: HOST\r\n", host))
 
     def read(self) -> Answer:
         """Read exactly one response from the connection."""
