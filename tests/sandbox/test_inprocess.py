@@ -275,3 +275,18 @@ def test_sms_pairing_shows_its_text_on_the_phone(client, creds):
     page = client.get(f"/sandbox/phone/{phone.id}/").content.decode()
     assert "wants to pair with Toopher as texted" in page
     assert [str(p.id) for p in phones.pending_pairings(phone)] == [pairing["id"]]
+
+
+def test_control_api_needs_the_instance_token(client):
+    url = "/sandbox/control/phones"
+    with override_settings(TOOPHER_SANDBOX_CONTROL_TOKEN=""):
+        off = client.post(url, "{}", content_type="application/json")
+    assert off.status_code == 403 and "TOOPHER_SANDBOX_CONTROL_TOKEN" in off.json()["error_message"]
+    with override_settings(TOOPHER_SANDBOX_CONTROL_TOKEN="the-right-token-123"):
+        for given in ({}, {"X-Sandbox-Token": "the-wrong-token-123"}):
+            refused = client.post(url, "{}", content_type="application/json", headers=given)
+            assert refused.status_code == 401 and refused.json()["error_code"] == 401
+        made = client.post(url, "{}", content_type="application/json",
+                           headers={"X-Sandbox-Token": "the-right-token-123"})
+    assert made.status_code == 200 and made.json()["phone_id"]
+    assert Phone.objects.filter(id=made.json()["phone_id"]).count() == 1
