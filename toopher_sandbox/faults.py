@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.http import HttpResponse
 
-from . import serial
+from . import memo, serial
 from .models import Fault
 
 MAX_LATENCY_MS = 60_000
@@ -28,7 +28,9 @@ class ActiveFault:
 
 def fault_for(key: str) -> ActiveFault | None:
     """The fault for this consumer key (its own, else the global one) if it fires now."""
-    faults = {f.key: f for f in Fault.objects.filter(key__in={key, ""})}
+    faults = memo.remembered(
+        "faults", key, lambda: {f.key: f for f in Fault.objects.filter(key__in={key, ""})}
+    )
     fault = faults.get(key) or faults.get("")
     if fault is None:
         return None

@@ -28,6 +28,7 @@ from django.utils import timezone
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
+from . import memo
 from .errors import OAUTH_MESSAGE, ApiError
 from .models import Nonce, Requester
 from .params import body_pairs, is_form, query_pairs, raw_body_text
@@ -68,7 +69,9 @@ class SandboxRequestValidator(RequestValidator):
         return 1 <= len(nonce) <= 255 and set(nonce) <= _SAFE
 
     def validate_client_key(self, client_key: str, request) -> bool:
-        self.requester = Requester.objects.filter(key=client_key).first()
+        self.requester = memo.remembered(
+            "requester", client_key, Requester.objects.filter(key=client_key).first
+        )
         return self.requester is not None
 
     def get_client_secret(self, client_key: str, request) -> str:
@@ -85,7 +88,8 @@ class SandboxRequestValidator(RequestValidator):
         request_token: str | None = None,
         access_token: str | None = None,
     ) -> bool:
-        return not Nonce.objects.filter(key=client_key, nonce=nonce).exists()
+        """A reused nonce is refused when it is recorded (unique key and nonce), below."""
+        return True
 
     def get_access_token_secret(self, client_key: str, token: str, request: Any) -> str:
         """Two-legged: there are no tokens (non-empty ones are refused before this)."""
@@ -221,7 +225,7 @@ def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Reques
                 nonce=oauth_request.nonce,
                 timestamp=int(oauth_request.timestamp),
             )
-    except IntegrityError as exc:  # the same nonce, raced in by another request
+    except IntegrityError as exc:  # a reused nonce (or the same one raced in)
         raise ApiError(401, 401, OAUTH_MESSAGE) from exc
     if random.random() < 0.01:  # noqa: S311 (housekeeping, not security)
         _prune_nonces()

@@ -89,6 +89,8 @@ def configure(db_path: Path, args: argparse.Namespace) -> None:
             "default": {
                 "ENGINE": "django.db.backends.sqlite3",
                 "NAME": str(db_path),
+                # One connection per server thread, kept: no connect and pragmas per request.
+                "CONN_MAX_AGE": None,
                 "OPTIONS": _sqlite_options(),
             }
         },
@@ -178,9 +180,10 @@ def _serialized(app: Any) -> Any:
 
     waitress has read the whole body before the app runs, so no lock waits on a client.
     """
-    from . import serial
+    from . import memo, serial
 
     serial.enable()
+    memo.enable()
 
     def application(environ: dict[str, Any], start_response: Any) -> Any:
         with serial.exclusive():
@@ -231,7 +234,9 @@ def _serve(args: argparse.Namespace, db_path: Path, persistent: bool) -> int:
     # open for the server's life stops SQLite from checkpointing and deleting the WAL
     # (with fsyncs) every time the last connection closes: requests stay fast.
     keeper = sqlite3.connect(db_path)
-    keeper.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # attach to the WAL
+    # fetchall() ends the statement: an open read would pin the WAL and make every commit
+    # try (and fail) to checkpoint it, with an fsync each time.
+    keeper.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()  # attach to the WAL
     try:
         server = make_server(_serialized(get_wsgi_application()), args.host, args.port)
     except OSError as exc:

@@ -83,14 +83,29 @@ def get_terminal(requester: Requester, terminal_id: str) -> Terminal:
 def get_authentication_request(requester: Requester, request_id: str) -> AuthenticationRequest:
     rid = _uuid_or_404(request_id, "authentication request")
     auth = (
-        AuthenticationRequest.objects.select_related(
-            "user", "requester", "terminal", "action", "pairing", "pairing__user"
-        )
+        AuthenticationRequest.objects.select_related("user", "terminal", "action", "pairing")
         .filter(id=rid)
         .first()
     )
     owned = _owned(auth, auth and auth.requester_id, requester, "authentication request")
+    _share_relations(owned, requester)
     return lifecycle.expire_if_stale(owned)
+
+
+def _share_relations(auth: AuthenticationRequest, requester: Requester) -> None:
+    """Point the request's nested user and requester references at the rows in hand.
+
+    The request, its pairing and its terminal all belong to one user of ``requester``:
+    serializing them then needs no further query.
+    """
+    auth.requester = requester
+    auth.user.requester = requester
+    if auth.pairing.user_id == auth.user_id:
+        auth.pairing.user = auth.user
+    if auth.pairing.requester_id == requester.id:
+        auth.pairing.requester = requester
+    if auth.terminal.user_id == auth.user_id:
+        auth.terminal.user = auth.user
 
 
 def find_user(requester: Requester, name: str) -> User | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,10 @@ MAX_BODY = 1024 * 1024
 THREADS = 8
 #: Seconds an idle (or stalled) connection is kept before waitress closes it.
 CHANNEL_TIMEOUT = 30
+#: Seconds a thread holds the GIL before another may take it. Every SQLite call lets
+#: the GIL go; at Python's default (5 ms) the worker then waits behind waitress's I/O
+#: thread for up to that long, several times a request.
+SWITCH_INTERVAL = 0.0005
 
 WSGIApp = Callable[..., Any]
 
@@ -63,6 +68,7 @@ def make_server(app: WSGIApp, host: str, port: int) -> BaseWSGIServer:
     Raises ``OSError`` if the address cannot be bound.
     """
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    sys.setswitchinterval(SWITCH_INTERVAL)
     server = create_server(
         app,
         listen=f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
