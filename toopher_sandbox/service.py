@@ -11,7 +11,7 @@ import secrets
 
 from django.db import IntegrityError, transaction
 
-from . import lifecycle, totp
+from . import lifecycle, rowfetch, totp
 from .errors import (
     ApiError,
     bad_request,
@@ -82,11 +82,7 @@ def get_terminal(requester: Requester, terminal_id: str) -> Terminal:
 
 def get_authentication_request(requester: Requester, request_id: str) -> AuthenticationRequest:
     rid = _uuid_or_404(request_id, "authentication request")
-    auth = (
-        AuthenticationRequest.objects.select_related("user", "terminal", "action", "pairing")
-        .filter(id=rid)
-        .first()
-    )
+    auth = rowfetch.authentication_request(rid)
     owned = _owned(auth, auth and auth.requester_id, requester, "authentication request")
     _share_relations(owned, requester)
     return lifecycle.expire_if_stale(owned)
