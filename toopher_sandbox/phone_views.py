@@ -1,5 +1,9 @@
 """The phone simulator: a page a person uses like the Toopher app.
 
+A phone's page is reached by its URL (see ``phone_access``); the list shows only the
+phones this browser made or opened. The pages are not the control API: they need no
+token, only Django's CSRF protection on their forms.
+
 Plain forms (CSRF-protected) that redirect back, so it works without JavaScript; a
 small script polls ``state`` and refreshes the live part of the page when something
 new arrives.
@@ -21,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import lifecycle, phones, totp
 from .errors import ApiError
 from .models import AuthenticationRequest, AutomationRule, Message, Pairing, Phone
+from .phone_access import known_phones, remember_phone
 
 PHONE_COOKIE = "toopher_sandbox_phone"
 UUID_IN_TEXT = re.compile(
@@ -53,11 +58,12 @@ def phone_list(request: HttpRequest) -> HttpResponse:
         phones.new_phrase(phone)
         response = _back(phone)
         response.set_cookie(PHONE_COOKIE, str(phone.id), samesite="Lax", httponly=True)
+        remember_phone(request, response, phone)
         return response
     return render(
         request,
         "toopher_sandbox/phone_list.html",
-        {"phones": Phone.objects.all()[:50], "last_phone": request.COOKIES.get(PHONE_COOKIE)},
+        {"phones": known_phones(request), "last_phone": request.COOKIES.get(PHONE_COOKIE)},
     )
 
 
@@ -112,6 +118,7 @@ def phone_page(request: HttpRequest, phone_id) -> HttpResponse:
     context["notice"] = (request.GET.get("notice") or "")[:200]
     response = render(request, "toopher_sandbox/phone.html", context)
     response.set_cookie(PHONE_COOKIE, str(phone.id), samesite="Lax", httponly=True)
+    remember_phone(request, response, phone)
     return response
 
 

@@ -219,6 +219,8 @@ def test_qr_deep_link_page_claims_pairing_for_a_phone(client, creds):
     phone = phones.create_phone("Scanner")
     pairing = signed(client, "POST", "/sandbox/v1/pairings/create/qr", creds,
                      {"user_name": "qr"}).json()
+    assert b"Scanner" not in client.get(f"/sandbox/r/pairings/{pairing['id']}").content
+    client.get(f"/sandbox/phone/{phone.id}/")  # this browser opens the phone once
     page = client.get(f"/sandbox/r/pairings/{pairing['id']}")
     assert page.status_code == 200 and b"Scanner" in page.content
     done = client.post(f"/sandbox/r/pairings/{pairing['id']}", {"phone_id": str(phone.id)})
@@ -244,10 +246,13 @@ def test_pages_render(client):
     phone = phones.create_phone("Listed")
     assert client.get("/sandbox/").status_code == 200
     listing = client.get("/sandbox/phone/")
-    assert listing.status_code == 200 and b"Listed" in listing.content
+    assert listing.status_code == 200 and b"Listed" not in listing.content  # not this browser's
     made = client.post("/sandbox/phone/", {"name": "Made here"})
     assert made.status_code == 302 and Phone.objects.filter(name="Made here").exists()
     assert client.get(f"/sandbox/phone/{phone.id}/").status_code == 200
+    listing = client.get("/sandbox/phone/").content
+    assert b"Listed" in listing and b"Made here" in listing
+    assert b"Listed" not in Client().get("/sandbox/phone/").content  # another browser
     assert client.get("/sandbox/phone/00000000-0000-4000-8000-000000000000/").status_code == 404
     bad_reset = client.get("/sandbox/pairings/00000000-0000-4000-8000-000000000000/reset")
     assert bad_reset.status_code == 404
