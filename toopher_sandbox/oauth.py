@@ -187,6 +187,19 @@ def _claimed_tokens(request: HttpRequest) -> list[str]:
     return tokens + [v for k, v in query_pairs(request) + body_pairs(request) if k == "oauth_token"]
 
 
+def _record_nonce(key: str, nonce: str, timestamp: str) -> None:
+    """Store the nonce; a reused one raises ``IntegrityError`` (unique key and nonce).
+
+    In autocommit the INSERT commits on its own; inside a transaction (a project with
+    ``ATOMIC_REQUESTS``) a savepoint keeps that transaction usable after a replay.
+    """
+    if transaction.get_connection().in_atomic_block:
+        with transaction.atomic():
+            Nonce.objects.create(key=key, nonce=nonce, timestamp=int(timestamp))
+    else:
+        Nonce.objects.create(key=key, nonce=nonce, timestamp=int(timestamp))
+
+
 def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Requester:
     """Verify the request's OAuth signature and return its requester, or raise a 401.
 
@@ -219,12 +232,7 @@ def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Reques
     if not valid or oauth_request is None or validator.requester is None:
         raise ApiError(401, 401, OAUTH_MESSAGE)
     try:
-        with transaction.atomic():
-            Nonce.objects.create(
-                key=oauth_request.client_key,
-                nonce=oauth_request.nonce,
-                timestamp=int(oauth_request.timestamp),
-            )
+        _record_nonce(oauth_request.client_key, oauth_request.nonce, oauth_request.timestamp)
     except IntegrityError as exc:  # a reused nonce (or the same one raced in)
         raise ApiError(401, 401, OAUTH_MESSAGE) from exc
     if random.random() < 0.01:  # noqa: S311 (housekeeping, not security)
