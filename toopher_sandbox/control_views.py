@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import lifecycle, phones, totp
 from .control_auth import check_control_token
-from .errors import ApiError, bad_request, not_found
+from .errors import ApiError, bad_request, not_found, unexpected_error
 from .models import AuthenticationRequest, Fault, Message, Pairing, Phone, Terminal
 from .params import parse_uuid, raw_body_text
 from .requesters import create_requester, ensure_requester
@@ -49,6 +49,8 @@ def control_view(*methods: str):
                 return view(request, *args, **kwargs)
             except ApiError as error:
                 return error.response()
+            except Exception:  # noqa: BLE001 - a bug: answered as JSON, logged
+                return unexpected_error(request.path_info)
 
         return wrapper
 

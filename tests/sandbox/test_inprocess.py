@@ -295,3 +295,17 @@ def test_control_api_needs_the_instance_token(client):
                            headers={"X-Sandbox-Token": "the-right-token-123"})
     assert made.status_code == 200 and made.json()["phone_id"]
     assert Phone.objects.filter(id=made.json()["phone_id"]).count() == 1
+
+
+def test_a_bug_is_still_answered_with_error_json(client, creds, monkeypatch, caplog):
+    """Last resort: an exception no rule expected is a logged JSON 500, never HTML."""
+    from toopher_sandbox import service
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(service, "create_user", broken)
+    response = signed(client, "POST", "/sandbox/v1/users/create", creds, {"name": "x"})
+    assert response.status_code == 500 and response["Content-Type"] == "application/json"
+    assert set(response.json()) == {"error_code", "error_message"}
+    assert "unexpected error in /sandbox/v1/users/create" in caplog.text
