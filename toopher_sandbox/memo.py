@@ -35,7 +35,7 @@ def remembered(kind: str, key: str, load: Callable[[], _T]) -> _T:
         return load()
     with _lock:
         if (kind, key) in _copies:
-            return _copies[(kind, key)]  # type: ignore[no-any-return]
+            return _copies[(kind, key)]  # type: ignore[no-any-return, unused-ignore]
     value = load()
     with _lock:
         if len(_copies) >= MAX_COPIES:  # unknown keys must not grow it without end

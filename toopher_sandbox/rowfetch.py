@@ -47,6 +47,12 @@ _plans: dict[str, _Plan] = {}
 _lock = threading.Lock()
 
 
+def _column(field: models.Field[Any, Any]) -> str:
+    column = field.column
+    assert column is not None
+    return column
+
+
 def _plan(alias: str) -> _Plan:
     connection = connections[alias]
     key = f"{alias}:{connection.vendor}"
@@ -58,7 +64,8 @@ def _plan(alias: str) -> _Plan:
     parts: list[_Part] = []
     joins: list[str] = []
     main = AuthenticationRequest._meta.db_table
-    for index, (name, model) in enumerate(((None, AuthenticationRequest), *RELATED)):
+    tables: list[tuple[str | None, type[models.Model]]] = [(None, AuthenticationRequest)]
+    for index, (name, model) in enumerate(tables + list(RELATED)):
         table_alias = f"T{index}"
         fields = list(model._meta.concrete_fields)
         converters = []
@@ -68,16 +75,18 @@ def _plan(alias: str) -> _Plan:
             if found:
                 converters.append((position, found, col))
         start = len(columns)
-        columns += [f"{quote(table_alias)}.{quote(f.column)}" for f in fields]
+        columns += [f"{quote(table_alias)}.{quote(_column(f))}" for f in fields]
         parts.append(_Part(model, [f.attname for f in fields], converters, start, len(columns)))
         if name is not None:
             fk = AuthenticationRequest._meta.get_field(name)
+            assert isinstance(fk, models.ForeignKey) and model._meta.pk is not None
             joins.append(
                 f"INNER JOIN {quote(model._meta.db_table)} {quote(table_alias)} ON "
-                f"{quote('T0')}.{quote(fk.column)} = {quote(table_alias)}."
-                f"{quote(model._meta.pk.column)}"
+                f"{quote('T0')}.{quote(_column(fk))} = {quote(table_alias)}."
+                f"{quote(_column(model._meta.pk))}"
             )
-    pk = AuthenticationRequest._meta.pk.column
+    assert AuthenticationRequest._meta.pk is not None
+    pk = _column(AuthenticationRequest._meta.pk)
     # Only quoted table and column names from the models' metadata; the id is a parameter.
     sql = (
         f"SELECT {', '.join(columns)} FROM {quote(main)} {quote('T0')} {' '.join(joins)} "  # noqa: S608

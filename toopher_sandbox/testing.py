@@ -19,7 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any
+from typing import IO, Any
 
 import requests
 
@@ -74,7 +74,7 @@ class SandboxProcess:
         self.python = python or sys.executable
         self.process: subprocess.Popen | None = None
         self.info: dict[str, Any] = {}
-        self._stderr = None
+        self._stderr: IO[bytes] | None = None
 
     @property
     def base_url(self) -> str:
@@ -129,13 +129,14 @@ class SandboxProcess:
     def start(self) -> SandboxProcess:
         """Start the sandbox, read its JSON line and wait until it answers."""
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
-        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+        process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
             self.command(), stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL
         )
+        self.process = process
+        stdout = process.stdout
+        assert stdout is not None
         line: list[bytes] = []
-        reader = threading.Thread(
-            target=lambda: line.append(self.process.stdout.readline()), daemon=True
-        )
+        reader = threading.Thread(target=lambda: line.append(stdout.readline()), daemon=True)
         reader.start()
         reader.join(self.startup_timeout)
         if not line or not line[0].strip():
@@ -165,7 +166,9 @@ class SandboxProcess:
                     return
             except requests.RequestException:
                 pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
+            if self.process is None or self.process.poll() is not None or (
+                time.monotonic() > deadline
+            ):
                 stderr = self._stderr_text()
                 self.stop()
                 raise SandboxError(f"the sandbox does not answer:\n{stderr}")
@@ -244,7 +247,7 @@ class SandboxControl:
         With ``key`` and ``secret``, the requester with exactly these credentials
         (created, or updated if the key exists).
         """
-        body = {"name": name}
+        body: dict[str, str | None] = {"name": name}
         if key is not None or secret is not None:
             body.update(key=key, secret=secret)
         data = self._call("POST", "requesters", body)

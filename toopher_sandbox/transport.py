@@ -42,7 +42,7 @@ def error_body(code: int, reason: str, detail: str) -> bytes:
     return json.dumps({"error_code": code, "error_message": message}).encode("utf-8")
 
 
-class JsonErrorTask(ErrorTask):  # type: ignore[misc]
+class JsonErrorTask(ErrorTask):
     """waitress's error answer (then close), with a JSON body."""
 
     def execute(self) -> None:
@@ -56,7 +56,7 @@ class JsonErrorTask(ErrorTask):  # type: ignore[misc]
         self.write(body)
 
 
-class JsonErrorChannel(HTTPChannel):  # type: ignore[misc]
+class JsonErrorChannel(HTTPChannel):
     """An HTTP connection whose transport errors are answered by :class:`JsonErrorTask`."""
 
     error_task_class = JsonErrorTask
