@@ -127,3 +127,18 @@ def test_control_wrong_method_is_405(sandbox):
     response = requests.get(f"{sandbox.control_url}/requesters", timeout=10)
     assert response.status_code == 405
     assert response.json()["error_code"] == 405
+
+
+def test_a_changed_secret_takes_effect_at_once(sandbox):
+    """The standalone server keeps requesters in memory: a change must reach it at once."""
+    import toopher
+
+    first = sandbox.new_requester(key="rotating-key", secret="first-secret")
+    with toopher.ToopherApi(first["key"], "first-secret", api_url=first["api_url"]) as api:
+        api.create_user("before the change")
+        sandbox.new_requester(key="rotating-key", secret="second-secret")
+        with pytest.raises(toopher.ToopherApiError) as excinfo:
+            api.create_user("with the old secret")
+        assert excinfo.value.status_code == 401
+    with toopher.ToopherApi(first["key"], "second-secret", api_url=first["api_url"]) as api:
+        assert api.create_user("with the new secret").name == "with the new secret"
