@@ -16,7 +16,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import bench_approval, bench_client, bench_http, machine
+from . import bench_approval, bench_client, bench_http, bench_sandbox, machine
 from .config import FULL, SMOKE
 from .report import Report
 from .servers import Environment
@@ -29,6 +29,7 @@ BENCHMARKS = {
     "tabs": bench_http.tabs_upstream_calls,
     "client": bench_client.client_figures,
     "sandbox": bench_client.sandbox_figures,
+    "sandbox_ratio": bench_sandbox.sandbox_ratio,
     "approval": bench_approval.approval_latency,
 }
 

@@ -32,6 +32,11 @@ class Counts:
     approval_runs: int
     #: No single load run may take longer than this, in seconds.
     time_cap: float = 60.0
+    #: Sandbox ratio (verified API call / bare JSON view, same server): rounds,
+    #: requests per kind per round, client threads.
+    ratio_rounds: int = 3
+    ratio_requests: int = 1500
+    ratio_concurrency: int = 16
 
     def describe(self) -> str:
         """The counts in one line, for the results file."""
@@ -42,7 +47,9 @@ class Counts:
             f"rounds x {self.poll_requests} per view; {self.concurrency} client threads; "
             f"tabs {tabs} for {self.tab_intervals} intervals; client {self.client_rounds} "
             f"rounds x {self.client_calls} calls per variant; sandbox {self.sandbox_calls} "
-            f"calls from {self.sandbox_concurrency} threads; approval {self.approval_runs} runs"
+            f"calls from {self.sandbox_concurrency} threads; sandbox ratio {self.ratio_rounds} "
+            f"rounds x {self.ratio_requests} per kind from {self.ratio_concurrency} threads; "
+            f"approval {self.approval_runs} runs"
         )
 
 
@@ -77,4 +84,6 @@ SMOKE = Counts(
     sandbox_concurrency=2,
     approval_runs=2,
     time_cap=20.0,
+    ratio_rounds=1,
+    ratio_requests=64,
 )

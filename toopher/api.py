@@ -304,6 +304,19 @@ class ToopherApi:
         return self._resource(AuthenticationRequest, "POST", path,
                               {"otp": _required("otp", otp)})
 
+    def cancel_authentication_request(self, request_id: str) -> AuthenticationRequest:
+        """A4: cancel a pending authentication request; returns its new state.
+
+        The phone drops a cancelled request, and answering it there afterwards changes
+        nothing. A request that was already decided is returned unchanged (the call
+        is idempotent), so a site may call this whenever a login ends without the
+        answer (cancelled, denied locally, expired, replaced). Errors are raised as
+        for every call (:class:`~toopher.errors.ToopherApiError` and its transport
+        subclasses); a caller that must never block catches those.
+        """
+        path = f"authentication_requests/{_segment('request_id', request_id)}/cancel"
+        return self._resource(AuthenticationRequest, "POST", path)
+
     # ------------------------------------------------------------------ terminals
 
     def create_user_terminal(self, user_name: str, terminal_name: str,

@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from . import faults, service
-from .errors import ApiError, error_response
+from .errors import ApiError, error_response, unexpected_error
 from .oauth import authenticate, consumer_key_of
 from .params import Params
 from .serializers import (
@@ -53,6 +53,8 @@ def api_view(*methods: str):
                 result = view(request, requester, params, *args, **kwargs)
             except ApiError as error:
                 result = error.response()
+            except Exception:  # noqa: BLE001 - a bug: answered as JSON, logged
+                return unexpected_error(request.path_info)
             if not isinstance(result, HttpResponse):
                 result = JsonResponse(result, safe=False)
             if fault is not None and fault.malformed:
@@ -64,8 +66,13 @@ def api_view(*methods: str):
     return decorator
 
 
+@csrf_exempt
 def index(request: HttpRequest) -> JsonResponse:
     """GET v1: a small description (unsigned), handy to check the sandbox is up."""
+    if request.method not in {"GET", "HEAD"}:
+        response = error_response(405, 405, "Method not allowed.")
+        response["Allow"] = "GET, HEAD"
+        return response
     return JsonResponse(
         {
             "service": "toopher_sandbox",

@@ -1,6 +1,7 @@
 """The JSON control API: what tests and scripts use to play the phone and the operator.
 
 Every answer is JSON; every error is ``{"error_code", "error_message"}`` with a 4xx status.
+Every call needs the instance's token (header ``X-Sandbox-Token``, see ``control_auth``).
 See docs/sandbox.md for each path, body and answer.
 """
 
@@ -12,11 +13,13 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from . import phones, totp
-from .errors import ApiError, bad_request, not_found
+from . import lifecycle, phones, totp
+from .control_auth import check_control_token
+from .errors import ApiError, bad_request, not_found, unexpected_error
 from .models import AuthenticationRequest, Fault, Message, Pairing, Phone, Terminal
 from .params import parse_uuid, raw_body_text
 from .requesters import create_requester, ensure_requester
@@ -28,7 +31,7 @@ MAX_TEXT = 500
 
 
 def control_view(*methods: str):
-    """JSON in, JSON out; ApiError becomes its JSON answer; wrong methods get a 405."""
+    """Token, JSON in, JSON out; ApiError becomes its JSON answer; wrong methods get a 405."""
 
     def decorator(view):
         @csrf_exempt
@@ -42,9 +45,12 @@ def control_view(*methods: str):
                 response["Allow"] = ", ".join(methods)
                 return response
             try:
+                check_control_token(request)
                 return view(request, *args, **kwargs)
             except ApiError as error:
                 return error.response()
+            except Exception:  # noqa: BLE001 - a bug: answered as JSON, logged
+                return unexpected_error(request.path_info)
 
         return wrapper
 
@@ -115,6 +121,8 @@ def pending_authentication_json(auth: AuthenticationRequest) -> dict[str, Any]:
         "action_name": auth.action.name,
         "automation_allowed": auth.automation_allowed,
         "created": auth.created.isoformat(),
+        "age_seconds": round((timezone.now() - auth.created).total_seconds(), 1),
+        "expires_at": lifecycle.expires_at(auth).isoformat(),
     }
 
 

@@ -1,6 +1,10 @@
 """API errors and the JSON error body of spec §4."""
 
+import logging
+
 from django.http import JsonResponse
+
+log = logging.getLogger("toopher_sandbox")
 
 NOT_AUTHORIZED_MESSAGE = "This pairing has not been authorized to authenticate."
 OAUTH_MESSAGE = "Not a valid OAuth signed request"
@@ -50,3 +54,12 @@ def pairing_deactivated() -> ApiError:
 
 def pairing_not_authorized() -> ApiError:
     return ApiError(409, 601, NOT_AUTHORIZED_MESSAGE)
+
+
+def unexpected_error(where: str) -> JsonResponse:
+    """The answer to a bug (an exception no rule expected): logged, and still JSON.
+
+    Call it from an ``except Exception`` block, so the traceback is logged.
+    """
+    log.exception("unexpected error in %s", where)
+    return error_response(500, 500, "The sandbox failed to handle this request.")

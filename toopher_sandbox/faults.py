@@ -8,11 +8,13 @@ from dataclasses import dataclass
 
 from django.http import HttpResponse
 
-from . import serial
+from . import memo, serial
 from .models import Fault
 
 MAX_LATENCY_MS = 60_000
 MALFORMED_BODY = b'<html><body>502 Bad Gateway</body></html>{"error_code": '
+#: Header that marks an injected malformed answer (the JSON-errors middleware keeps it).
+INJECTED_HEADER = "X-Sandbox-Fault"
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,9 @@ class ActiveFault:
 
 def fault_for(key: str) -> ActiveFault | None:
     """The fault for this consumer key (its own, else the global one) if it fires now."""
-    faults = {f.key: f for f in Fault.objects.filter(key__in={key, ""})}
+    faults = memo.remembered(
+        "faults", key, lambda: {f.key: f for f in Fault.objects.filter(key__in={key, ""})}
+    )
     fault = faults.get(key) or faults.get("")
     if fault is None:
         return None
@@ -47,7 +51,7 @@ def status_response(fault: ActiveFault) -> HttpResponse | None:
     if fault.status is None:
         return None
     if fault.malformed:
-        return HttpResponse(MALFORMED_BODY, status=fault.status, content_type="text/html")
+        return _malformed(fault.status)
     return HttpResponse(
         b'{"error_code": %d, "error_message": "Injected fault"}' % fault.status,
         status=fault.status,
@@ -57,4 +61,10 @@ def status_response(fault: ActiveFault) -> HttpResponse | None:
 
 def corrupt(response: HttpResponse) -> HttpResponse:
     """Replace a response body with one that is not JSON (same status)."""
-    return HttpResponse(MALFORMED_BODY, status=response.status_code, content_type="text/html")
+    return _malformed(response.status_code)
+
+
+def _malformed(status: int) -> HttpResponse:
+    response = HttpResponse(MALFORMED_BODY, status=status, content_type="text/html")
+    response[INJECTED_HEADER] = "malformed"
+    return response

@@ -178,6 +178,7 @@ class AuthenticationRequest(models.Model):
     granted = models.BooleanField(default=False)
     automated = models.BooleanField(default=False)
     cancelled = models.BooleanField(default=False)
+    expired = models.BooleanField(default=False)
     totp_valid = models.BooleanField(default=False)
     automation_allowed = models.BooleanField(default=True)
     challenge_required = models.BooleanField(default=False)
@@ -188,6 +189,7 @@ class AuthenticationRequest(models.Model):
 
     class Meta:
         ordering = ["-created"]
+        indexes = [models.Index(fields=["pending", "created"], name="sandbox_auth_pending")]
 
     def __str__(self) -> str:
         return f"{self.action.name} for {self.user.name}"

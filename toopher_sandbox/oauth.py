@@ -4,6 +4,12 @@ Parameters may sit in the ``Authorization`` header, the query string or the form
 body (spec §1.3). Each consumer key has its own nonce cache in the database; a
 timestamp outside the window, a reused nonce, an unknown key or a wrong signature
 all get 401 ``{"error_code": 401, "error_message": "Not a valid OAuth signed request"}``.
+
+Two-legged OAuth has no token: an empty ``oauth_token`` (some libraries send one) is
+accepted, a non-empty one is refused with that 401. The signature is checked over the
+request target exactly as the client sent it (``REQUEST_URI`` from waitress,
+``RAW_URI`` from gunicorn), so ``%2F``, ``;x=1`` or ``..`` in a path verify and then
+simply route to a 404.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import logging
 import random
 import string
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -21,6 +28,7 @@ from django.utils import timezone
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
+from . import memo
 from .errors import OAUTH_MESSAGE, ApiError
 from .models import Nonce, Requester
 from .params import body_pairs, is_form, query_pairs, raw_body_text
@@ -61,7 +69,9 @@ class SandboxRequestValidator(RequestValidator):
         return 1 <= len(nonce) <= 255 and set(nonce) <= _SAFE
 
     def validate_client_key(self, client_key: str, request) -> bool:
-        self.requester = Requester.objects.filter(key=client_key).first()
+        self.requester = memo.remembered(
+            "requester", client_key, Requester.objects.filter(key=client_key).first
+        )
         return self.requester is not None
 
     def get_client_secret(self, client_key: str, request) -> str:
@@ -70,9 +80,23 @@ class SandboxRequestValidator(RequestValidator):
         return _DUMMY_SECRET
 
     def validate_timestamp_and_nonce(
-        self, client_key, timestamp, nonce, request, request_token=None, access_token=None
+        self,
+        client_key: str,
+        timestamp: str,
+        nonce: str,
+        request: Any,
+        request_token: str | None = None,
+        access_token: str | None = None,
     ) -> bool:
-        return not Nonce.objects.filter(key=client_key, nonce=nonce).exists()
+        """A reused nonce is refused when it is recorded (unique key and nonce), below."""
+        return True
+
+    def get_access_token_secret(self, client_key: str, token: str, request: Any) -> str:
+        """Two-legged: there are no tokens (non-empty ones are refused before this)."""
+        return ""
+
+    def validate_access_token(self, client_key: str, token: str, request: Any) -> bool:
+        return False
 
 
 def _headers(request: HttpRequest) -> dict[str, str]:
@@ -118,15 +142,62 @@ def _prune_nonces() -> None:
     Nonce.objects.filter(created__lt=cutoff).delete()
 
 
+def sent_target(request: HttpRequest) -> str | None:
+    """The request target's path and query as the client sent them (not decoded).
+
+    From the server's raw request URI (``REQUEST_URI``: waitress; ``RAW_URI``:
+    gunicorn); an absolute-form target is cut to its path. None when the server gives
+    none (Django's test client, runserver).
+    """
+    raw = request.META.get("REQUEST_URI") or request.META.get("RAW_URI")
+    if not isinstance(raw, str) or not raw:
+        return None
+    raw = raw.split("#", 1)[0]
+    if "://" in raw.split("?", 1)[0]:
+        after = raw.split("://", 1)[1]
+        raw = "/" + after.split("/", 1)[1] if "/" in after else "/"
+    return raw if raw.startswith("/") else "/" + raw
+
+
 def _uri_candidates(request: HttpRequest, unsigned: tuple[str, ...]) -> list[str]:
-    """The request URI, then (if it has any) without the query parameters in ``unsigned``."""
-    uri = request.build_absolute_uri()
+    """The request URI as sent, then without the query parameters in ``unsigned``."""
+    target = sent_target(request)
+    if target is None:
+        uri, base = request.build_absolute_uri(), request.build_absolute_uri(request.path)
+    else:
+        uri = f"{request.scheme}://{request.get_host()}{target}"
+        base = uri.split("?", 1)[0]
     pairs = query_pairs(request)
     if not any(key in unsigned for key, _ in pairs):
         return [uri]
     kept = urlencode([(k, v) for k, v in pairs if k not in unsigned])
-    base = request.build_absolute_uri(request.path)
     return [uri, f"{base}?{kept}" if kept else base]
+
+
+def _claimed_tokens(request: HttpRequest) -> list[str]:
+    """Every ``oauth_token`` the request carries (header, query, form body)."""
+    tokens = []
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header[:6].lower() == "oauth ":
+        try:
+            pairs = oauth_utils.parse_authorization_header(header)
+        except (ValueError, TypeError, IndexError):
+            pairs = []
+        tokens += [value for key, value in pairs if key == "oauth_token"]
+    return tokens + [v for k, v in query_pairs(request) + body_pairs(request) if k == "oauth_token"]
+
+
+def _record_nonce(key: str, nonce: str, timestamp: str) -> None:
+    """Store the nonce; a reused one raises ``IntegrityError`` (unique key and nonce).
+
+    In autocommit the INSERT commits on its own; inside a transaction (a project with
+    ``ATOMIC_REQUESTS``) a savepoint keeps that transaction usable after a replay.
+    """
+    if transaction.get_connection().in_atomic_block:
+        with transaction.atomic():
+            Nonce.objects.create(key=key, nonce=nonce, timestamp=int(timestamp))
+    else:
+        Nonce.objects.create(key=key, nonce=nonce, timestamp=int(timestamp))
 
 
 def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Requester:
@@ -137,6 +208,8 @@ def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Reques
     without them.
     """
     query_pairs(request)  # undecodable input is a 400, before any signature check
+    if any(_claimed_tokens(request)):  # three-legged: not Toopher's protocol
+        raise ApiError(401, 401, OAUTH_MESSAGE)
     headers = _headers(request)
     validator = SandboxRequestValidator()
     endpoint = SignatureOnlyEndpoint(validator)
@@ -149,20 +222,18 @@ def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Reques
     for uri, body in candidates:
         try:
             valid, oauth_request = endpoint.validate_request(uri, request.method, body, headers)
-        except (ValueError, TypeError, UnicodeError, AttributeError, IndexError):
+        except (ValueError, TypeError, UnicodeError, AttributeError, IndexError, KeyError):
+            valid, oauth_request = False, None
+        except NotImplementedError:  # a validator hook oauthlib wanted and we lack
+            log.warning("oauthlib asked for an unimplemented validator hook")
             valid, oauth_request = False, None
         if valid:
             break
     if not valid or oauth_request is None or validator.requester is None:
         raise ApiError(401, 401, OAUTH_MESSAGE)
     try:
-        with transaction.atomic():
-            Nonce.objects.create(
-                key=oauth_request.client_key,
-                nonce=oauth_request.nonce,
-                timestamp=int(oauth_request.timestamp),
-            )
-    except IntegrityError as exc:  # the same nonce, raced in by another request
+        _record_nonce(oauth_request.client_key, oauth_request.nonce, oauth_request.timestamp)
+    except IntegrityError as exc:  # a reused nonce (or the same one raced in)
         raise ApiError(401, 401, OAUTH_MESSAGE) from exc
     if random.random() < 0.01:  # noqa: S311 (housekeeping, not security)
         _prune_nonces()

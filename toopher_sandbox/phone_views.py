@@ -1,5 +1,9 @@
 """The phone simulator: a page a person uses like the Toopher app.
 
+A phone's page is reached by its URL (see ``phone_access``); the list shows only the
+phones this browser made or opened. The pages are not the control API: they need no
+token, only Django's CSRF protection on their forms.
+
 Plain forms (CSRF-protected) that redirect back, so it works without JavaScript; a
 small script polls ``state`` and refreshes the live part of the page when something
 new arrives.
@@ -14,12 +18,14 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import phones, totp
+from . import lifecycle, phones, totp
 from .errors import ApiError
 from .models import AuthenticationRequest, AutomationRule, Message, Pairing, Phone
+from .phone_access import known_phones, remember_phone
 
 PHONE_COOKIE = "toopher_sandbox_phone"
 UUID_IN_TEXT = re.compile(
@@ -52,11 +58,12 @@ def phone_list(request: HttpRequest) -> HttpResponse:
         phones.new_phrase(phone)
         response = _back(phone)
         response.set_cookie(PHONE_COOKIE, str(phone.id), samesite="Lax", httponly=True)
+        remember_phone(request, response, phone)
         return response
     return render(
         request,
         "toopher_sandbox/phone_list.html",
-        {"phones": Phone.objects.all()[:50], "last_phone": request.COOKIES.get(PHONE_COOKIE)},
+        {"phones": known_phones(request), "last_phone": request.COOKIES.get(PHONE_COOKIE)},
     )
 
 
@@ -71,12 +78,16 @@ def _context(phone: Phone) -> dict:
         pairing.automation_rules = list(_automations(pairing))
     pending_pairings = list(phones.pending_pairings(phone))
     pending_authentications = list(phones.pending_authentications(phone))
+    now = timezone.now()
+    for auth in pending_authentications:
+        auth.age = lifecycle.age_text((now - auth.created).total_seconds())
     return {
         "phone": phone,
         "phrase": phones.current_phrase(phone),
         "pending_pairings": pending_pairings,
         "pending_authentications": pending_authentications,
         "pending_count": len(pending_pairings) + len(pending_authentications),
+        "expiry_seconds": lifecycle.request_expiry(),
         "pairings": pairings,
         "seconds_left": totp.seconds_left(),
         "texts": list(
@@ -107,6 +118,7 @@ def phone_page(request: HttpRequest, phone_id) -> HttpResponse:
     context["notice"] = (request.GET.get("notice") or "")[:200]
     response = render(request, "toopher_sandbox/phone.html", context)
     response.set_cookie(PHONE_COOKIE, str(phone.id), samesite="Lax", httponly=True)
+    remember_phone(request, response, phone)
     return response
 
 

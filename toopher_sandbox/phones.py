@@ -6,8 +6,9 @@ Used by the phone page and by the control API, so both behave the same way.
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import QuerySet
 
-from . import totp
+from . import lifecycle, totp
 from .errors import ApiError
 from .models import (
     Action,
@@ -60,23 +61,31 @@ def current_phrase(phone: Phone) -> PairingPhrase | None:
     return phone.phrases.filter(used=False).first()
 
 
-def pending_pairings(phone: Phone):
+def pending_pairings(phone: Phone) -> QuerySet[Pairing]:
+    """The pairings waiting for an answer on the phone, newest first."""
     return (
         Pairing.objects.filter(phone=phone, state=Pairing.PENDING, deactivated=False)
         .select_related("user", "requester")
-        .order_by("created")
+        .order_by("-created")
     )
 
 
-def pending_authentications(phone: Phone):
+def pending_authentications(phone: Phone) -> QuerySet[AuthenticationRequest]:
+    """The live authentication requests on the phone, newest first.
+
+    Expired ones are ended first (see ``lifecycle``); cancelled ones are not pending.
+    """
+    lifecycle.expire(AuthenticationRequest.objects.filter(pairing__phone=phone))
     return (
-        AuthenticationRequest.objects.filter(pairing__phone=phone, pending=True, cancelled=False)
+        AuthenticationRequest.objects.filter(
+            pairing__phone=phone, pending=True, cancelled=False, created__gte=lifecycle.cutoff()
+        )
         .select_related("user", "requester", "terminal", "action", "pairing")
-        .order_by("created")
+        .order_by("-created")
     )
 
 
-def active_pairings(phone: Phone):
+def active_pairings(phone: Phone) -> QuerySet[Pairing]:
     """The pairings the app lists: allowed and not removed."""
     return (
         Pairing.objects.filter(phone=phone, state=Pairing.ENABLED, deactivated=False)
@@ -106,6 +115,7 @@ def respond_authentication(
     and action, and answers the next ones by itself.
     """
     with transaction.atomic():
+        lifecycle.expire(AuthenticationRequest.objects.filter(id=request_id))
         changed = AuthenticationRequest.objects.filter(
             id=request_id, pending=True, cancelled=False
         ).update(pending=False, granted=grant, reason=reason)
@@ -115,7 +125,7 @@ def respond_authentication(
         if changed and automate:
             set_automation(auth.pairing, auth.terminal, auth.action, grant)
     if not changed:
-        raise not_pending("authentication request")
+        raise ApiError(409, 409, lifecycle.why_not_pending(auth))
     return auth
 
 

@@ -1,15 +1,17 @@
 """The standalone sandbox: ``python -m toopher_sandbox [--port 8765] [--json]``.
 
 It configures Django itself (its own SQLite file, DEBUG on, the sandbox mounted at the
-root), migrates, makes sure a requester exists and serves threaded on 127.0.0.1.
+root), migrates, makes sure a requester exists and serves it with waitress (see
+``transport``) on 127.0.0.1. It prints the requester's key and secret and the control
+token of this instance.
 With ``--json`` it prints exactly one JSON line on stdout, then serves quietly.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
+import re
 import secrets
 import shutil
 import signal
@@ -17,11 +19,15 @@ import sqlite3
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models import Requester
 
 DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
-PRELOAD_LIMIT = 1024 * 1024
+DEFAULT_REQUEST_EXPIRY = 300
+CONTROL_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,200}$")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -36,18 +42,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--key", help="consumer key of the requester to create or update")
     parser.add_argument("--secret", help="consumer secret of that requester")
     parser.add_argument("--name", default="Sandbox requester", help="the requester's name")
+    parser.add_argument(
+        "--control-token", help="token the control API requires (default: a random one)"
+    )
+    parser.add_argument(
+        "--request-expiry",
+        type=int,
+        default=DEFAULT_REQUEST_EXPIRY,
+        help=f"seconds a pending authentication request lives (default {DEFAULT_REQUEST_EXPIRY})",
+    )
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error("--port must be between 0 and 65535")
     if bool(args.key) != bool(args.secret):
         parser.error("--key and --secret go together")
+    if args.request_expiry < 1:
+        parser.error("--request-expiry must be at least 1 second")
+    if args.control_token is not None and not CONTROL_TOKEN_SHAPE.match(args.control_token):
+        parser.error("--control-token is 16 to 200 letters, digits, '-' or '_'")
+    args.control_token = args.control_token or secrets.token_urlsafe(24)
     return args
 
 
-def configure(db_path: Path, host: str) -> None:
+def configure(db_path: Path, args: argparse.Namespace) -> None:
     """Configure Django for the standalone sandbox."""
     from django.conf import settings
 
+    host = args.host
     loopback = host in {"127.0.0.1", "localhost", "::1"}
     settings.configure(
         DEBUG=True,
@@ -55,7 +76,10 @@ def configure(db_path: Path, host: str) -> None:
         ALLOWED_HOSTS=["127.0.0.1", "localhost", "[::1]"] if loopback else ["*"],
         ROOT_URLCONF="toopher_sandbox.standalone_urls",
         INSTALLED_APPS=["django.contrib.staticfiles", "toopher_sandbox"],
+        TOOPHER_SANDBOX_CONTROL_TOKEN=args.control_token,
+        TOOPHER_SANDBOX_REQUEST_EXPIRY=args.request_expiry,
         MIDDLEWARE=[
+            "toopher_sandbox.middleware.JsonApiErrorsMiddleware",
             "django.middleware.security.SecurityMiddleware",
             "django.middleware.common.CommonMiddleware",
             "django.middleware.csrf.CsrfViewMiddleware",
@@ -65,6 +89,8 @@ def configure(db_path: Path, host: str) -> None:
             "default": {
                 "ENGINE": "django.db.backends.sqlite3",
                 "NAME": str(db_path),
+                # One connection per server thread, kept: no connect and pragmas per request.
+                "CONN_MAX_AGE": None,
                 "OPTIONS": _sqlite_options(),
             }
         },
@@ -93,7 +119,7 @@ def configure(db_path: Path, host: str) -> None:
     )
 
 
-def _requester(args: argparse.Namespace, persistent: bool):
+def _requester(args: argparse.Namespace, persistent: bool) -> Requester:
     from .models import Requester
     from .requesters import create_requester, ensure_requester
 
@@ -106,8 +132,8 @@ def _requester(args: argparse.Namespace, persistent: bool):
     return create_requester(args.name)
 
 
-def facts(base_url: str, requester) -> dict[str, Any]:
-    """What the sandbox prints: where it is and the requester's credentials."""
+def facts(base_url: str, requester: Requester, control_token: str = "") -> dict[str, Any]:
+    """What the sandbox prints: where it is, the requester's credentials, the control token."""
     return {
         "api_url": f"{base_url}/v1",
         "key": requester.key,
@@ -115,6 +141,7 @@ def facts(base_url: str, requester) -> dict[str, Any]:
         "base_url": base_url,
         "phone_url": f"{base_url}/phone/",
         "control_url": f"{base_url}/control",
+        "control_token": control_token,
     }
 
 
@@ -126,8 +153,10 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _announce(args, port: int, requester, db_path: Path, persistent: bool) -> None:
-    info = facts(f"http://{_url_host(args.host)}:{port}", requester)
+def _announce(
+    args: argparse.Namespace, port: int, requester: Requester, db_path: Path, persistent: bool
+) -> None:
+    info = facts(f"http://{_url_host(args.host)}:{port}", requester, args.control_token)
     if args.json:
         sys.stdout.write(json.dumps(info) + "\n")
     else:
@@ -138,32 +167,32 @@ def _announce(args, port: int, requester, db_path: Path, persistent: bool) -> No
             f"  Secret:       {info['secret']}\n"
             f"  Phone:        {info['phone_url']}\n"
             f"  Control API:  {info['control_url']}\n"
+            f"  Control token: {info['control_token']} (header X-Sandbox-Token)\n"
+            f"  Requests expire after {args.request_expiry} s.\n"
             f"  Database:     {db_path}{'' if persistent else ' (temporary)'}\n"
             "Press Ctrl-C to stop.\n"
         )
     sys.stdout.flush()
 
 
-def _serialized(app):
-    """The Django app with its database work serialized (see ``toopher_sandbox.serial``)."""
-    from . import serial
+def _serialized(app: Any) -> Any:
+    """The Django app with its database work serialized (see ``toopher_sandbox.serial``).
+
+    waitress has read the whole body before the app runs, so no lock waits on a client.
+    """
+    from . import memo, serial
 
     serial.enable()
+    memo.enable()
 
-    def application(environ, start_response):
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if 0 < length <= PRELOAD_LIMIT:  # read a slow client's body before taking the lock
-            environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length))
+    def application(environ: dict[str, Any], start_response: Any) -> Any:
         with serial.exclusive():
             return app(environ, start_response)
 
     return application
 
 
-def _interrupt(signum, frame) -> None:
+def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
@@ -177,9 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         tmpdir = tempfile.mkdtemp(prefix="toopher-sandbox-")
         db_path = Path(tmpdir) / "sandbox.sqlite3"
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         return _serve(args, db_path, persistent=bool(args.db))
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: a clean stop
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM before serving: a clean stop
         return 0
     finally:
         if tmpdir:
@@ -187,14 +217,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace, db_path: Path, persistent: bool) -> int:
-    configure(db_path, args.host)
+    configure(db_path, args)
     import django
 
     django.setup()
     from django.core.management import call_command
-    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
     from django.core.wsgi import get_wsgi_application
     from django.db import connections
+
+    from .transport import make_server
 
     call_command("migrate", verbosity=0, interactive=False)
     requester = _requester(args, persistent)
@@ -203,33 +234,25 @@ def _serve(args: argparse.Namespace, db_path: Path, persistent: bool) -> int:
     # open for the server's life stops SQLite from checkpointing and deleting the WAL
     # (with fsyncs) every time the last connection closes: requests stay fast.
     keeper = sqlite3.connect(db_path)
-    keeper.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # attach to the WAL
-
-    class SandboxServer(ThreadedWSGIServer):
-        request_queue_size = 128
-
-    class QuietHandler(WSGIRequestHandler):
-        disable_nagle_algorithm = True  # small keep-alive answers would wait for delayed ACKs
-
-        def log_message(self, format: str, *log_args: Any) -> None:  # noqa: A002
-            return
-
+    # fetchall() ends the statement: an open read would pin the WAL and make every commit
+    # try (and fail) to checkpoint it, with an fsync each time.
+    keeper.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()  # attach to the WAL
     try:
-        httpd = SandboxServer((args.host, args.port), QuietHandler, ipv6=":" in args.host)
+        server = make_server(_serialized(get_wsgi_application()), args.host, args.port)
     except OSError as exc:
         print(f"toopher_sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        keeper.close()
         return 2
-    httpd.set_app(_serialized(get_wsgi_application()))
     try:
-        _announce(args, httpd.server_port, requester, db_path, persistent)
-        httpd.serve_forever(poll_interval=0.2)
+        _announce(args, int(server.effective_port), requester, db_path, persistent)
+        server.run()  # returns on KeyboardInterrupt (Ctrl-C, SIGTERM)
     finally:
-        httpd.server_close()
+        server.close()
         keeper.close()
     return 0
 
 
-def _sqlite_options() -> dict:
+def _sqlite_options() -> dict[str, Any]:
     """SQLite options for the sandbox's own file: WAL, and IMMEDIATE transactions.
 
     ``transaction_mode`` and ``init_command`` exist from Django 5.1; on older Django the
@@ -245,7 +268,7 @@ def _sqlite_options() -> dict:
         }
     from django.db.backends.signals import connection_created
 
-    def set_pragmas(sender, connection, **kwargs):  # pragma: no cover - Django < 5.1
+    def set_pragmas(sender: Any, connection: Any, **kwargs: Any) -> None:  # pragma: no cover
         if connection.vendor == "sqlite":
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA journal_mode=WAL")

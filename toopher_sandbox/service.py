@@ -11,7 +11,7 @@ import secrets
 
 from django.db import IntegrityError, transaction
 
-from . import totp
+from . import lifecycle, rowfetch, totp
 from .errors import (
     ApiError,
     bad_request,
@@ -82,14 +82,26 @@ def get_terminal(requester: Requester, terminal_id: str) -> Terminal:
 
 def get_authentication_request(requester: Requester, request_id: str) -> AuthenticationRequest:
     rid = _uuid_or_404(request_id, "authentication request")
-    auth = (
-        AuthenticationRequest.objects.select_related(
-            "user", "requester", "terminal", "action", "pairing", "pairing__user"
-        )
-        .filter(id=rid)
-        .first()
-    )
-    return _owned(auth, auth and auth.requester_id, requester, "authentication request")
+    auth = rowfetch.authentication_request(rid)
+    owned = _owned(auth, auth and auth.requester_id, requester, "authentication request")
+    _share_relations(owned, requester)
+    return lifecycle.expire_if_stale(owned)
+
+
+def _share_relations(auth: AuthenticationRequest, requester: Requester) -> None:
+    """Point the request's nested user and requester references at the rows in hand.
+
+    The request, its pairing and its terminal all belong to one user of ``requester``:
+    serializing them then needs no further query.
+    """
+    auth.requester = requester
+    auth.user.requester = requester
+    if auth.pairing.user_id == auth.user_id:
+        auth.pairing.user = auth.user
+    if auth.pairing.requester_id == requester.id:
+        auth.pairing.requester = requester
+    if auth.terminal.user_id == auth.user_id:
+        auth.terminal.user = auth.user
 
 
 def find_user(requester: Requester, name: str) -> User | None:
@@ -382,9 +394,12 @@ def otp_auth(requester: Requester, auth: AuthenticationRequest, params: Params):
 
 
 def cancel(requester: Requester, auth: AuthenticationRequest) -> AuthenticationRequest:
-    """A4: cancel a pending request."""
+    """A4: cancel a pending request (a decided one is returned unchanged).
+
+    The phone drops it; answering it there afterwards changes nothing.
+    """
     AuthenticationRequest.objects.filter(pk=auth.pk, pending=True).update(
-        pending=False, granted=False, cancelled=True, reason="Cancelled"
+        pending=False, granted=False, cancelled=True, reason=lifecycle.CANCELLED_REASON
     )
     return get_authentication_request(requester, str(auth.pk))
 

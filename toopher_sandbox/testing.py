@@ -4,7 +4,7 @@ No Django import here: the test process need not configure Django for the sandbo
 it starts. Typical use::
 
     with SandboxProcess() as proc:
-        control = SandboxControl(proc.base_url)
+        control = SandboxControl(proc.base_url)   # finds the instance's control token
         creds = control.new_requester()
         phone = control.new_phone()
         ...
@@ -13,16 +13,29 @@ it starts. Typical use::
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from typing import Any
+from typing import IO, Any
 
 import requests
 
 DEFAULT_TIMEOUT = 10.0
+#: The header that carries the control token.
+TOKEN_HEADER = "X-Sandbox-Token"
+#: Environment variable read for the token of a sandbox this process did not start.
+TOKEN_ENV = "TOOPHER_SANDBOX_CONTROL_TOKEN"
+
+#: Control tokens of the sandboxes started in this process, by base URL.
+_tokens: dict[str, str] = {}
+
+
+def known_token(base_url: str) -> str:
+    """The control token for ``base_url``: of a sandbox started here, else ``$TOOPHER_...``."""
+    return _tokens.get(base_url.rstrip("/")) or os.environ.get(TOKEN_ENV, "")
 
 
 class SandboxError(RuntimeError):
@@ -39,7 +52,8 @@ class SandboxProcess:
 
     After ``start()`` (or entering the ``with`` block) the facts the sandbox printed are
     available as ``info`` and as attributes: ``base_url``, ``api_url``, ``phone_url``,
-    ``control_url``, ``key`` and ``secret`` (of the requester it created).
+    ``control_url``, ``control_token``, ``key`` and ``secret`` (of the requester it
+    created). A :class:`SandboxControl` made for its ``base_url`` uses its token.
     """
 
     def __init__(
@@ -60,7 +74,7 @@ class SandboxProcess:
         self.python = python or sys.executable
         self.process: subprocess.Popen | None = None
         self.info: dict[str, Any] = {}
-        self._stderr = None
+        self._stderr: IO[bytes] | None = None
 
     @property
     def base_url(self) -> str:
@@ -77,6 +91,10 @@ class SandboxProcess:
     @property
     def control_url(self) -> str:
         return self.info["control_url"]
+
+    @property
+    def control_token(self) -> str:
+        return self.info["control_token"]
 
     @property
     def key(self) -> str:
@@ -111,13 +129,14 @@ class SandboxProcess:
     def start(self) -> SandboxProcess:
         """Start the sandbox, read its JSON line and wait until it answers."""
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
-        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+        process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
             self.command(), stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL
         )
+        self.process = process
+        stdout = process.stdout
+        assert stdout is not None
         line: list[bytes] = []
-        reader = threading.Thread(
-            target=lambda: line.append(self.process.stdout.readline()), daemon=True
-        )
+        reader = threading.Thread(target=lambda: line.append(stdout.readline()), daemon=True)
         reader.start()
         reader.join(self.startup_timeout)
         if not line or not line[0].strip():
@@ -135,6 +154,7 @@ class SandboxProcess:
         except ValueError as exc:
             self.stop()
             raise SandboxError(f"the sandbox printed something else: {line[0]!r}") from exc
+        _tokens[self.base_url.rstrip("/")] = self.control_token
         self._wait_until_ready()
         return self
 
@@ -146,7 +166,9 @@ class SandboxProcess:
                     return
             except requests.RequestException:
                 pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
+            if self.process is None or self.process.poll() is not None or (
+                time.monotonic() > deadline
+            ):
                 stderr = self._stderr_text()
                 self.stop()
                 raise SandboxError(f"the sandbox does not answer:\n{stderr}")
@@ -175,12 +197,17 @@ class SandboxProcess:
 
 
 class SandboxControl:
-    """A client for the sandbox control API (``<base_url>/control/...``)."""
+    """A client for the sandbox control API (``<base_url>/control/...``).
+
+    ``token`` is the sandbox's control token; by default the one of the
+    :class:`SandboxProcess` at ``base_url`` (or ``$TOOPHER_SANDBOX_CONTROL_TOKEN``).
+    """
 
     def __init__(
         self,
         base_url: str,
         *,
+        token: str | None = None,
         session: requests.Session | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
@@ -190,10 +217,15 @@ class SandboxControl:
         self.phone_url = self.base_url + "/phone/"
         self.session = session or requests.Session()
         self.timeout = timeout
+        self.token = known_token(self.base_url) if token is None else token
+        self.session.headers[TOKEN_HEADER] = self.token  # also for callers of .session
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         response = self.session.request(
-            method, f"{self.control_url}/{path}", json=body, timeout=self.timeout
+            method,
+            f"{self.control_url}/{path}",
+            json=body,
+            timeout=self.timeout,
         )
         try:
             data = response.json()
@@ -215,7 +247,7 @@ class SandboxControl:
         With ``key`` and ``secret``, the requester with exactly these credentials
         (created, or updated if the key exists).
         """
-        body = {"name": name}
+        body: dict[str, str | None] = {"name": name}
         if key is not None or secret is not None:
             body.update(key=key, secret=secret)
         data = self._call("POST", "requesters", body)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import phones
 from .models import Message, Pairing, Phone, Requester, ResetLink
+from .phone_access import known_phones
 from .phone_views import PHONE_COOKIE
 from .urls_helpers import api_url, base_url, control_url
 
@@ -64,7 +65,7 @@ def qr_link(request: HttpRequest, pairing_id: str) -> HttpResponse:
         "toopher_sandbox/qr_link.html",
         {
             "pairing": pairing,
-            "phones": Phone.objects.all()[:50],
+            "phones": known_phones(request),
             "last_phone": request.COOKIES.get(PHONE_COOKIE, ""),
             "error": error,
         },

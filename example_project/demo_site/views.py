@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -16,7 +17,15 @@ from .sandbox import sandbox_requester
 
 def home(request: HttpRequest) -> HttpResponse:
     """The landing page: what this site is and where to go next."""
-    return render(request, "demo_site/home.html", {"sandbox": bool(sandbox_requester())})
+    sandbox = bool(sandbox_requester())
+    context = {
+        "sandbox": sandbox,
+        # Whoever holds the token can approve any login: shown to staff only.
+        "control_token": settings.TOOPHER_SANDBOX_CONTROL_TOKEN
+        if sandbox and request.user.is_staff
+        else "",
+    }
+    return render(request, "demo_site/home.html", context)
 
 
 @login_required

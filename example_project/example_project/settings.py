@@ -22,6 +22,7 @@ TOOPHER_API_URL            Toopher API v1 base URL; unset: mount the sandbox at 
                            and use ``http://127.0.0.1:$PORT/sandbox/v1``
 TOOPHER_CONSUMER_KEY       Requester key (derived from SECRET_KEY with the sandbox)
 TOOPHER_CONSUMER_SECRET    Requester secret (derived from SECRET_KEY with the sandbox)
+TOOPHER_SANDBOX_CONTROL_TOKEN  The mounted sandbox's control API token (derived from SECRET_KEY)
 TOOPHER_MODE               ``stored`` or ``zero_storage`` (``stored``)
 TOOPHER_FAIL_MODE          ``closed`` or ``open`` (``closed``)
 TOOPHER_REQUIRE_ENROLLMENT Users without a pairing must pair before logging in (off)
@@ -35,7 +36,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from .sandbox_credentials import derive_credentials
+from .sandbox_credentials import derive_control_token, derive_credentials
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # example_project/
 
@@ -172,6 +173,13 @@ TOOPHER_SANDBOX_REQUESTER = (
     }
     if USE_SANDBOX
     else None
+)
+#: The mounted sandbox's control API token (header X-Sandbox-Token): the demo command
+#: prints it and staff see it on the home page. Derived from SECRET_KEY unless set.
+TOOPHER_SANDBOX_CONTROL_TOKEN = (
+    env.str("TOOPHER_SANDBOX_CONTROL_TOKEN", default=derive_control_token(SECRET_KEY))
+    if USE_SANDBOX
+    else ""
 )
 
 LOGGING = {

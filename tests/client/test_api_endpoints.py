@@ -65,6 +65,9 @@ CASES = [
     ("authenticate_with_otp", lambda a: a.authenticate_with_otp(AID, "123456"), "POST",
      f"authentication_requests/{AID}/otp_auth", {"otp": "123456"}, auth_json(),
      AuthenticationRequest),
+    ("cancel_authentication_request", lambda a: a.cancel_authentication_request(AID), "POST",
+     f"authentication_requests/{AID}/cancel", {}, auth_json(cancelled=True, pending=False),
+     AuthenticationRequest),
     ("create_user_terminal", lambda a: a.create_user_terminal("jdoe", "Kitchen PC", "abc123"),
      "POST", "user_terminals/create",
      {"user_name": "jdoe", "name": "Kitchen PC", "name_extra": "abc123"},
@@ -272,7 +275,17 @@ def test_bad_ids_are_refused_before_any_call(mocked, api, bad):
         api.get_pairing_status(bad)
     with pytest.raises(ValueError):
         api.get_authentication_status(bad)
+    with pytest.raises(ValueError):
+        api.cancel_authentication_request(bad)
     assert len(mocked.calls) == 0
+
+
+def test_cancel_maps_errors_like_every_call(mocked, api):
+    mocked.add("POST", f"{API_URL}/authentication_requests/{AID}/cancel", status=404,
+               json={"error_code": 404, "error_message": "No authentication request with this id."})
+    with pytest.raises(toopher.ToopherApiError) as excinfo:
+        api.cancel_authentication_request(AID)
+    assert excinfo.value.status_code == 404 and excinfo.value.error_code == 404
 
 
 def test_unsupported_parameter_type_is_refused_before_any_call(mocked, api):

@@ -89,7 +89,7 @@ def test_control_rejects_wrong_types(sandbox, requester, phone, path, body):
         requester, "pairings/create", pairing_phrase=phone["pairing_phrase"], user_name="dee"
     ).json()
     url = f"{sandbox.control_url}/{path.format(pid=pairing['id'])}"
-    response = requests.post(url, json=body, timeout=10)
+    response = sandbox.session.post(url, json=body, timeout=10)
     assert response.status_code in (400, 404)
     assert isinstance(response.json()["error_code"], int)
     assert api_get(requester, f"pairings/{pairing['id']}").json()["pending"] is True
@@ -100,7 +100,7 @@ def test_control_rejects_wrong_types(sandbox, requester, phone, path, body):
     [b"{not json", b"[1, 2]", b"\xff\xfe\x00", b'"text"'],
 )
 def test_control_rejects_bad_bodies(sandbox, raw):
-    response = requests.post(
+    response = sandbox.session.post(
         f"{sandbox.control_url}/faults", data=raw,
         headers={"Content-Type": "application/json"}, timeout=10,
     )
@@ -116,7 +116,9 @@ def test_control_unknown_ids_are_404(sandbox):
         ("GET", "pairings/nope/otp"),
         ("POST", "authentication_requests/00000000-0000-4000-8000-000000000000/respond"),
     ]:
-        response = requests.request(method, f"{sandbox.control_url}/{path}", json={}, timeout=10)
+        response = sandbox.session.request(
+            method, f"{sandbox.control_url}/{path}", json={}, timeout=10
+        )
         assert response.status_code == 404, path
         assert response.json()["error_code"] == 404
 
@@ -125,3 +127,18 @@ def test_control_wrong_method_is_405(sandbox):
     response = requests.get(f"{sandbox.control_url}/requesters", timeout=10)
     assert response.status_code == 405
     assert response.json()["error_code"] == 405
+
+
+def test_a_changed_secret_takes_effect_at_once(sandbox):
+    """The standalone server keeps requesters in memory: a change must reach it at once."""
+    import toopher
+
+    first = sandbox.new_requester(key="rotating-key", secret="first-secret")
+    with toopher.ToopherApi(first["key"], "first-secret", api_url=first["api_url"]) as api:
+        api.create_user("before the change")
+        sandbox.new_requester(key="rotating-key", secret="second-secret")
+        with pytest.raises(toopher.ToopherApiError) as excinfo:
+            api.create_user("with the old secret")
+        assert excinfo.value.status_code == 401
+    with toopher.ToopherApi(first["key"], "second-secret", api_url=first["api_url"]) as api:
+        assert api.create_user("with the new secret").name == "with the new secret"

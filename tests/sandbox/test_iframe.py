@@ -222,3 +222,16 @@ def test_v1_host_page_appends_unsigned_terminal_name(tools, sandbox, phone):
     url = iframe.get_signed_url("web/auth", {"username": "wp"})
     frame.open(url + "&action_name=Pay")
     assert frame.status == 401
+
+
+def test_oauth_token_in_the_entry_url(tools, requester):
+    """Two-legged: an empty oauth_token is no token; a real one is refused, never a 500."""
+    frame = tools[2]
+    params = [("username", "a"), ("v", "2"), ("expires", str(int(time.time()) + 300))]
+    url = f"{requester['api_url']}/web/authenticate"
+    frame.open(query_signed_url(url, params, requester["key"], requester["secret"],
+                                oauth_token=""))
+    assert frame.status == 200 and frame.mode == "pair"
+    frame.open(query_signed_url(url, params, requester["key"], requester["secret"],
+                                oauth_token="a-token"))
+    assert (frame.status, frame.mode) == (401, "error")

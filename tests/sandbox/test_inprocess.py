@@ -64,7 +64,9 @@ def test_api_works_under_a_prefix_and_builds_urls_from_the_request(client, creds
     assert link.startswith(f"http://testserver/sandbox/pairings/{pairing_id}/reset?")
     qr = signed(client, "GET", f"/sandbox/v1/qr/pairings/{pairing_id}", creds)
     assert qr.status_code == 200 and qr["Content-Type"] == "image/png"
-    made = client.post("/sandbox/control/requesters", "{}", content_type="application/json")
+    with override_settings(TOOPHER_SANDBOX_CONTROL_TOKEN="in-process-token-1234"):
+        made = client.post("/sandbox/control/requesters", "{}", content_type="application/json",
+                           headers={"X-Sandbox-Token": "in-process-token-1234"})
     assert made.json()["api_url"] == "http://testserver/sandbox/v1"
     assert client.get("/sandbox/v1").json()["api_url"] == "http://testserver/sandbox/v1"
 
@@ -217,6 +219,8 @@ def test_qr_deep_link_page_claims_pairing_for_a_phone(client, creds):
     phone = phones.create_phone("Scanner")
     pairing = signed(client, "POST", "/sandbox/v1/pairings/create/qr", creds,
                      {"user_name": "qr"}).json()
+    assert b"Scanner" not in client.get(f"/sandbox/r/pairings/{pairing['id']}").content
+    client.get(f"/sandbox/phone/{phone.id}/")  # this browser opens the phone once
     page = client.get(f"/sandbox/r/pairings/{pairing['id']}")
     assert page.status_code == 200 and b"Scanner" in page.content
     done = client.post(f"/sandbox/r/pairings/{pairing['id']}", {"phone_id": str(phone.id)})
@@ -242,10 +246,13 @@ def test_pages_render(client):
     phone = phones.create_phone("Listed")
     assert client.get("/sandbox/").status_code == 200
     listing = client.get("/sandbox/phone/")
-    assert listing.status_code == 200 and b"Listed" in listing.content
+    assert listing.status_code == 200 and b"Listed" not in listing.content  # not this browser's
     made = client.post("/sandbox/phone/", {"name": "Made here"})
     assert made.status_code == 302 and Phone.objects.filter(name="Made here").exists()
     assert client.get(f"/sandbox/phone/{phone.id}/").status_code == 200
+    listing = client.get("/sandbox/phone/").content
+    assert b"Listed" in listing and b"Made here" in listing
+    assert b"Listed" not in Client().get("/sandbox/phone/").content  # another browser
     assert client.get("/sandbox/phone/00000000-0000-4000-8000-000000000000/").status_code == 404
     bad_reset = client.get("/sandbox/pairings/00000000-0000-4000-8000-000000000000/reset")
     assert bad_reset.status_code == 404
@@ -273,3 +280,32 @@ def test_sms_pairing_shows_its_text_on_the_phone(client, creds):
     page = client.get(f"/sandbox/phone/{phone.id}/").content.decode()
     assert "wants to pair with Toopher as texted" in page
     assert [str(p.id) for p in phones.pending_pairings(phone)] == [pairing["id"]]
+
+
+def test_control_api_needs_the_instance_token(client):
+    url = "/sandbox/control/phones"
+    with override_settings(TOOPHER_SANDBOX_CONTROL_TOKEN=""):
+        off = client.post(url, "{}", content_type="application/json")
+    assert off.status_code == 403 and "TOOPHER_SANDBOX_CONTROL_TOKEN" in off.json()["error_message"]
+    with override_settings(TOOPHER_SANDBOX_CONTROL_TOKEN="the-right-token-123"):
+        for given in ({}, {"X-Sandbox-Token": "the-wrong-token-123"}):
+            refused = client.post(url, "{}", content_type="application/json", headers=given)
+            assert refused.status_code == 401 and refused.json()["error_code"] == 401
+        made = client.post(url, "{}", content_type="application/json",
+                           headers={"X-Sandbox-Token": "the-right-token-123"})
+    assert made.status_code == 200 and made.json()["phone_id"]
+    assert Phone.objects.filter(id=made.json()["phone_id"]).count() == 1
+
+
+def test_a_bug_is_still_answered_with_error_json(client, creds, monkeypatch, caplog):
+    """Last resort: an exception no rule expected is a logged JSON 500, never HTML."""
+    from toopher_sandbox import service
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(service, "create_user", broken)
+    response = signed(client, "POST", "/sandbox/v1/users/create", creds, {"name": "x"})
+    assert response.status_code == 500 and response["Content-Type"] == "application/json"
+    assert set(response.json()) == {"error_code", "error_message"}
+    assert "unexpected error in /sandbox/v1/users/create" in caplog.text

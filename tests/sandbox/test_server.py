@@ -18,7 +18,7 @@ from requests_oauthlib import OAuth1
 
 from toopher_sandbox.testing import SandboxControl, SandboxError, SandboxProcess
 
-KEYS = {"api_url", "key", "secret", "base_url", "phone_url", "control_url"}
+KEYS = {"api_url", "key", "secret", "base_url", "phone_url", "control_url", "control_token"}
 
 
 def test_json_line_and_quiet_serving():
@@ -45,7 +45,7 @@ def test_stdout_has_exactly_one_line():
     )
     try:
         info = json.loads(process.stdout.readline())
-        control = SandboxControl(info["base_url"])
+        control = SandboxControl(info["base_url"], token=info["control_token"])
         control.new_phone()
         requests.get(info["phone_url"], timeout=10)
         requests.get(f"{info['api_url']}/users", timeout=10)
@@ -62,9 +62,12 @@ def test_signals_stop_cleanly(sig):
         [sys.executable, "-m", "toopher_sandbox", "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    banner = [process.stdout.readline() for _ in range(7)]
+    banner = [process.stdout.readline()]
+    while banner[-1] and not banner[-1].startswith("Press Ctrl-C"):
+        banner.append(process.stdout.readline())
     text = "".join(banner)
     assert "API URL:" in text and "Consumer key:" in text and "Secret:" in text
+    assert re.search(r"Control token: [\w-]{16,}", text)
     db = re.search(r"Database:\s+(\S+) \(temporary\)", text)
     assert db, text
     started = time.monotonic()

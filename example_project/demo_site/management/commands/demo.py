@@ -74,6 +74,8 @@ class Command(BaseCommand):
             lines += [
                 f"  Phone simulator: {base}/sandbox/phone/",
                 f"  Toopher API:     {settings.TOOPHER['API_URL']} (the mounted sandbox)",
+                f"  Control API:     {base}/sandbox/control/ "
+                f"(header X-Sandbox-Token: {settings.TOOPHER_SANDBOX_CONTROL_TOKEN})",
             ]
         else:
             lines.append(f"  Toopher API:     {settings.TOOPHER['API_URL']}")

@@ -1,0 +1,77 @@
+"""How long an authentication request lives, and how its end is told apart.
+
+A pending request expires at the service ``TOOPHER_SANDBOX_REQUEST_EXPIRY`` seconds
+after it was made (default 300; the standalone server's ``--request-expiry``). Expiry
+is applied when the request is next looked at (A2, the phone, the control API): it then
+becomes ``pending=false, granted=false, reason="Request expired"``. A request the
+requester cancelled (A4) is ``cancelled=true, reason="Cancelled"``. Neither shows on
+the phone any more, and answering one there changes nothing and says why.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import AuthenticationRequest
+
+DEFAULT_REQUEST_EXPIRY = 300
+EXPIRED_REASON = "Request expired"
+CANCELLED_REASON = "Cancelled"
+
+
+def request_expiry() -> int:
+    """Seconds a pending authentication request lives (``TOOPHER_SANDBOX_REQUEST_EXPIRY``)."""
+    return int(getattr(settings, "TOOPHER_SANDBOX_REQUEST_EXPIRY", DEFAULT_REQUEST_EXPIRY))
+
+
+def cutoff(now: datetime | None = None) -> datetime:
+    """Requests made before this moment have expired."""
+    return (now or timezone.now()) - timedelta(seconds=request_expiry())
+
+
+def expires_at(auth: AuthenticationRequest) -> datetime:
+    return auth.created + timedelta(seconds=request_expiry())
+
+
+def is_stale(auth: AuthenticationRequest, now: datetime | None = None) -> bool:
+    """True for a request still marked pending although its time is up."""
+    return auth.pending and auth.created < cutoff(now)
+
+
+def expire(requests: QuerySet[AuthenticationRequest]) -> int:
+    """End the pending requests among ``requests`` whose time is up; how many ended."""
+    return requests.filter(pending=True, created__lt=cutoff()).update(
+        pending=False, granted=False, expired=True, reason=EXPIRED_REASON
+    )
+
+
+def expire_if_stale(auth: AuthenticationRequest) -> AuthenticationRequest:
+    """The request, expired first (in the database and in hand) if its time is up."""
+    if is_stale(auth) and expire(AuthenticationRequest.objects.filter(pk=auth.pk)):
+        auth.pending, auth.granted, auth.expired = False, False, True
+        auth.reason = EXPIRED_REASON
+    return auth
+
+
+def age_text(seconds: float) -> str:
+    """A short age for the phone: "just now", "42 s ago", "3 min ago", "2 h ago"."""
+    if seconds < 5:
+        return "just now"
+    if seconds < 90:
+        return f"{int(seconds)} s ago"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min ago"
+    return f"{round(seconds / 3600)} h ago"
+
+
+def why_not_pending(auth: AuthenticationRequest) -> str:
+    """What the phone says when a person answers a request that has ended."""
+    if auth.cancelled:
+        return "This request was cancelled by the site: nothing was changed."
+    if auth.expired:
+        return "This request has expired: nothing was changed."
+    return "This request was already answered: nothing was changed."
