@@ -136,7 +136,7 @@ def web_flow(request: HttpRequest) -> HttpResponse:
     state = iframe.load_state(request.POST.get("state") or request.GET.get("state") or "")
     if state is None:
         return _error_page(request, "This Toopher session has expired. Reload the page.", 400)
-    requester = Requester.objects.filter(id=state.get("rid")).first()
+    requester = Requester.objects.filter(id=str(state.get("rid") or "")).first()
     if requester is None:
         return _error_page(request, "This Toopher session is no longer valid.", 400)
     notice = ""

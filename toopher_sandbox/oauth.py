@@ -59,7 +59,7 @@ class SandboxRequestValidator(RequestValidator):
         self.requester: Requester | None = None
 
     @property
-    def timestamp_lifetime(self) -> int:  # type: ignore[override]
+    def timestamp_lifetime(self) -> int:
         return timestamp_window()
 
     def check_client_key(self, client_key: str) -> bool:

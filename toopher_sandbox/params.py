@@ -8,6 +8,7 @@ case-insensitively. Anything we cannot read is a 400, never a 500.
 from __future__ import annotations
 
 import uuid
+from typing import Literal, overload
 from urllib.parse import parse_qsl
 
 from django.core.exceptions import RequestDataTooBig
@@ -89,6 +90,14 @@ class Params:
 
     def __contains__(self, name: str) -> bool:
         return name in self._values
+
+    @overload
+    def text(self, *names: str, required: Literal[True], max_length: int = 200,
+             empty_is_absent: bool = True) -> str: ...
+
+    @overload
+    def text(self, *names: str, required: bool = False, max_length: int = 200,
+             empty_is_absent: bool = True) -> str | None: ...
 
     def text(
         self,

@@ -73,14 +73,14 @@ def _automations(pairing: Pairing):
 
 def _context(phone: Phone) -> dict:
     pairings = list(phones.active_pairings(phone))
-    for pairing in pairings:
-        pairing.current_otp = phones.otp_of(pairing)
-        pairing.automation_rules = list(_automations(pairing))
+    for pairing in pairings:  # extra attributes the template shows
+        setattr(pairing, "current_otp", phones.otp_of(pairing))  # noqa: B010
+        setattr(pairing, "automation_rules", list(_automations(pairing)))  # noqa: B010
     pending_pairings = list(phones.pending_pairings(phone))
     pending_authentications = list(phones.pending_authentications(phone))
     now = timezone.now()
     for auth in pending_authentications:
-        auth.age = lifecycle.age_text((now - auth.created).total_seconds())
+        setattr(auth, "age", lifecycle.age_text((now - auth.created).total_seconds()))  # noqa: B010
     return {
         "phone": phone,
         "phrase": phones.current_phrase(phone),

@@ -94,7 +94,7 @@ phones = [
     ),
 ]
 
-web = [
+web_urls = [
     path("", web.index, name="index"),
     path("r/pairings/<str:pairing_id>", web.qr_link, name="qr_link"),
     path("pairings/<str:pairing_id>/reset", web.reset_pairing, name="reset"),
@@ -102,4 +102,4 @@ web = [
 
 unknown = [re_path(r"^(?P<rest>(?:v1|control)(?:/.*)?)$", api.not_found)]
 
-urlpatterns = v1 + iframe + controls + phones + web + unknown
+urlpatterns = v1 + iframe + controls + phones + web_urls + unknown

@@ -53,7 +53,8 @@ def qr_link(request: HttpRequest, pairing_id: str) -> HttpResponse:
     pairing = _pairing_or_404(pairing_id)
     error = ""
     if request.method == "POST":
-        phone = Phone.objects.filter(id=_uuid_or_none(request.POST.get("phone_id"))).first()
+        chosen = _uuid_or_none(request.POST.get("phone_id"))
+        phone = Phone.objects.filter(id=chosen).first() if chosen is not None else None
         if phone is None:
             error = "Choose a phone."
         elif not phones.claim_pairing(pairing, phone):
