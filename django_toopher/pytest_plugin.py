@@ -44,18 +44,15 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from toopher_sandbox.testing import SandboxControl, SandboxProcess
 
-if TYPE_CHECKING:
-    from toopher_sandbox.testing import SandboxControl, SandboxProcess
-
+if TYPE_CHECKING:  # django_toopher.testing needs Django set up: imported in the fixtures
     from .testing import Phone
 
 
 @pytest.fixture(scope="session")
 def toopher_sandbox_process() -> Iterator[SandboxProcess]:
     """A sandbox subprocess for the test session (``python -m toopher_sandbox``)."""
-    from toopher_sandbox.testing import SandboxProcess
-
     with SandboxProcess() as process:
         yield process
 
@@ -63,8 +60,6 @@ def toopher_sandbox_process() -> Iterator[SandboxProcess]:
 @pytest.fixture(scope="session")
 def toopher_sandbox(toopher_sandbox_process: SandboxProcess) -> SandboxControl:
     """The control API of the session's sandbox."""
-    from toopher_sandbox.testing import SandboxControl
-
     return SandboxControl(toopher_sandbox_process.base_url)
 
 

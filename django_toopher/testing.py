@@ -22,20 +22,23 @@ from __future__ import annotations
 import atexit
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
 
-from .internal.flows.hook import approved_login
+# The one import of toopher_sandbox from django_toopher: its test-client module, which
+# needs neither Django settings nor the sandbox's own dependencies.
+from toopher_sandbox.testing import SandboxControl, SandboxProcess
 
-if TYPE_CHECKING:
-    from toopher_sandbox.testing import SandboxControl, SandboxProcess
+from .internal.flows.hook import approved_login
 
 #: The password :func:`create_user` gives a test user.
 PASSWORD = "toopher-test-password"  # noqa: S105 - a test password, on purpose
 #: How :class:`Phone` may answer a push: approve it, deny it, or type its one-time password.
 ANSWERS = ("allow", "deny", "otp")
+#: One answer a :class:`Phone` gave: ``(answer, request id)``, no id for an ``"otp"``.
+Answer = tuple[str, str]
 
 
 def force_login_verified(client: Any, user: Any, backend: str | None = None) -> None:
@@ -63,9 +66,7 @@ def shared_sandbox() -> SandboxControl:
     exits. Needs the ``sandbox`` extra (``pip install django-toopher[sandbox]``).
     """
     if "control" not in _shared:
-        from toopher_sandbox.testing import SandboxControl, SandboxProcess
-
-        process: SandboxProcess = SandboxProcess().start()
+        process = SandboxProcess().start()
         atexit.register(process.stop)
         _shared["process"] = process
         _shared["control"] = SandboxControl(process.base_url)
@@ -109,8 +110,8 @@ class Phone:
     answer: str = "allow"
     #: The pairing id, once :func:`pair` paired a user with this phone.
     pairing_id: str | None = None
-    #: The answers given so far, as ``(answer, request id or None)``.
-    answered: list[tuple[str, str | None]] = field(default_factory=list)
+    #: The answers given so far (see :data:`Answer`).
+    answered: list[Answer] = field(default_factory=list, init=False)
 
     @classmethod
     def create(
@@ -286,7 +287,7 @@ def answer_pending(
     if answer == "otp":
         phone.wait_for_push(timeout)
         code = phone.otp()
-        phone.answered.append(("otp", None))
+        phone.answered.append(("otp", ""))
         response = client.post(reverse("django_toopher:pending_otp"), {"otp": code})
         location = response.get("Location")
         if location and location != reverse("django_toopher:pending"):
@@ -360,6 +361,7 @@ class ToopherTestMixin:
 
 __all__ = [
     "ANSWERS",
+    "Answer",
     "PASSWORD",
     "PendingOutcome",
     "Phone",
