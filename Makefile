@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: install demo test test-postgres lint docs bench clean
+.PHONY: install demo test test-postgres lint docs dist bench clean
 
 # Quiet on purpose: the demo's directions must be the first thing a newcomer reads.
 # Errors still print (and stop make); PIP_QUIET= make install shows pip's progress.
@@ -32,6 +32,12 @@ lint: install
 # warning (a broken link, reference or docstring) fails the build.
 docs: install
 	$(VENV)/bin/sphinx-build -q -W --keep-going -n -b html docs docs/_build/html
+
+# The sdist and the wheel into dist/, checked by twine (what PyPI would accept).
+dist: install
+	rm -rf dist
+	$(PY) -m build -q --outdir dist .
+	$(VENV)/bin/twine check --strict dist/*
 
 test-postgres: install
 	bash scripts/test-postgres.sh

@@ -44,6 +44,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
 from toopher_sandbox.testing import SandboxControl, SandboxProcess
 
 if TYPE_CHECKING:  # django_toopher.testing needs Django set up: imported in the fixtures
