@@ -35,7 +35,7 @@ exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 
 # MyST: `page.md#some-heading` links resolve to the heading's anchor.
 myst_heading_anchors = 4
-myst_enable_extensions = ["deflist", "fieldlist"]
+myst_enable_extensions = ["deflist", "fieldlist", "html_image"]
 
 # autodoc: the public API, in source order, signatures with their type hints.
 autodoc_member_order = "bysource"
