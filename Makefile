@@ -4,13 +4,17 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: install demo test test-postgres lint bench clean
+.PHONY: install demo test test-postgres lint docs dist bench clean
 
+# Quiet on purpose: the demo's directions must be the first thing a newcomer reads.
+# Errors still print (and stop make); PIP_QUIET= make install shows pip's progress.
+PIP_QUIET ?= -qq
 $(VENV)/.installed: setup.cfg pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test,scale]"
-	touch $@
+	@echo "Installing into $(VENV) (a minute on a fresh clone)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install $(PIP_QUIET) --upgrade pip
+	@$(PY) -m pip install $(PIP_QUIET) -e ".[test,scale,sandbox,docs]"
+	@touch $@
 
 install: $(VENV)/.installed
 
@@ -24,6 +28,17 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# The documentation site (Sphinx + MyST, docs/conf.py) into docs/_build/html; any
+# warning (a broken link, reference or docstring) fails the build.
+docs: install
+	$(VENV)/bin/sphinx-build -q -W --keep-going -n -b html docs docs/_build/html
+
+# The sdist and the wheel into dist/, checked by twine (what PyPI would accept).
+dist: install
+	rm -rf dist
+	$(PY) -m build -q --outdir dist .
+	$(VENV)/bin/twine check --strict dist/*
+
 test-postgres: install
 	bash scripts/test-postgres.sh
 
@@ -32,4 +47,4 @@ bench: install
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache docs/_build

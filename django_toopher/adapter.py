@@ -34,7 +34,8 @@ from django.utils.translation import ngettext_lazy
 from .app_settings import app_settings
 from .session_keys import PENDING
 
-#: Every message a user can see from a flow, by key. Override :meth:`message` (or
+#: Every message a user can see from a flow, by key. Override
+#: :meth:`DefaultToopherAdapter.message` (or
 #: extend this dict in a subclass) to change the wording; keep the placeholders.
 MESSAGES: dict[str, Any] = {
     # steps of a pending login
@@ -145,7 +146,7 @@ class DefaultToopherAdapter:
         """Whether ``user`` is asked for approval at all (default: unless the profile's
         ``enabled`` flag is off, which the admin's "Disable Toopher" sets).
 
-        ``profile`` is the user's :class:`~django_toopher.models.ToopherProfile` or
+        ``profile`` is the user's ``ToopherProfile`` (``django_toopher.models``) or
         None. Return False to let some users (service accounts, say) log in with the
         password alone; the login is still recorded as verified.
         """

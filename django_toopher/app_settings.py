@@ -2,9 +2,10 @@
 
 Every property reads ``settings.TOOPHER`` on each access, so ``override_settings``
 and the pytest-django ``settings`` fixture take effect at once. Values are
-validated by the system checks (:mod:`django_toopher.checks`, which use
+validated by the system checks (``django_toopher.checks``, which use
 :data:`DEFAULTS` from here); the properties only coerce what the checks allow
-(a list for a tuple, say) and keep durations positive. See docs/settings.md.
+(a list for a tuple, say) and keep durations positive. The table of every key is
+in the settings reference (docs/settings.md).
 
 Use it as ``from django_toopher.app_settings import app_settings``.
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 
+#: The default of every ``TOOPHER`` key; ``settings.TOOPHER`` is merged over it.
 DEFAULTS: dict[str, Any] = {
     "CONSUMER_KEY": "",
     "CONSUMER_SECRET": "",

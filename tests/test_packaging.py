@@ -9,6 +9,9 @@ the editable install of this repository is not visible there.
 
 from __future__ import annotations
 
+import compileall
+import configparser
+import hashlib
 import json
 import os
 import re
@@ -21,6 +24,7 @@ import textwrap
 import venv
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,8 +52,26 @@ def _source_data_files() -> set[str]:
     return found
 
 
+def _build_env() -> dict[str, str]:
+    # PYTHONDONTWRITEBYTECODE (set on some machines) makes setuptools say "byte-compiling
+    # is disabled": a message about the environment, not the package configuration.
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def _build(args: list[str]) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-m", "build", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_build_env(),
+    )
+    assert proc.returncode == 0, f"python -m build failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout + proc.stderr
+
+
 @pytest.fixture(scope="module")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def dist(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Build the sdist and the wheel (from the sdist) of a copy of the sources."""
     work = tmp_path_factory.mktemp("packaging")
     src = work / "src"
@@ -59,17 +81,52 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for package in PACKAGES:
         shutil.copytree(ROOT / package, src / package, ignore=IGNORED)
     out = work / "dist"
-    proc = subprocess.run(
-        [sys.executable, "-m", "build", "--outdir", str(out), str(src)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, f"python -m build failed:\n{proc.stdout}\n{proc.stderr}"
+    log = _build(["--outdir", str(out), str(src)])
     wheels = list(out.glob("*.whl"))
     sdists = list(out.glob("*.tar.gz"))
     assert len(wheels) == 1 and len(sdists) == 1, sorted(p.name for p in out.iterdir())
-    return {"wheel": wheels[0], "sdist": sdists[0], "work": work}
+    return {"wheel": wheels[0], "sdist": sdists[0], "work": work, "src": src, "log": log}
+
+
+def test_the_build_prints_no_warning(dist: dict[str, Any]) -> None:
+    warnings = [line for line in dist["log"].splitlines() if "warn" in line.lower()]
+    assert not warnings, "\n".join(warnings)
+
+
+def _contents(wheel: Path) -> dict[str, str]:
+    with zipfile.ZipFile(wheel) as zf:
+        return {
+            name: hashlib.sha256(zf.read(name)).hexdigest()
+            for name in zf.namelist()
+            if not name.endswith("/")
+        }
+
+
+def test_the_wheel_from_the_tree_equals_the_wheel_from_the_sdist(dist: dict[str, Any]) -> None:
+    """A work tree also holds bytecode: it stays out, and nothing is warned about."""
+    src = dist["src"]
+    compileall.compile_dir(str(src), quiet=1)
+    assert list(src.rglob("__pycache__"))
+    out = dist["work"] / "tree-wheel"
+    log = _build(["--wheel", "--outdir", str(out), str(src)])
+    assert not [line for line in log.splitlines() if "warn" in line.lower()], log[-3000:]
+    (tree_wheel,) = out.glob("*.whl")
+    from_tree, from_sdist = _contents(tree_wheel), _contents(dist["wheel"])
+    assert sorted(from_tree) == sorted(from_sdist)
+    changed = sorted(name for name in from_tree if from_tree[name] != from_sdist[name])
+    assert not changed, changed
+
+
+def test_twine_check_passes_on_the_sdist_and_the_wheel(dist: dict[str, Any]) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "twine", "check", "--strict", str(dist["sdist"]),
+         str(dist["wheel"])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("PASSED") == 2, proc.stdout
 
 
 @pytest.fixture(scope="module")
@@ -97,17 +154,43 @@ def test_wheel_holds_every_template_static_file_and_migration(wheel_names: set[s
     assert any(n.startswith("toopher_sandbox/static/") for n in wheel_names)
 
 
-def test_wheel_metadata_has_the_test_extra_and_the_dependencies(
-    dist: dict[str, Path], wheel_names: set[str]
-) -> None:
-    metadata_name = next(n for n in wheel_names if n.endswith(".dist-info/METADATA"))
+def _dist_info(dist: dict[str, Any], wheel_names: set[str], name: str) -> str:
+    member = next(n for n in wheel_names if n.endswith(f".dist-info/{name}"))
     with zipfile.ZipFile(dist["wheel"]) as zf:
-        metadata = zf.read(metadata_name).decode()
+        return zf.read(member).decode()
+
+
+def test_wheel_metadata_has_the_extras_and_the_dependencies(
+    dist: dict[str, Any], wheel_names: set[str]
+) -> None:
+    metadata = _dist_info(dist, wheel_names, "METADATA")
     assert "Name: django-toopher" in metadata
-    assert "Provides-Extra: test" in metadata
-    for requirement in ("Django", "requests", "requests-oauthlib", "oauthlib", "segno"):
+    for extra in ("test", "sandbox", "docs", "example"):
+        assert f"Provides-Extra: {extra}" in metadata, extra
+    for requirement in ("Django", "requests", "requests-oauthlib", "oauthlib"):
         assert f"Requires-Dist: {requirement}" in metadata, requirement
+    # segno draws the sandbox's QR codes: only the extras that run the sandbox need it.
+    segno = [line for line in metadata.splitlines() if line.startswith("Requires-Dist: segno")]
+    assert segno and all("extra ==" in line for line in segno), segno
+    assert any('extra == "sandbox"' in line for line in segno), segno
     assert "django-toopher" in metadata.split("\n\n", 1)[1]  # the README is the description
+
+
+def test_metadata_claims_only_what_ci_runs(dist: dict[str, Any], wheel_names: set[str]) -> None:
+    """CI runs Python 3.11 with Django 5.2 (.ci/run); tox adds Django 4.2 by hand."""
+    metadata = _dist_info(dist, wheel_names, "METADATA")
+    assert "Requires-Python: >=3.11" in metadata
+    pythons = re.findall(r"Classifier: Programming Language :: Python :: (3\.\d+)", metadata)
+    djangos = re.findall(r"Classifier: Framework :: Django :: (\d+\.\d+)", metadata)
+    assert pythons == ["3.11"] and djangos == ["5.2"], (pythons, djangos)
+
+
+def test_the_pytest_entry_point_names_the_inert_module(
+    dist: dict[str, Any], wheel_names: set[str]
+) -> None:
+    entry_points = _dist_info(dist, wheel_names, "entry_points.txt")
+    assert "[pytest11]" in entry_points
+    assert "django_toopher = django_toopher._pytest_entry" in entry_points
 
 
 def test_sdist_holds_readme_license_and_data(dist: dict[str, Path]) -> None:
@@ -261,3 +344,94 @@ def test_relative_links_of_the_front_door_resolve(document: str) -> None:
     assert local, f"no relative link found in {document}"
     missing = [t for t in local if not (path.parent / t).exists()]
     assert not missing, f"{document} links to missing files: {missing}"
+
+
+WITHOUT_SEGNO = textwrap.dedent(
+    """
+    import importlib.abc, pkgutil, sys
+
+    class NoSegno(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name == "segno" or name.startswith("segno."):
+                raise ModuleNotFoundError(f"No module named {name!r} (blocked)", name=name)
+            return None
+
+    sys.meta_path.insert(0, NoSegno())
+    sys.modules.pop("segno", None)
+
+    import django
+    from django.conf import settings
+    from django.urls import include, path
+
+    settings.configure(
+        SECRET_KEY="no-segno-test", ALLOWED_HOSTS=["testserver"], ROOT_URLCONF=__name__,
+        INSTALLED_APPS=["django.contrib.admin", "django.contrib.auth",
+                        "django.contrib.contenttypes",
+                        "django.contrib.sessions", "django.contrib.messages", "django_toopher"],
+        MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware",
+                    "django.contrib.auth.middleware.AuthenticationMiddleware",
+                    "django.contrib.messages.middleware.MessageMiddleware",
+                    "django_toopher.middleware.ToopherMiddleware"],
+        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+        TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates",
+                    "APP_DIRS": True, "OPTIONS": {"context_processors": [
+                        "django.template.context_processors.request",
+                        "django.contrib.auth.context_processors.auth",
+                        "django.contrib.messages.context_processors.messages"]}}],
+        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+        TOOPHER={"CONSUMER_KEY": "k", "CONSUMER_SECRET": "s",
+                 "API_URL": "http://127.0.0.1:9/v1"},
+    )
+    django.setup()
+    urlpatterns = [path("toopher/", include("django_toopher.urls"))]
+
+    import django_toopher
+    for module in pkgutil.walk_packages(django_toopher.__path__, "django_toopher."):
+        if module.name != "django_toopher.pytest_plugin":  # needs pytest
+            __import__(module.name)
+
+    from django.core.management import call_command
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+    from django.contrib.auth.models import User
+    from django_toopher.testing import force_login_verified
+
+    call_command("migrate", verbosity=0)
+    call_command("check", fail_level="ERROR")
+    setup_test_environment()
+    client = Client()
+    force_login_verified(client, User.objects.create_user("ann", password="pw-123456"))
+    response = client.get("/toopher/security/")
+    assert response.status_code == 200, response.status_code
+    assert "segno" not in sys.modules
+    try:  # the blocker works: the sandbox, which needs segno, does not import
+        import toopher_sandbox.api_views  # noqa: F401
+    except ModuleNotFoundError as exc:
+        assert exc.name == "segno", exc
+    else:
+        raise AssertionError("segno was not blocked")
+    print("ok without segno")
+    """
+)
+
+
+def test_the_app_imports_and_works_without_segno() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", WITHOUT_SEGNO],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_clean_env(),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "ok without segno" in proc.stdout
+
+
+def test_tox_lists_lint_docs_and_typecheck() -> None:
+    tox = configparser.ConfigParser()
+    tox.read(ROOT / "tox.ini")
+    envlist = [e.strip() for e in tox["tox"]["envlist"].replace("\n", ",").split(",")]
+    for env in ("lint", "docs", "typecheck"):
+        assert env in envlist, envlist
+        assert f"testenv:{env}" in tox, env

@@ -273,7 +273,7 @@ class UserTerminal(Resource):
 
     @property
     def name_extra(self) -> str:
-        """The 1.x name of :attr:`requester_specified_id`."""
+        """The 1.x name of ``requester_specified_id``."""
         return self.requester_specified_id
 
 
