@@ -11,6 +11,9 @@ SECRET_KEY                 Django's secret key (a fixed development key; require
 DEBUG                      Debug mode (on while the built-in sandbox is used, else off)
 ALLOWED_HOSTS              Comma-separated host names (``127.0.0.1,localhost``)
 DATABASE_URL               Database (SQLite file ``example_project/db.sqlite3``)
+SANDBOX_DATABASE_URL       Database of the mounted sandbox's tables (SQLite file
+                           ``sandbox.sqlite3`` beside the site's SQLite file, else
+                           ``example_project/sandbox.sqlite3``)
 CACHE_URL                  Cache (``locmemcache://``; use Redis with several processes)
 CACHE_KEY_PREFIX           Prefix of every cache key (none)
 SESSION_ENGINE             Django session engine (``django.contrib.sessions.backends.db``)
@@ -35,6 +38,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from .routers import sandbox_sqlite_path
 from .sandbox_credentials import derive_credentials
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # example_project/
@@ -105,10 +109,18 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The site calls its own sandbox while serving a request: two threads may write at
-    # once, so wait for the lock instead of failing with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+if USE_SANDBOX:
+    # The mounted sandbox is another service: its tables live in a database of their
+    # own (example_project/routers.py), as a real deployment keeps them apart.
+    DATABASES["sandbox"] = env.db(
+        "SANDBOX_DATABASE_URL", default=f"sqlite:///{sandbox_sqlite_path(DATABASES['default'])}"
+    )
+    DATABASE_ROUTERS = ["example_project.routers.SandboxRouter"]
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.sqlite3":
+        # Several request threads may write at once: wait for the lock instead of
+        # failing with "database is locked".
+        _database.setdefault("OPTIONS", {}).setdefault("timeout", 20)
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://example-site")}
 # django-environ drops ``?key_prefix=`` for Django's RedisCache: set it here instead.
 CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="")

@@ -6,6 +6,7 @@ so the example settings are read exactly as ``make demo`` reads them.
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +144,28 @@ def test_with_a_configured_service_the_sandbox_is_not_mounted(tmp_path: Path) ->
         "print('toopher_sandbox' in settings.INSTALLED_APPS, settings.TOOPHER['API_URL'])",
     )
     assert out.split() == ["absent", "False", "http://127.0.0.1:9/v1"]
+
+
+def _tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as db:
+        return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def test_the_mounted_sandbox_keeps_its_tables_in_a_database_of_its_own(tmp_path: Path) -> None:
+    server = ExampleServer(tmp_path)
+    server.manage("demo", "--port", str(server.port), "--no-serve")
+    site, sandbox = _tables(tmp_path / "db.sqlite3"), _tables(tmp_path / "sandbox.sqlite3")
+    assert "django_toopher_toopherprofile" in site and "auth_user" in site
+    assert any(name.startswith("toopher_sandbox_") for name in sandbox)
+    assert not any(name.startswith("toopher_sandbox_") for name in site)
+    assert not any(name.startswith(("auth_", "django_toopher_")) for name in sandbox)
+    # The demo's requester was created where the sandbox reads it.
+    with sqlite3.connect(tmp_path / "sandbox.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM toopher_sandbox_requester").fetchone() == (1,)
+    out = server.manage(
+        "shell", "-v", "0", "-c",
+        "from django.db import router; from toopher_sandbox.models import Requester; "
+        "from django_toopher.models import Terminal; "
+        "print(router.db_for_write(Requester), router.db_for_write(Terminal))",
+    )
+    assert out.split() == ["sandbox", "default"]
