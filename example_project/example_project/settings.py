@@ -186,6 +186,10 @@ TOOPHER_SANDBOX_REQUESTER = (
     else None
 )
 
+# Error pages (DEBUG) and error emails list the request's cookies: hide the values of
+# django_toopher's terminal and pending-hint cookies, the session and the CSRF cookie.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "django_toopher.debug.ToopherExceptionReporterFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

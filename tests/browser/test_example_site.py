@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+import urllib.error
+import urllib.request
 import sys
 from pathlib import Path
 
@@ -169,3 +171,29 @@ def test_the_mounted_sandbox_keeps_its_tables_in_a_database_of_its_own(tmp_path:
         "print(router.db_for_write(Requester), router.db_for_write(Terminal))",
     )
     assert out.split() == ["sandbox", "default"]
+
+
+def test_error_pages_of_the_example_hide_the_apps_cookies(stored_server: ExampleServer) -> None:
+    """DEBUG is on in the demo: a 400 for an oversized POST shows Django's error page,
+    which lists the cookies. The terminal, hint and session cookies show as stars."""
+    secrets = {
+        "toopher_terminal": "terminal-id-0123456789abcdefghijklmnopqrstuv:signature",
+        "toopher_pending": "1-hint-value",
+        "sessionid": "session-key-abcdefghijklmnopqrstuvwxyz0123",
+    }
+    # A well-formed CSRF cookie, so that Django's CSRF check reads the (too big) body.
+    # (Its value is also a local variable of that check's frame, which the page shows.)
+    cookie = "; ".join(f"{name}={value}" for name, value in secrets.items())
+    cookie += "; csrftoken=AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+    body = b"x=" + b"a" * (3 * 1024 * 1024)  # above DATA_UPLOAD_MAX_MEMORY_SIZE
+    request = urllib.request.Request(  # noqa: S310 - loopback test server
+        stored_server.url("/accounts/login/"), data=body, method="POST",
+        headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=30)  # noqa: S310
+    page = caught.value.read().decode("utf-8", "replace")
+    assert caught.value.code == 400
+    assert "toopher_terminal" in page  # the error page does list the cookies
+    for value in secrets.values():
+        assert value not in page
