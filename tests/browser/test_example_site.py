@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+import sys
 import urllib.error
 import urllib.request
-import sys
 from pathlib import Path
 
 import pytest
