@@ -21,6 +21,8 @@ PORT                       Port the site is served on (8000); used for the sandb
 SERVE_STATIC               Serve static files from Django itself (on; a demo convenience)
 SECURE_COOKIES             Session and CSRF cookies only over HTTPS (on when DEBUG is off)
 LOG_LEVEL                  Level of the ``django_toopher`` logger (``INFO``)
+CONTENT_SECURITY_POLICY    The Content-Security-Policy header of every page (a strict
+                           policy without ``'unsafe-inline'``; empty: none)
 TOOPHER_API_URL            Toopher API v1 base URL; unset: mount the sandbox at /sandbox/
                            and use ``http://127.0.0.1:$PORT/sandbox/v1``
 TOOPHER_CONSUMER_KEY       Requester key (derived from SECRET_KEY with the sandbox)
@@ -86,7 +88,15 @@ MIDDLEWARE = [
     # After AuthenticationMiddleware: sends a pending login to the pending page.
     "django_toopher.middleware.ToopherMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "demo_site.csp.ContentSecurityPolicyMiddleware",
 ]
+
+#: No inline style or script anywhere: django_toopher's pages work under this policy.
+STRICT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'"
+)
+CONTENT_SECURITY_POLICY = env.str("CONTENT_SECURITY_POLICY", default=STRICT_CSP)
 
 ROOT_URLCONF = "example_project.urls"
 WSGI_APPLICATION = "example_project.wsgi.application"
