@@ -23,6 +23,9 @@ SECURE_COOKIES             Session and CSRF cookies only over HTTPS (on when DEB
 LOG_LEVEL                  Level of the ``django_toopher`` logger (``INFO``)
 CONTENT_SECURITY_POLICY    The Content-Security-Policy header of every page (a strict
                            policy without ``'unsafe-inline'``; empty: none)
+EMAIL_BACKEND              Where mail goes, e.g. the password-reset link (Django's
+                           console backend: printed in the terminal of ``make demo``)
+EMAIL_FILE_PATH            Folder for ``django.core.mail.backends.filebased.EmailBackend``
 TOOPHER_API_URL            Toopher API v1 base URL; unset: mount the sandbox at /sandbox/
                            and use ``http://127.0.0.1:$PORT/sandbox/v1``
 TOOPHER_CONSUMER_KEY       Requester key (derived from SECRET_KEY with the sandbox)
@@ -111,6 +114,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "demo_site.context_processors.pending_login",
             ]
         },
     }
@@ -157,6 +161,13 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 SERVE_STATIC = env.bool("SERVE_STATIC", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Password reset (accounts/password_reset/): the mail with the link is printed in the
+# terminal by default. The reset logs the user in (post_reset_login), which, like every
+# login, then waits for the phone.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent_emails"))
+DEFAULT_FROM_EMAIL = "django-toopher example <noreply@example.com>"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
