@@ -188,7 +188,10 @@ TOOPHER = {
     "REQUIRE_ENROLLMENT": env.bool("TOOPHER_REQUIRE_ENROLLMENT", default=False),
     # The phone simulator stands for another device, but in the demo a person opens it
     # in the same browser (same cookies): a pending login must not redirect its pages.
-    "EXEMPT_PATHS": ["/sandbox/"] if USE_SANDBOX else [],
+    # /favicon.ico: the browser fetches it in the background (the admin's and the phone
+    # simulator's pages name no icon); sent to the pending page instead, that fetch
+    # would answer the pending login and eat its message.
+    "EXEMPT_PATHS": ["/favicon.ico", *(["/sandbox/"] if USE_SANDBOX else [])],
 }
 if TOOPHER["MODE"] not in ("stored", "zero_storage"):
     raise ImproperlyConfigured("TOOPHER_MODE must be 'stored' or 'zero_storage'.")

@@ -103,7 +103,7 @@ def test_a_final_state_replaces_the_controls_at_once(context, final):
         # pending page, where the message is left to be read, none of the controls is.
         assert page.url == f"{SITE}/pending/"
         for name in ("Check now", "Cancel"):
-            assert not page.get_by_role("button", name=name).is_visible()
+            assert not page.get_by_role("button", name=name, exact=True).is_visible()
         assert not page.get_by_text("Time left to approve").is_visible()
         assert not page.locator("#toopher-otp").is_visible()
     page.wait_for_url(redirect, timeout=5000)
@@ -124,7 +124,7 @@ def test_a_denial_in_the_example_shows_only_the_final_message(context, stored_se
     # The message is left to be read on the pending page, without the controls.
     assert "/toopher/pending/" in page.url
     assert not page.locator("#toopher-controls").is_visible()
-    assert not page.get_by_role("button", name="Cancel").is_visible()
+    assert not page.get_by_role("button", name="Cancel", exact=True).is_visible()
     page.wait_for_url(re.compile(r"/accounts/login/"), timeout=PATIENCE_MS)
 
 
