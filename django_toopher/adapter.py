@@ -41,7 +41,7 @@ MESSAGES: dict[str, Any] = {
     # steps of a pending login
     "step_start": _("Sending a request to your phone…"),
     "step_name_terminal": _("Name this browser so that your phone can show where you log in."),
-    "step_pushed": _("Toopher is contacting your phone. Approve the request to continue."),
+    "step_pushed": _("The request is on your phone. Approve it there to continue."),
     "step_pair": _("Pair your phone with Toopher to continue."),
     "step_pairing": _("Waiting for your phone to accept the pairing…"),
     "step_failed": _("Toopher cannot be reached right now. Try again in a moment."),

@@ -228,8 +228,8 @@ class TerminalAdmin(_ReadOnlyAdmin):
             if strict:
                 self.message_user(
                     request,
-                    _("%(terminal)s (%(user)s): Toopher could not be reached (%(detail)s); "
-                      "the terminal was kept.")
+                    _("Terminal %(terminal)s (%(user)s): Toopher could not be reached "
+                      "(%(detail)s); the terminal was kept.")
                     % {"terminal": terminal.name, "user": terminal.user, "detail": detail},
                     messages.ERROR,
                 )
@@ -240,7 +240,7 @@ class TerminalAdmin(_ReadOnlyAdmin):
             )
             self.message_user(
                 request,
-                _("%(terminal)s was forgotten here, but Toopher could not be reached to "
+                _("Terminal %(terminal)s was forgotten here, but Toopher could not be reached to "
                   "forget it there.") % {"terminal": terminal.name},
                 messages.WARNING,
             )

@@ -280,3 +280,24 @@ def check_user_admin_actions(app_configs: Iterable[Any] | None = None, **kwargs:
             )
         ]
     return []
+
+
+SIGNED_COOKIE_SESSIONS = "django.contrib.sessions.backends.signed_cookies"
+
+
+@checks.register(TAG)
+def check_session_engine(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list:
+    """W006: signed-cookie sessions carry the pending login (the Toopher request id, the
+    terminal id) to the browser, signed but readable."""
+    if getattr(settings, "SESSION_ENGINE", "") != SIGNED_COOKIE_SESSIONS:
+        return []
+    return [
+        warning(
+            "SESSION_ENGINE is signed_cookies: the pending login, with the Toopher request "
+            "id and the terminal id, travels in the session cookie, signed but not "
+            "encrypted, so the browser can read it.",
+            6,
+            hint="Use a server-side session engine (db, cache or cached_db); see "
+            "docs/security.md.",
+        )
+    ]

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS
+from django.core.management import call_command
+from django.db import DEFAULT_DB_ALIAS, router
 
 
 def sandbox_requester() -> dict[str, str] | None:
     """The requester the sandbox must know, or None when a real service is configured."""
     return getattr(settings, "TOOPHER_SANDBOX_REQUESTER", None)
+
+
+def sandbox_database() -> str:
+    """The alias of the database that holds the sandbox's tables (see the router)."""
+    return router.db_for_write(apps.get_model("toopher_sandbox", "Requester")) or DEFAULT_DB_ALIAS
+
+
+def migrate_all(verbosity: int = 0) -> None:
+    """Migrate every configured database: the site's and, apart, the sandbox's."""
+    for alias in settings.DATABASES:
+        call_command("migrate", database=alias, interactive=False, verbosity=verbosity)
 
 
 def ensure_sandbox_requester() -> bool:
@@ -32,7 +45,8 @@ def ensure_sandbox_requester_after_migrate(
 ) -> None:
     """``post_migrate`` receiver: the sandbox tables exist now, so the requester can too.
 
-    ``post_migrate`` is sent once per app with models; act on the sandbox's only.
+    ``post_migrate`` is sent once per app with models and per migrated database; act
+    on the sandbox's, in the sandbox's database only.
     """
-    if getattr(sender, "name", None) == "toopher_sandbox" and using == DEFAULT_DB_ALIAS:
+    if getattr(sender, "name", None) == "toopher_sandbox" and using == sandbox_database():
         ensure_sandbox_requester()

@@ -9,7 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from django_toopher.app_settings import app_settings
 from django_toopher.decorators import toopher_required
+from django_toopher.models import AuditEvent
 
 from .forms import ChangeEmailForm
 from .sandbox import sandbox_requester
@@ -28,14 +30,34 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "demo_site/home.html", context)
 
 
+#: The audit events that pair or unpair a phone, for the zero-storage account page.
+PAIRING_EVENTS = (AuditEvent.Kind.PAIRED, AuditEvent.Kind.UNPAIRED, AuditEvent.Kind.ADMIN_RESET)
+
+
+def paired_by_the_record(user: object) -> bool:
+    """Zero-storage mode keeps no pairing here: did the user's last pairing event pair?
+
+    The audit trail answers without a call to Toopher (which keeps the pairing).
+    """
+    last = (
+        AuditEvent.objects.filter(user=user, kind__in=PAIRING_EVENTS)
+        .order_by("-created_at", "-pk").values_list("kind", flat=True).first()
+    )
+    return last == AuditEvent.Kind.PAIRED
+
+
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
     """The page a user lands on after an approved login."""
     user = request.user
+    zero_storage = app_settings.MODE == "zero_storage"
     context = {
         "profile": getattr(user, "toopher_profile", None),
+        "zero_storage": zero_storage,
+        "paired_at_toopher": zero_storage and paired_by_the_record(user),
         "terminals": user.toopher_terminals.all(),
         "events": user.toopher_audit_events.order_by("-created_at")[:5],
+        "login_action": app_settings.LOGIN_ACTION_NAME,
     }
     return render(request, "demo_site/account.html", context)
 

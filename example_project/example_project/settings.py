@@ -11,6 +11,9 @@ SECRET_KEY                 Django's secret key (a fixed development key; require
 DEBUG                      Debug mode (on while the built-in sandbox is used, else off)
 ALLOWED_HOSTS              Comma-separated host names (``127.0.0.1,localhost``)
 DATABASE_URL               Database (SQLite file ``example_project/db.sqlite3``)
+SANDBOX_DATABASE_URL       Database of the mounted sandbox's tables (SQLite file
+                           ``sandbox.sqlite3`` beside the site's SQLite file, else
+                           ``example_project/sandbox.sqlite3``)
 CACHE_URL                  Cache (``locmemcache://``; use Redis with several processes)
 CACHE_KEY_PREFIX           Prefix of every cache key (none)
 SESSION_ENGINE             Django session engine (``django.contrib.sessions.backends.db``)
@@ -18,6 +21,11 @@ PORT                       Port the site is served on (8000); used for the sandb
 SERVE_STATIC               Serve static files from Django itself (on; a demo convenience)
 SECURE_COOKIES             Session and CSRF cookies only over HTTPS (on when DEBUG is off)
 LOG_LEVEL                  Level of the ``django_toopher`` logger (``INFO``)
+CONTENT_SECURITY_POLICY    The Content-Security-Policy header of every page (a strict
+                           policy without ``'unsafe-inline'``; empty: none)
+EMAIL_BACKEND              Where mail goes, e.g. the password-reset link (Django's
+                           console backend: printed in the terminal of ``make demo``)
+EMAIL_FILE_PATH            Folder for ``django.core.mail.backends.filebased.EmailBackend``
 TOOPHER_API_URL            Toopher API v1 base URL; unset: mount the sandbox at /sandbox/
                            and use ``http://127.0.0.1:$PORT/sandbox/v1``
 TOOPHER_CONSUMER_KEY       Requester key (derived from SECRET_KEY with the sandbox)
@@ -26,6 +34,7 @@ TOOPHER_SANDBOX_CONTROL_TOKEN  The mounted sandbox's control API token (derived 
 TOOPHER_MODE               ``stored`` or ``zero_storage`` (``stored``)
 TOOPHER_FAIL_MODE          ``closed`` or ``open`` (``closed``)
 TOOPHER_REQUIRE_ENROLLMENT Users without a pairing must pair before logging in (off)
+TOOPHER_PUSH_RATE_LIMIT    Pushes per user per 10 minutes (20 in the demo, to explore)
 ========================== =================================================================
 """
 
@@ -36,6 +45,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from .routers import sandbox_sqlite_path
 from .sandbox_credentials import derive_control_token, derive_credentials
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # example_project/
@@ -83,7 +93,15 @@ MIDDLEWARE = [
     # After AuthenticationMiddleware: sends a pending login to the pending page.
     "django_toopher.middleware.ToopherMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "demo_site.csp.ContentSecurityPolicyMiddleware",
 ]
+
+#: No inline style or script anywhere: django_toopher's pages work under this policy.
+STRICT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'"
+)
+CONTENT_SECURITY_POLICY = env.str("CONTENT_SECURITY_POLICY", default=STRICT_CSP)
 
 ROOT_URLCONF = "example_project.urls"
 WSGI_APPLICATION = "example_project.wsgi.application"
@@ -98,6 +116,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "demo_site.context_processors.pending_login",
             ]
         },
     }
@@ -106,10 +125,18 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The site calls its own sandbox while serving a request: two threads may write at
-    # once, so wait for the lock instead of failing with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+if USE_SANDBOX:
+    # The mounted sandbox is another service: its tables live in a database of their
+    # own (example_project/routers.py), as a real deployment keeps them apart.
+    DATABASES["sandbox"] = env.db(
+        "SANDBOX_DATABASE_URL", default=f"sqlite:///{sandbox_sqlite_path(DATABASES['default'])}"
+    )
+    DATABASE_ROUTERS = ["example_project.routers.SandboxRouter"]
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.sqlite3":
+        # Several request threads may write at once: wait for the lock instead of
+        # failing with "database is locked".
+        _database.setdefault("OPTIONS", {}).setdefault("timeout", 20)
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://example-site")}
 # django-environ drops ``?key_prefix=`` for Django's RedisCache: set it here instead.
 CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="")
@@ -137,6 +164,13 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 SERVE_STATIC = env.bool("SERVE_STATIC", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Password reset (accounts/password_reset/): the mail with the link is printed in the
+# terminal by default. The reset logs the user in (post_reset_login), which, like every
+# login, then waits for the phone.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent_emails"))
+DEFAULT_FROM_EMAIL = "django-toopher example <noreply@example.com>"
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 
@@ -154,9 +188,15 @@ TOOPHER = {
     "MODE": env.str("TOOPHER_MODE", default="stored"),
     "FAIL_MODE": env.str("TOOPHER_FAIL_MODE", default="closed"),
     "REQUIRE_ENROLLMENT": env.bool("TOOPHER_REQUIRE_ENROLLMENT", default=False),
+    # The app's default (5 per 10 minutes) is right for a real site; exploring the
+    # demo (the README tour, cancels, two tabs) sends more, so the demo allows 20.
+    "PUSH_RATE_LIMIT": env.int("TOOPHER_PUSH_RATE_LIMIT", default=20),
     # The phone simulator stands for another device, but in the demo a person opens it
     # in the same browser (same cookies): a pending login must not redirect its pages.
-    "EXEMPT_PATHS": ["/sandbox/"] if USE_SANDBOX else [],
+    # /favicon.ico: the browser fetches it in the background (the admin's and the phone
+    # simulator's pages name no icon); sent to the pending page instead, that fetch
+    # would answer the pending login and eat its message.
+    "EXEMPT_PATHS": ["/favicon.ico", *(["/sandbox/"] if USE_SANDBOX else [])],
 }
 if TOOPHER["MODE"] not in ("stored", "zero_storage"):
     raise ImproperlyConfigured("TOOPHER_MODE must be 'stored' or 'zero_storage'.")
@@ -181,6 +221,10 @@ TOOPHER_SANDBOX_CONTROL_TOKEN = (
     if USE_SANDBOX
     else ""
 )
+
+# Error pages (DEBUG) and error emails list the request's cookies: hide the values of
+# django_toopher's terminal and pending-hint cookies, the session and the CSRF cookie.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "django_toopher.debug.ToopherExceptionReporterFilter"
 
 LOGGING = {
     "version": 1,

@@ -82,7 +82,13 @@ def _start(tmp_path_factory: pytest.TempPathFactory, name: str, **env: str) -> E
 @pytest.fixture(scope="session")
 def stored_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleServer]:
     """The example site in stored-ID mode, with its own mounted sandbox."""
-    server = _start(tmp_path_factory, "stored", TOOPHER_MODE="stored")
+    workdir = tmp_path_factory.mktemp("stored")
+    server = ExampleServer(
+        workdir, TOOPHER_MODE="stored",
+        # The password-reset mail goes to files the tests read (see mail_to()).
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(workdir / "mail"),
+    ).start()
     yield server
     server.stop()
 

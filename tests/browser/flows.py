@@ -123,3 +123,21 @@ def expect_account_page(page: Any, username: str) -> None:
     page.wait_for_url(re.compile(r"/account/$"), timeout=PATIENCE_MS)
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
     expect(page.get_by_role("button", name=f"Log out {username}")).to_be_visible()
+
+
+def pair_from_scratch(page: Any, phone: Any, server: ExampleServer, username: str,
+                      password: str) -> None:
+    """A new user's first visit: log in with the password, pair the phone, log out."""
+    log_in(page, server, username, password)
+    expect_account_page(page, username)
+    pair(page, phone, server)
+    log_out(page)
+
+
+def approved_login(page: Any, phone: Any, server: ExampleServer, username: str,
+                   password: str) -> None:
+    """Log in, approve the request on the phone, land on the account page."""
+    log_in(page, server, username, password)
+    expect_pending(page)
+    answer_on_phone(phone, "Log in?", "Allow")
+    expect_account_page(page, username)

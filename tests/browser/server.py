@@ -1,7 +1,8 @@
 """Run the example project as a real server for the browser tests.
 
-Each :class:`ExampleServer` gets its own temporary SQLite file and a free port on
-127.0.0.1, is migrated (which also creates its sandbox requester), and is served by
+Each :class:`ExampleServer` gets its own temporary SQLite files (the site's, and the
+mounted sandbox's ``sandbox.sqlite3`` beside it) and a free port on 127.0.0.1, is
+migrated like ``make demo`` does (which also creates its sandbox requester), and is served by
 gunicorn with threads, because the site calls its own mounted sandbox over HTTP while
 it serves a request.
 """
@@ -116,8 +117,14 @@ class ExampleServer:
         )
 
     # -- the server ----------------------------------------------------------------
-    def start(self) -> ExampleServer:
+    def migrate(self) -> None:
+        """Migrate the site's database and, when the sandbox is mounted, the sandbox's."""
         self.manage("migrate", "--noinput")
+        if not self.env.get("TOOPHER_API_URL"):
+            self.manage("migrate", "--database", "sandbox", "--noinput")
+
+    def start(self) -> ExampleServer:
+        self.migrate()
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(  # noqa: S603
             gunicorn_command(self.port),

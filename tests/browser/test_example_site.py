@@ -6,8 +6,11 @@ so the example settings are read exactly as ``make demo`` reads them.
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -143,3 +146,54 @@ def test_with_a_configured_service_the_sandbox_is_not_mounted(tmp_path: Path) ->
         "print('toopher_sandbox' in settings.INSTALLED_APPS, settings.TOOPHER['API_URL'])",
     )
     assert out.split() == ["absent", "False", "http://127.0.0.1:9/v1"]
+
+
+def _tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as db:
+        return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def test_the_mounted_sandbox_keeps_its_tables_in_a_database_of_its_own(tmp_path: Path) -> None:
+    server = ExampleServer(tmp_path)
+    server.manage("demo", "--port", str(server.port), "--no-serve")
+    site, sandbox = _tables(tmp_path / "db.sqlite3"), _tables(tmp_path / "sandbox.sqlite3")
+    assert "django_toopher_toopherprofile" in site and "auth_user" in site
+    assert any(name.startswith("toopher_sandbox_") for name in sandbox)
+    assert not any(name.startswith("toopher_sandbox_") for name in site)
+    assert not any(name.startswith(("auth_", "django_toopher_")) for name in sandbox)
+    # The demo's requester was created where the sandbox reads it.
+    with sqlite3.connect(tmp_path / "sandbox.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM toopher_sandbox_requester").fetchone() == (1,)
+    out = server.manage(
+        "shell", "-v", "0", "-c",
+        "from django.db import router; from toopher_sandbox.models import Requester; "
+        "from django_toopher.models import Terminal; "
+        "print(router.db_for_write(Requester), router.db_for_write(Terminal))",
+    )
+    assert out.split() == ["sandbox", "default"]
+
+
+def test_error_pages_of_the_example_hide_the_apps_cookies(stored_server: ExampleServer) -> None:
+    """DEBUG is on in the demo: a 400 for an oversized POST shows Django's error page,
+    which lists the cookies. The terminal, hint and session cookies show as stars."""
+    secrets = {
+        "toopher_terminal": "terminal-id-0123456789abcdefghijklmnopqrstuv:signature",
+        "toopher_pending": "1-hint-value",
+        "sessionid": "session-key-abcdefghijklmnopqrstuvwxyz0123",
+    }
+    # A well-formed CSRF cookie, so that Django's CSRF check reads the (too big) body.
+    # (Its value is also a local variable of that check's frame, which the page shows.)
+    cookie = "; ".join(f"{name}={value}" for name, value in secrets.items())
+    cookie += "; csrftoken=AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+    body = b"x=" + b"a" * (3 * 1024 * 1024)  # above DATA_UPLOAD_MAX_MEMORY_SIZE
+    request = urllib.request.Request(  # noqa: S310 - loopback test server
+        stored_server.url("/accounts/login/"), data=body, method="POST",
+        headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=30)  # noqa: S310
+    page = caught.value.read().decode("utf-8", "replace")
+    assert caught.value.code == 400
+    assert "toopher_terminal" in page  # the error page does list the cookies
+    for value in secrets.values():
+        assert value not in page

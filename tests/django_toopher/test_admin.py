@@ -162,7 +162,7 @@ def test_disable_a_paired_user(admin_web, root, alice, sandbox, phone):
     assert alice_browser.get(reverse("django_toopher:security")).status_code == 200
     response = run_action(admin_web, USERS, "toopher_disable", [alice], follow=True)
     assert response.status_code == 200
-    assert any("alice: Toopher disabled. 1 session ended." in m for m in messages_of(response))
+    assert any("User alice: Toopher disabled. 1 session ended." in m for m in messages_of(response))
     assert ToopherProfile.objects.get(user=alice).enabled is False
     # At Toopher too.
     remote = get_client().get_user_by_name("alice")
@@ -208,7 +208,7 @@ def test_enable_from_the_profile_changelist(admin_web, root, alice, sandbox, pho
     admin_flow.set_enabled(alice, False)
     profile = ToopherProfile.objects.get(user=alice)
     response = run_action(admin_web, PROFILES, "toopher_enable", [profile], follow=True)
-    assert any("alice: Toopher enabled." in m for m in messages_of(response))
+    assert any("User alice: Toopher enabled." in m for m in messages_of(response))
     profile.refresh_from_db()
     assert profile.enabled is True
     assert get_client().get_user_by_name("alice").raw["toopher_authentication_enabled"] is True
@@ -222,8 +222,8 @@ def test_reset_pairing(admin_web, root, alice, bob, sandbox, phone):
     pairing_id = pair_directly(alice, sandbox, phone)
     response = run_action(admin_web, USERS, "toopher_reset_pairing", [alice, bob], follow=True)
     messages = messages_of(response)
-    assert any("alice: pairing reset." in m for m in messages)
-    assert any("bob: was not paired." in m for m in messages)
+    assert any("User alice: pairing reset." in m for m in messages)
+    assert any("User bob: was not paired." in m for m in messages)
     assert ToopherProfile.objects.get(user=alice).pairing_id is None
     event = AuditEvent.objects.get(kind="admin_reset")
     assert event.user == alice and event.actor == root
@@ -237,7 +237,7 @@ def test_reset_pairing_while_toopher_is_down_changes_nothing(admin_web, root, al
     sandbox.set_faults(key=live["key"], status=503)
     response = run_action(admin_web, USERS, "toopher_reset_pairing", [alice], follow=True)
     assert response.status_code == 200
-    assert any("alice: Toopher could not be reached" in m for m in messages_of(response))
+    assert any("User alice: Toopher could not be reached" in m for m in messages_of(response))
     assert ToopherProfile.objects.get(user=alice).pairing_id == pairing_id
     event = AuditEvent.objects.get(kind="error")
     assert event.user == alice and event.actor == root and "Reset pairing" in event.action
@@ -257,8 +257,8 @@ def test_an_api_failure_for_one_user_does_not_stop_the_others(admin_web, alice, 
     response = run_action(admin_web, USERS, "toopher_disable", [alice, bob], follow=True)
     assert response.status_code == 200
     messages = messages_of(response)
-    assert any(m.startswith("alice: Toopher disabled.") for m in messages)
-    assert any("bob: Toopher could not be reached or refused (ToopherTimeoutError)" in m
+    assert any(m.startswith("User alice: Toopher disabled.") for m in messages)
+    assert any("User bob: Toopher could not be reached or refused (ToopherTimeoutError)" in m
                for m in messages)
     assert ToopherProfile.objects.get(user=alice).enabled is False
     assert not ToopherProfile.objects.filter(user=bob, enabled=False).exists()
@@ -277,7 +277,7 @@ def test_a_toopher_failure_changes_nothing_local(admin_web, alice, monkeypatch):
     monkeypatch.setattr(type(get_client()), "set_toopher_enabled_for_user", garbled)
     response = run_action(admin_web, USERS, "toopher_disable", [alice], follow=True)
     assert calls, "the Toopher call was not made"
-    assert any("alice: Toopher could not be reached or refused" in m
+    assert any("User alice: Toopher could not be reached or refused" in m
                for m in messages_of(response))
     assert not ToopherProfile.objects.filter(user=alice, enabled=False).exists()
     assert not AuditEvent.objects.filter(kind="admin_disabled").exists()
@@ -297,8 +297,8 @@ def test_forget_terminals_of_users(admin_web, root, alice, bob):
     response = run_action(admin_web, USERS, "toopher_forget_terminals", [alice, bob],
                           follow=True)
     messages = messages_of(response)
-    assert any("alice: 2 terminals forgotten." in m for m in messages)
-    assert any("bob: had no terminals." in m for m in messages)
+    assert any("User alice: 2 terminals forgotten." in m for m in messages)
+    assert any("User bob: had no terminals." in m for m in messages)
     assert list(Terminal.objects.all()) == [kept]
     events = AuditEvent.objects.filter(kind="admin_forgot_terminals")
     assert sorted(e.terminal_name for e in events) == ["A1", "A2"]
@@ -402,7 +402,7 @@ def test_toopher_disable_and_enable_commands(root, alice, capsys):
     assert AuditEvent.objects.get(kind="admin_disabled").actor == root
     call_command("toopher_enable", "alice")
     assert ToopherProfile.objects.get(user=alice).enabled is True
-    assert "alice: Toopher enabled." in capsys.readouterr().out
+    assert "User alice: Toopher enabled." in capsys.readouterr().out
 
 
 def test_toopher_disable_command_reports_unknown_users(alice):

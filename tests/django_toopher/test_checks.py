@@ -260,3 +260,14 @@ def test_w010_user_admin_without_the_actions(toopher):
 )
 def test_is_loopback_host(host, expected):
     assert checks.is_loopback_host(host) is expected
+
+
+def test_w006_signed_cookie_sessions(toopher, settings):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    messages = checks.check_session_engine()
+    assert ids(messages) == ["django_toopher.W006"]
+    assert "request id" in messages[0].msg and "not encrypted" in messages[0].msg
+    assert "django_toopher.W006" in run_all()
+    for engine in ("db", "cache", "cached_db"):
+        settings.SESSION_ENGINE = f"django.contrib.sessions.backends.{engine}"
+        assert ids(checks.check_session_engine()) == []

@@ -54,7 +54,7 @@ def _guarded(
         )
         return AdminOutcome(
             False,
-            _("%(user)s: Toopher could not be reached or refused (%(detail)s); nothing was "
+            _("User %(user)s: Toopher could not be reached or refused (%(detail)s); nothing was "
               "changed for this user.") % {"user": user, "detail": detail},
             changed=False,
         )
@@ -95,11 +95,12 @@ def _switch(
     already = (profile is None or profile.enabled) if enabled else (
         profile is not None and not profile.enabled)
     if already:
-        text = (_("%(user)s: Toopher was already enabled.") if enabled
-                else _("%(user)s: Toopher was already disabled."))
+        text = (_("User %(user)s: Toopher was already enabled.") if enabled
+                else _("User %(user)s: Toopher was already disabled."))
         return AdminOutcome(True, text % {"user": user}, changed=False)
     set_enabled(user, enabled, request=request, actor=actor)
-    text = _("%(user)s: Toopher enabled.") if enabled else _("%(user)s: Toopher disabled.")
+    text = (_("User %(user)s: Toopher enabled.") if enabled
+            else _("User %(user)s: Toopher disabled."))
     return AdminOutcome(True, text % {"user": user})
 
 
@@ -128,10 +129,10 @@ def reset_pairing(
 
     def operation() -> AdminOutcome:
         if not get_mode().is_paired(user):
-            return AdminOutcome(True, _("%(user)s: was not paired.") % {"user": user},
+            return AdminOutcome(True, _("User %(user)s: was not paired.") % {"user": user},
                                 changed=False)
         pairing.unpair(user, request=request, actor=actor)
-        return AdminOutcome(True, _("%(user)s: pairing reset.") % {"user": user})
+        return AdminOutcome(True, _("User %(user)s: pairing reset.") % {"user": user})
 
     return _guarded(user, "Reset pairing", operation, actor=actor, request=request)
 
@@ -143,11 +144,11 @@ def forget_terminals(
 
     def operation() -> AdminOutcome:
         if not Terminal.objects.filter(user=user).exists():
-            return AdminOutcome(True, _("%(user)s: had no terminals.") % {"user": user},
+            return AdminOutcome(True, _("User %(user)s: had no terminals.") % {"user": user},
                                 changed=False)
         count = terminals.forget_all_terminals(user, request=request, actor=actor)
-        text = ngettext("%(user)s: %(count)d terminal forgotten.",
-                        "%(user)s: %(count)d terminals forgotten.", count)
+        text = ngettext("User %(user)s: %(count)d terminal forgotten.",
+                        "User %(user)s: %(count)d terminals forgotten.", count)
         return AdminOutcome(True, text % {"user": user, "count": count})
 
     return _guarded(user, "Forget terminals", operation, actor=actor, request=request)

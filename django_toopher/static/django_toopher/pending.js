@@ -1,7 +1,10 @@
 /* django_toopher: poll the pending login's status endpoint.
  * Reads its settings from data attributes of #toopher-pending (no inline script,
- * so a strict Content-Security-Policy works). Stops on a final status. The page
- * works without this script: a <noscript> refresh and a "Check now" button. */
+ * so a strict Content-Security-Policy works). When the push goes out (start ->
+ * pushed) the page says so and offers the one-time password, in place. On a final
+ * status it stops, replaces the controls (#toopher-controls: time left, "Check now",
+ * "Cancel", the one-time password) with the final message at once, then leaves.
+ * The page works without this script: a <noscript> refresh and a "Check now" button. */
 (function () {
   "use strict";
   var root = document.getElementById("toopher-pending");
@@ -14,6 +17,7 @@
   var statusEl = document.getElementById("toopher-status");
   var progress = document.getElementById("toopher-progress");
   var remainingEl = document.getElementById("toopher-remaining");
+  var controls = document.getElementById("toopher-controls");
   var stopped = false;
   var timer = null;
   var ticker = null;
@@ -52,13 +56,19 @@
     }
     if (data.final) {
       stop();
+      if (controls) { controls.hidden = true; }
       if (progress) { progress.hidden = true; }
       // Granted: go on at once. Otherwise let the message be read, then go back.
       setTimeout(function () { go(data.redirect); }, data.status === "granted" ? 0 : 2500);
       return;
     }
     if (data.redirect) { stop(); go(data.redirect); return; }
-    if (data.status !== root.dataset.status && root.dataset.status) {
+    if (data.status === "pushed" && root.dataset.status === "start") {
+      // The push is out: say so (done above) and offer the one-time password here.
+      root.dataset.status = "pushed";
+      var otpBox = document.getElementById("toopher-otp");
+      if (otpBox) { otpBox.hidden = false; }
+    } else if (data.status !== root.dataset.status && root.dataset.status) {
       stop(); window.location.reload(); return;
     }
     schedule();

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from demo_site.sandbox import ensure_sandbox_requester
+from demo_site.sandbox import ensure_sandbox_requester, migrate_all
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "toopher-demo"
@@ -18,8 +18,9 @@ DEMO_EMAIL = "demo@example.com"
 
 class Command(BaseCommand):
     help = (
-        "Migrate, create the user demo / toopher-demo, make sure the sandbox requester "
-        "exists, print where everything is, then serve the site (threaded)."
+        "Migrate (the site's and the sandbox's databases), create the user demo / "
+        "toopher-demo, make sure the sandbox requester exists, print where everything "
+        "is, then serve the site (threaded)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -36,7 +37,7 @@ class Command(BaseCommand):
             # The site calls its own sandbox: the API URL must carry the port we serve on.
             settings.TOOPHER["API_URL"] = f"http://127.0.0.1:{port}/sandbox/v1"
 
-        call_command("migrate", interactive=False, verbosity=0)
+        migrate_all()  # the site's database and the sandbox's own
         self._ensure_demo_user()
         ensure_sandbox_requester()
         self._print_directions(addr, port)
