@@ -20,18 +20,20 @@ nothing still gets the actions. See docs/admin.md.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.db import router, transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from .app_settings import app_settings
-from .internal import failures
+from .internal import events, failures
 from .internal.admin_actions import (
     PROFILE_PERMISSION,
     TERMINAL_PERMISSION,
@@ -199,7 +201,7 @@ class TerminalAdmin(_ReadOnlyAdmin):
             )
         done = 0
         for terminal in queryset.select_related("user"):
-            if self._forget(request, terminal, strict=True):
+            if self._forget(request, terminal):
                 done += 1
                 self._log_deleted(request, terminal)
         if done:
@@ -218,43 +220,50 @@ class TerminalAdmin(_ReadOnlyAdmin):
         else:  # pragma: no cover - Django 4.2
             getattr(self, "log_deletion")(request, terminal, str(terminal))  # noqa: B009
 
-    def _forget(self, request: HttpRequest, terminal: Terminal, *, strict: bool) -> bool:
-        """Forget one terminal at Toopher and here. When Toopher fails: with ``strict``,
-        keep the terminal and say so; otherwise forget it here only and say so."""
+    def _forget(self, request: HttpRequest, terminal: Terminal) -> bool:
+        """Forget one terminal at Toopher, then here. When Toopher fails, keep the
+        terminal and say so."""
         try:
             terminals.detach_terminal(terminal)
         except failures.CLIENT_ERRORS as exc:
-            detail = failures.describe(exc)
-            if strict:
-                self.message_user(
-                    request,
-                    _("Terminal %(terminal)s (%(user)s): Toopher could not be reached "
-                      "(%(detail)s); the terminal was kept.")
-                    % {"terminal": terminal.name, "user": terminal.user, "detail": detail},
-                    messages.ERROR,
-                )
-                return False
-            terminals.delete_terminal(
-                terminal, request=request, actor=request.user,
-                detail=f"by an administrator; not detached at Toopher ({detail})",
-            )
             self.message_user(
                 request,
-                _("Terminal %(terminal)s was forgotten here, but Toopher could not be reached to "
-                  "forget it there.") % {"terminal": terminal.name},
-                messages.WARNING,
+                _("Terminal %(terminal)s (%(user)s): Toopher could not be reached "
+                  "(%(detail)s); the terminal was kept.")
+                % {"terminal": terminal.name, "user": terminal.user,
+                   "detail": failures.describe(exc)},
+                messages.ERROR,
             )
-            return True
+            return False
         terminals.delete_terminal(terminal, request=request, actor=request.user)
         return True
 
     def delete_model(self, request: HttpRequest, obj: Terminal) -> None:
-        # The change page's "Delete" (Django already wrote the LogEntry).
-        self._forget(request, obj, strict=False)
+        # The change page's "Delete" (Django already wrote the LogEntry). Django runs
+        # this inside a transaction: only the local rows change here, and the call to
+        # Toopher waits until that transaction is committed.
+        terminals.delete_terminal(obj, request=request, actor=request.user)
+        transaction.on_commit(functools.partial(self._detach_later, request, obj),
+                              using=router.db_for_write(Terminal))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        for terminal in queryset.select_related("user"):
-            self._forget(request, terminal, strict=False)
+        for terminal in list(queryset.select_related("user")):
+            self.delete_model(request, terminal)
+
+    def _detach_later(self, request: HttpRequest, terminal: Terminal) -> None:
+        try:
+            terminals.detach_terminal(terminal)
+        except failures.CLIENT_ERRORS as exc:
+            events.emit(events.Kind.ERROR, user=terminal.user, request=request,
+                        actor=request.user, terminal_name=terminal.name,
+                        detail=f"forgotten here; not detached at Toopher "
+                               f"({failures.describe(exc)})")
+            self.message_user(
+                request,
+                _("Terminal %(terminal)s was forgotten here, but Toopher could not be "
+                  "reached to forget it there.") % {"terminal": terminal.name},
+                messages.WARNING,
+            )
 
 
 @admin.register(AuditEvent)

@@ -6,6 +6,9 @@ The security does not rest on it: a pending session has no auth keys, so
 ``request.user`` is anonymous with or without this middleware. Place it after
 ``SessionMiddleware`` and ``AuthenticationMiddleware``.
 
+Only navigations are redirected: a background fetch (``Sec-Fetch-Mode`` other than
+``navigate``) passes through and sees an anonymous user.
+
 It is sync and async capable (like django-otp's): under ASGI it runs in the event
 loop, and reads the session in a thread only for requests that carry the hint.
 """
@@ -51,6 +54,11 @@ def _exempt_paths() -> set[str]:
 
 def pending_redirect(request: HttpRequest) -> HttpResponse | None:
     """The redirect to the pending page for a pending login, else None (sync)."""
+    if request.META.get("HTTP_SEC_FETCH_MODE", "navigate") != "navigate":
+        # A background fetch (an icon, an image, a script's fetch()): it sees an
+        # anonymous user as it is; sent to the pending page, it would answer the
+        # pending login in the user's stead (and could end it).
+        return None
     pending = state.load(request)
     if pending is None or not pending.is_login:
         cookies.clear_hint(request)

@@ -11,13 +11,12 @@ import json
 from functools import wraps
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from . import lifecycle, phones, totp
+from . import db, lifecycle, phones, totp
 from .control_auth import check_control_token
 from .errors import ApiError, bad_request, not_found, unexpected_error
 from .models import AuthenticationRequest, Fault, Message, Pairing, Phone, Terminal
@@ -162,7 +161,7 @@ def create_phone(request: HttpRequest) -> JsonResponse:
     chosen = _text(data, "pairing_phrase")
     if len(number) > 32:
         raise bad_request("phone_number is too long (at most 32).")
-    with transaction.atomic():
+    with db.atomic():
         phone = phones.create_phone(_text(data, "name")[:100] or "My phone", number)
         phrase = phones.add_phrase(phone, chosen) if chosen else phones.new_phrase(phone)
     return JsonResponse(

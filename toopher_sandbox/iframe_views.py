@@ -17,7 +17,6 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -26,7 +25,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import iframe, phones, service
+from . import db, iframe, phones, service
 from .errors import NOT_AUTHORIZED_MESSAGE, ApiError
 from .models import AuthenticationRequest, Message, Pairing, Requester, Terminal, User
 from .oauth import authenticate as verify_oauth
@@ -228,7 +227,7 @@ def _advance_authentication(request, requester, state, user, notice):
     terminal = _terminal(request, state, user)
     if terminal is None:
         return _render(request, "name_terminal", state, notice=notice)
-    with transaction.atomic():
+    with db.atomic():
         auth = service.start_authentication(
             requester, pairing, terminal, state["action_name"],
             automation_allowed=state["automation_allowed"],

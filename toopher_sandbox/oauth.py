@@ -28,7 +28,7 @@ from django.utils import timezone
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
-from . import memo
+from . import db, memo
 from .errors import OAUTH_MESSAGE, ApiError
 from .models import Nonce, Requester
 from .params import body_pairs, is_form, query_pairs, raw_body_text
@@ -194,7 +194,7 @@ def _record_nonce(key: str, nonce: str, timestamp: str) -> None:
     ``ATOMIC_REQUESTS``) a savepoint keeps that transaction usable after a replay.
     """
     if transaction.get_connection().in_atomic_block:
-        with transaction.atomic():
+        with db.atomic():
             Nonce.objects.create(key=key, nonce=nonce, timestamp=int(timestamp))
     else:
         Nonce.objects.create(key=key, nonce=nonce, timestamp=int(timestamp))

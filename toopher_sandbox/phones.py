@@ -5,10 +5,9 @@ Used by the phone page and by the control API, so both behave the same way.
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models import QuerySet
 
-from . import lifecycle, totp
+from . import db, lifecycle, totp
 from .errors import ApiError
 from .models import (
     Action,
@@ -96,7 +95,7 @@ def active_pairings(phone: Phone) -> QuerySet[Pairing]:
 
 def respond_pairing(pairing_id: str, allow: bool) -> Pairing:
     """Allow or deny a pending pairing (once)."""
-    with transaction.atomic():
+    with db.atomic():
         changed = Pairing.objects.filter(
             id=pairing_id, state=Pairing.PENDING, deactivated=False
         ).update(state=Pairing.ENABLED if allow else Pairing.DENIED)
@@ -114,7 +113,7 @@ def respond_authentication(
     With ``automate`` the phone also remembers the answer for this pairing, terminal
     and action, and answers the next ones by itself.
     """
-    with transaction.atomic():
+    with db.atomic():
         lifecycle.expire(AuthenticationRequest.objects.filter(id=request_id))
         changed = AuthenticationRequest.objects.filter(
             id=request_id, pending=True, cancelled=False
@@ -131,7 +130,7 @@ def respond_authentication(
 
 def deactivate_pairing(pairing_id: str) -> Pairing:
     """Remove a pairing from the app: it can no longer authenticate (707)."""
-    with transaction.atomic():
+    with db.atomic():
         Pairing.objects.filter(id=pairing_id).update(deactivated=True)
         AuthenticationRequest.objects.filter(pairing_id=pairing_id, pending=True).update(
             pending=False, granted=False, reason="Pairing has been deactivated"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from django.db import transaction
-
+from . import db
 from .models import Requester
 
 DEFAULT_NAME = "Sandbox requester"
@@ -24,7 +23,7 @@ def ensure_requester(key: str, secret: str, name: str) -> Requester:
     """Create or update the requester with exactly this key, secret and name (idempotent)."""
     if not key or not secret:
         raise ValueError("key and secret must not be empty")
-    with transaction.atomic():
+    with db.atomic():
         requester, created = Requester.objects.get_or_create(
             key=key, defaults={"secret": secret, "name": name or DEFAULT_NAME}
         )

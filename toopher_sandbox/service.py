@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 import secrets
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
-from . import lifecycle, rowfetch, totp
+from . import db, lifecycle, rowfetch, totp
 from .errors import (
     ApiError,
     bad_request,
@@ -113,7 +113,7 @@ def get_or_create_user(requester: Requester, name: str) -> User:
     if user is not None:
         return user
     try:
-        with transaction.atomic():
+        with db.atomic():
             return User.objects.create(requester=requester, name=name)
     except IntegrityError:  # created concurrently
         return User.objects.get(requester=requester, name=name)
@@ -156,7 +156,7 @@ def pair_with_phrase(requester: Requester, params: Params) -> Pairing:
     phrase = normalize_phrase(raw)
     if not phrase or len(phrase) > MAX_PHRASE_LENGTH:
         raise bad_request("Invalid pairing phrase.")
-    with transaction.atomic():
+    with db.atomic():
         user = _pairing_user(requester, params)
         return _pair_user(requester, user, phrase)
 
@@ -166,7 +166,7 @@ def pair_user_with_phrase(requester: Requester, user_name: str, raw_phrase: str)
     phrase = normalize_phrase(raw_phrase)
     if not phrase or len(phrase) > MAX_PHRASE_LENGTH:
         raise bad_request("Invalid pairing phrase.")
-    with transaction.atomic():
+    with db.atomic():
         return _pair_user(requester, get_or_create_user(requester, user_name), phrase)
 
 
@@ -182,7 +182,7 @@ def _pair_user(requester: Requester, user: User, phrase: str) -> Pairing:
 def pair_qr(requester: Requester, params: Params) -> Pairing:
     """P2: a pending pairing that a phone claims by scanning its QR code."""
     name = params.text("user_name", required=True, max_length=NAME_LENGTH)
-    with transaction.atomic():
+    with db.atomic():
         user = get_or_create_user(requester, name)
         return _new_pairing(requester, user, Pairing.QR)
 
@@ -196,7 +196,7 @@ def pair_sms(requester: Requester, params: Params) -> Pairing:
     if country is not None and not country.lstrip("+").isdigit():
         raise bad_request("Invalid phone_country.")
     name = params.text("user_name", required=True, max_length=NAME_LENGTH)
-    with transaction.atomic():
+    with db.atomic():
         user = get_or_create_user(requester, name)
         phone = Phone.objects.filter(phone_number=number).first()
         if phone is None:
@@ -320,7 +320,7 @@ def initiate(requester: Requester, params: Params) -> AuthenticationRequest:
     automation_allowed = params.boolean("automation_allowed", default=True)
     challenge_required = params.boolean("challenge_required", default=False)
     otp = params.text("otp", max_length=20)
-    with transaction.atomic():
+    with db.atomic():
         if pairing_id is not None:
             pairing = get_pairing(requester, pairing_id)
             user = pairing.user
@@ -410,7 +410,7 @@ def cancel(requester: Requester, auth: AuthenticationRequest) -> AuthenticationR
 def create_user(requester: Requester, params: Params) -> User:
     name = params.text("name", "user_name", required=True, max_length=NAME_LENGTH)
     try:
-        with transaction.atomic():
+        with db.atomic():
             return User.objects.create(requester=requester, name=name)
     except IntegrityError as exc:
         raise ApiError(409, 409, "A user with this name already exists.") from exc
@@ -445,7 +445,7 @@ def reset_user(requester: Requester, params: Params) -> None:
     user = find_user(requester, name)
     if user is None:
         raise user_unknown()
-    with transaction.atomic():
+    with db.atomic():
         _deactivate(user.pairings.all())
 
 
@@ -475,7 +475,7 @@ def create_terminal(requester: Requester, params: Params) -> Terminal:
     user = find_user(requester, user_name)
     if user is None:
         raise user_unknown()
-    with transaction.atomic():
+    with db.atomic():
         terminal = Terminal.objects.filter(user=user, requester_specified_id=key).first()
         if terminal is None:
             terminal = Terminal.objects.create(user=user, name=name, requester_specified_id=key)

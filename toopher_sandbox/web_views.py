@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -12,7 +11,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from . import phones
+from . import db, phones
 from .models import Message, Pairing, Phone, Requester, ResetLink
 from .phone_access import known_phones
 from .phone_views import PHONE_COOKIE
@@ -98,7 +97,7 @@ def reset_pairing(request: HttpRequest, pairing_id: str) -> HttpResponse:
         if expected and not constant_time_compare(answer.lower(), expected.lower()):
             context["error"] = "That answer is not right."
             return render(request, "toopher_sandbox/reset.html", context, status=400)
-        with transaction.atomic():
+        with db.atomic():
             if not ResetLink.objects.filter(pk=link.pk, used=False).update(used=True):
                 context["error"] = "This reset link has already been used."
                 return render(request, "toopher_sandbox/reset.html", context, status=404)

@@ -226,3 +226,51 @@ def test_a_failed_cancel_never_bothers_the_user(client, paired_user, sandbox, ph
     response = client.post("/toopher/pending/cancel/")
     wait_for_cancels()
     assert response.status_code == 302 and PENDING not in client.session
+
+
+# -- background fetches and transactions -----------------------------------------------------
+
+
+def test_a_background_fetch_is_not_sent_to_the_pending_page(client, paired_user, login,
+                                                           api_calls):
+    login(client, paired_user)
+    before = dict(state(client))
+    response = client.get("/private/", headers={"Sec-Fetch-Mode": "no-cors",
+                                                "Sec-Fetch-Dest": "image"})
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert state(client) == before and len(api_calls) == 0
+    navigation = client.get("/private/", headers={"Sec-Fetch-Mode": "navigate"})
+    assert navigation["Location"] == "/toopher/pending/"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_admin_delete_page_calls_toopher_after_its_transaction(
+    client, zero_conf, user, sandbox, phone, monkeypatch
+):
+    from django.db import connection
+
+    from django_toopher.internal.flows import terminals
+
+    from .conftest import pair_user
+
+    pair_user(sandbox, user, phone)
+    login_fully(client, user, sandbox, phone)
+    terminal = Terminal.objects.get(user=user)
+    seen: list[bool] = []
+    original = terminals.detach_terminal
+
+    def spy(row):
+        seen.append(connection.in_atomic_block)
+        return original(row)
+
+    monkeypatch.setattr(terminals, "detach_terminal", spy)
+    root = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
+    admin_client = Client()
+    from django_toopher.testing import force_login_verified
+
+    force_login_verified(admin_client, root)
+    url = reverse("admin:django_toopher_terminal_delete", args=[terminal.pk])
+    response = admin_client.post(url, {"post": "yes"})
+    assert response.status_code == 302
+    assert not Terminal.objects.filter(pk=terminal.pk).exists()
+    assert seen == [False]  # called once, outside any transaction
