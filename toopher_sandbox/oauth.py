@@ -193,7 +193,7 @@ def _record_nonce(key: str, nonce: str, timestamp: str) -> None:
     In autocommit the INSERT commits on its own; inside a transaction (a project with
     ``ATOMIC_REQUESTS``) a savepoint keeps that transaction usable after a replay.
     """
-    if transaction.get_connection().in_atomic_block:
+    if transaction.get_connection(db.alias()).in_atomic_block:
         with db.atomic():
             Nonce.objects.create(key=key, nonce=nonce, timestamp=int(timestamp))
     else:

@@ -309,3 +309,25 @@ def test_a_bug_is_still_answered_with_error_json(client, creds, monkeypatch, cap
     assert response.status_code == 500 and response["Content-Type"] == "application/json"
     assert set(response.json()) == {"error_code", "error_message"}
     assert "unexpected error in /sandbox/v1/users/create" in caplog.text
+
+
+def test_the_sandbox_reads_and_writes_only_its_own_database(settings):
+    """Mounted beside a site with a router (the example keeps the sandbox's tables in
+    a database of its own), every read and transaction of the sandbox uses that alias."""
+    from toopher_sandbox import db
+
+    class Router:
+        def db_for_write(self, model, **hints):
+            return "sandbox" if model._meta.app_label == "toopher_sandbox" else None
+
+        db_for_read = db_for_write
+
+    settings.DATABASE_ROUTERS = [Router()]
+    from django.db import router as django_router
+
+    django_router.routers = [Router()]
+    try:
+        assert db.alias() == "sandbox"
+    finally:
+        django_router.routers = []
+    assert db.alias() == "default"
