@@ -188,5 +188,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
         "django_toopher": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+        # A 500 leaves its traceback in the server's log, with DEBUG off too.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
