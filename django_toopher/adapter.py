@@ -85,6 +85,10 @@ MESSAGES: dict[str, Any] = {
     ),
     "otp_exhausted": _("Too many wrong codes."),
     "unreachable_retry": _("Toopher cannot be reached right now. Try again."),
+    "busy": _(
+        "Something this site needs is not answering right now. Nothing was changed; try "
+        "again in a moment."
+    ),
     # terminals
     "terminal_name_invalid": _("Enter a name of 1 to 100 characters."),
     "unreachable_nothing_changed": _(

@@ -87,10 +87,12 @@ class AppSettings:
         return str(self._get("API_URL"))
 
     @property
-    def TIMEOUT(self) -> float | tuple[float, ...]:  # noqa: N802
+    def TIMEOUT(self) -> float | tuple[float, float]:  # noqa: N802
         """(connect, read) timeouts in seconds for every API call."""
         value = self._get("TIMEOUT")
-        return tuple(value) if isinstance(value, list | tuple) else value
+        if isinstance(value, list | tuple):
+            return (float(value[0]), float(value[-1]))
+        return float(value)
 
     @property
     def ALLOW_INSECURE_HTTP(self) -> bool:  # noqa: N802

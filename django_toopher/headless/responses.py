@@ -26,6 +26,8 @@ ERRORS: dict[str, tuple[int, Any]] = {
     "conflict": (409, _("That cannot be done in the current state.")),
     "rate_limited": (429, _("Too many attempts. Wait a few minutes before you try again.")),
     "toopher_unavailable": (503, _("Toopher cannot be reached right now. Try again.")),
+    "service_unavailable": (503, _("Something this site needs is not answering right now. "
+                                   "Nothing was changed; try again in a moment.")),
     "server_error": (500, _("Something went wrong on our side. Try again.")),
 }
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Callable
 from importlib import import_module
 from typing import Any
@@ -30,7 +31,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 from ..internal import cookies
 from ..views.compat import login_not_required
+from ..views.unavailable import INFRASTRUCTURE_ERRORS
 from .responses import error
+
+logger = logging.getLogger("django_toopher")
 
 BROWSER = "browser"
 APP = "app"
@@ -112,7 +116,12 @@ def api_view(*methods: str) -> Callable[[View], View]:
                 return error("not_found")
             if request.method not in methods:
                 return error("method_not_allowed")
-            return _dispatch(request, client == APP, view, *args, **kwargs)
+            try:
+                return _dispatch(request, client == APP, view, *args, **kwargs)
+            except INFRASTRUCTURE_ERRORS as exc:
+                logger.warning("django_toopher: %s during %s; answered 503",
+                               type(exc).__name__, request.path)
+                return error("service_unavailable")
 
         return login_not_required(never_cache(csrf_exempt(wrapper)))
 

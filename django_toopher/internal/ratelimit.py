@@ -3,22 +3,18 @@ pending login, wrong passwords on the re-entry page.
 
 The counters live in the Django cache (``TOOPHER["CACHE_ALIAS"]``), so every process
 and instance that shares the cache shares the limits. A window starts at the first
-hit and ends ``window`` seconds later (``cache.add`` + ``cache.incr``).
+hit and ends ``window`` seconds later (``cache.add`` + ``cache.incr``). A cache that
+fails raises :class:`~.cache.CacheUnavailable`, and the caller fails closed.
 """
 
 from __future__ import annotations
 
 import time
 
-from django.core.cache import BaseCache, caches
-
 from ..app_settings import app_settings
+from .cache import get_cache
 
 PREFIX = "django_toopher:rl:"
-
-
-def get_cache() -> BaseCache:
-    return caches[app_settings.CACHE_ALIAS]
 
 
 def hit(key: str, limit: int, window: int) -> bool:

@@ -8,6 +8,7 @@ factor need that time to be younger than ``TOOPHER["REAUTH_AGE"]`` seconds
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from typing import Any
@@ -19,6 +20,7 @@ from django.urls import reverse
 from ..app_settings import app_settings
 from ..session_keys import AUTH_AT
 from . import ratelimit
+from .cache import CacheUnavailable
 
 logger = logging.getLogger("django_toopher")
 
@@ -61,19 +63,25 @@ def failure_key(request: HttpRequest) -> str:
 
 
 def is_locked(request: HttpRequest) -> bool:
-    """Too many wrong passwords on re-entry lately."""
-    return ratelimit.count(failure_key(request)) >= FAILURE_LIMIT
+    """Too many wrong passwords on re-entry lately (or no cache to count them in:
+    fail closed)."""
+    try:
+        return ratelimit.count(failure_key(request)) >= FAILURE_LIMIT
+    except CacheUnavailable:
+        return True
 
 
 def check_password(request: HttpRequest, form: Any) -> bool:
     """Validate a bound :class:`~django_toopher.forms.ReauthenticationForm`, counting a
     wrong password against the limit; on success the authentication time is now."""
     if form.is_valid():
-        ratelimit.reset(failure_key(request))
+        with contextlib.suppress(CacheUnavailable):
+            ratelimit.reset(failure_key(request))
         mark_authenticated(request)
         return True
     if form.has_error("password", "invalid"):
-        ratelimit.hit(failure_key(request), FAILURE_LIMIT, FAILURE_WINDOW)
+        with contextlib.suppress(CacheUnavailable):  # is_locked() then fails closed
+            ratelimit.hit(failure_key(request), FAILURE_LIMIT, FAILURE_WINDOW)
         logger.warning("Wrong password on re-authentication, user pk=%s", request.user.pk)
     return False
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..app_settings import app_settings
 from . import failures
-from .ratelimit import get_cache
+from .cache import CacheUnavailable, get_cache
 
 _PREFIX = "django_toopher:upstream:"
 
@@ -36,18 +36,24 @@ def cached(scope: str, fetch: Callable[[], dict[str, Any]]) -> dict[str, Any] | 
     """
     cache = get_cache()
     key = answer_key(scope)
-    found = cache.get(key)
-    if found is not None:
-        return found
     interval = app_settings.POLL_INTERVAL
-    if not cache.add(f"{_PREFIX}lock:{_digest(scope)}", 1, timeout=interval):
-        return None
+    try:
+        found = cache.get(key)
+        if found is not None:
+            return found
+        if not cache.add(f"{_PREFIX}lock:{_digest(scope)}", 1, timeout=interval):
+            return None
+    except CacheUnavailable:
+        return None  # fail closed: no lock, no call to Toopher (no storm); ask later
     try:
         answer = fetch()
     except failures.CLIENT_ERRORS as exc:
         answer = {"error": failures.classify(exc).value, "detail": failures.describe(exc)}
     final = not answer.get("pending", True) and "error" not in answer
-    cache.set(key, answer, timeout=app_settings.PENDING_MAX_AGE if final else interval)
+    try:
+        cache.set(key, answer, timeout=app_settings.PENDING_MAX_AGE if final else interval)
+    except CacheUnavailable:
+        pass  # this poll still has its answer
     return answer
 
 
@@ -61,5 +67,8 @@ def snapshot(resource: Any, *flags: str) -> dict[str, Any]:
 
 
 def forget(scope: str) -> None:
-    """Drop the cached answer of ``scope`` (its wait has ended)."""
-    get_cache().delete(answer_key(scope))
+    """Drop the cached answer of ``scope`` (its wait has ended); best effort."""
+    try:
+        get_cache().delete(answer_key(scope))
+    except CacheUnavailable:
+        pass  # it expires by itself

@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from ..decorators import reauthentication_required
+from .unavailable import guarded
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,11 +28,13 @@ else:  # pragma: no cover - Django 4.2
     login_not_required = _mark_login_not_required  # type: ignore[assignment]
 
 
-def pending_view(*methods: str) -> Callable[[F], F]:
+def pending_view(*methods: str, json: bool = False) -> Callable[[F], F]:
     """The decorators of every view of a pending login: reachable without a login,
-    never cached, CSRF-checked whatever the middleware list, only ``methods``."""
+    never cached, CSRF-checked whatever the middleware list, only ``methods``, and a
+    503 with a retry path when the database or the cache fails."""
 
     def decorate(view: F) -> F:
+        view = guarded(json=json)(view)
         view = require_http_methods(list(methods))(view)
         view = csrf_protect(view)
         view = never_cache(view)
@@ -43,6 +46,7 @@ def pending_view(*methods: str) -> Callable[[F], F]:
 def change_view(view: F) -> F:
     """The decorators of a page that changes the second factor (pairing, unpairing,
     terminals): GET or a CSRF-checked POST, never cached, a recent authentication."""
+    view = guarded()(view)
     view = reauthentication_required(view)
     view = require_http_methods(["GET", "POST"])(view)
     return never_cache(csrf_protect(view))

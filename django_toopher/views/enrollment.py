@@ -32,6 +32,7 @@ from ..internal.modes import get_profile
 from ..internal.reauth import is_recently_authenticated
 from ..models import AuditEvent, Terminal
 from .compat import change_view
+from .unavailable import guarded
 
 #: How many of the user's own audit events the security page shows.
 RECENT_ACTIVITY = 10
@@ -57,6 +58,7 @@ def _after(result: PairingResult) -> str:
 @never_cache
 @login_required
 @require_GET
+@guarded()
 def security(request: HttpRequest) -> HttpResponse:
     """The user's overview: pairing state, named browsers, links to change them."""
     profile = get_profile(request.user)
@@ -142,6 +144,7 @@ def pair(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
+@guarded()
 def pair_qr(request: HttpRequest) -> HttpResponse:
     """The QR code (PNG) of the session's QR pairing in progress; 404 otherwise."""
     if not request.user.is_authenticated:
@@ -160,6 +163,7 @@ def pair_qr(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
+@guarded(json=True)
 def pair_status(request: HttpRequest) -> JsonResponse:
     """JSON state of the session's pairing, for ``pairing.js``.
 

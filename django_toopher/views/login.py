@@ -111,7 +111,7 @@ def pending(request: HttpRequest) -> HttpResponse:
     return _render(request, result)
 
 
-@pending_view("GET")
+@pending_view("GET", json=True)
 def status(request: HttpRequest) -> HttpResponse:
     """JSON for pending.js: ``status``, ``final``, ``message``, ``redirect``,
     ``remaining``, ``interval``. The request id comes from the session only."""

@@ -24,6 +24,7 @@ from ..internal.flows.base import message
 from ..internal.flows.terminals import forget_terminal, rename_terminal
 from ..models import Terminal
 from .compat import change_view
+from .unavailable import guarded
 
 logger = logging.getLogger("django_toopher")
 
@@ -35,6 +36,7 @@ def _own_terminal(request: HttpRequest, pk: int) -> Terminal:
 @never_cache
 @login_required
 @require_GET
+@guarded()
 def terminals(request: HttpRequest) -> HttpResponse:
     """List the user's terminals, marking this browser's."""
     current = read_terminal_id(request)

@@ -23,7 +23,7 @@ def test_cleanup_deletes_only_old_markers():
     out = StringIO()
     call_command("toopher_cleanup", stdout=out)
     assert list(ConsumedRequest.objects.values_list("request_id", flat=True)) == ["new-request"]
-    assert "Deleted 1 used request marker(s)." in out.getvalue()
+    assert "Deleted 1 used request marker." in out.getvalue()
     assert claim("new-request") is False  # still protected
 
 

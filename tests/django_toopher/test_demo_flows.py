@@ -64,7 +64,12 @@ def test_the_push_cannot_be_used_after_a_code_granted(client, paired_user, sandb
     push = pending_push(sandbox, phone)
     client.post("/toopher/pending/otp/", {"otp": sandbox.otp(paired_user.pairing_id)})
     assert str(logged_in_pk(client)) == str(paired_user.pk)
-    sandbox.respond_authentication(push["id"], grant=True)
+    from django_toopher.internal.cancel import wait_for_cancels
+    from toopher_sandbox.testing import SandboxError
+
+    wait_for_cancels()
+    with pytest.raises(SandboxError, match="cancelled"):  # the phone dropped it
+        sandbox.respond_authentication(push["id"], grant=True)
     other = Client()
     assert other.get("/toopher/pending/status/").status_code == 404
 
@@ -172,3 +177,52 @@ def test_unpairing_forgets_the_browsers(client, paired_user, sandbox, phone, too
     start_login(client, paired_user)
     assert read_terminal_id(client.get("/").wsgi_request) not in (None, old)
     assert approve(client, sandbox, phone)["status"] == "granted"
+
+
+# -- the phone drops a push nobody waits for any more -------------------------------------
+
+
+def _phone_requests(sandbox, phone) -> list:
+    return sandbox.pending(phone["phone_id"])["authentication_requests"]
+
+
+def test_a_cancelled_login_cancels_its_push_at_toopher(client, paired_user, sandbox, phone):
+    from django_toopher.internal.cancel import wait_for_cancels
+
+    start_login(client, paired_user)
+    assert len(_phone_requests(sandbox, phone)) == 1
+    client.post("/toopher/pending/cancel/")
+    wait_for_cancels()
+    assert _phone_requests(sandbox, phone) == []
+
+
+def test_a_new_login_replaces_the_waiting_one(client, paired_user, sandbox, phone):
+    from django_toopher.internal.cancel import wait_for_cancels
+
+    start_login(client, paired_user)
+    first = pending_push(sandbox, phone)["id"]
+    start_login(client, paired_user, terminal_name=None)
+    wait_for_cancels()
+    assert [item["id"] for item in _phone_requests(sandbox, phone)] != [first]
+    assert len(_phone_requests(sandbox, phone)) == 1
+
+
+def test_a_code_that_grants_cancels_the_push(client, paired_user, sandbox, phone):
+    from django_toopher.internal.cancel import wait_for_cancels
+
+    start_login(client, paired_user)
+    client.post("/toopher/pending/otp/", {"otp": sandbox.otp(paired_user.pairing_id)})
+    assert str(logged_in_pk(client)) == str(paired_user.pk)
+    wait_for_cancels()
+    assert _phone_requests(sandbox, phone) == []
+
+
+def test_a_failed_cancel_never_bothers_the_user(client, paired_user, sandbox, phone,
+                                                toopher_conf):
+    from django_toopher.internal.cancel import wait_for_cancels
+
+    start_login(client, paired_user)
+    sandbox.set_faults(status=503, key=toopher_conf["CONSUMER_KEY"])
+    response = client.post("/toopher/pending/cancel/")
+    wait_for_cancels()
+    assert response.status_code == 302 and PENDING not in client.session

@@ -216,15 +216,22 @@ def test_cancel(client, paired_user, sandbox, phone):
 
 
 def test_expired_pending_login(client, paired_user, sandbox, phone):
+    from django_toopher.internal.cancel import wait_for_cancels
+    from toopher_sandbox.testing import SandboxError
+
     start_login(client, paired_user)
+    item = pending_push(sandbox, phone)
     edit_state(client, step_at=time.time() - 121)
     data = client.get("/toopher/pending/status/").json()
     assert data["status"] == "expired" and data["final"] is True
     assert PENDING not in client.session
     assert kinds(paired_user)[-1] == "expired"
-    # A grant that comes after the expiry changes nothing.
-    item = pending_push(sandbox, phone)
-    sandbox.respond_authentication(item["id"], grant=True)
+    # The push is cancelled at Toopher: the phone drops it, and a late answer there
+    # is refused and changes nothing here.
+    wait_for_cancels()
+    assert sandbox.pending(phone["phone_id"])["authentication_requests"] == []
+    with pytest.raises(SandboxError, match="cancelled"):
+        sandbox.respond_authentication(item["id"], grant=True)
     assert client.get("/toopher/pending/status/").status_code == 404
     assert logged_in_pk(client) is None
 

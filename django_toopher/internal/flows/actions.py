@@ -18,6 +18,7 @@ from ...adapter import get_adapter
 from ...app_settings import app_settings
 from ...session_keys import ACTIONS
 from .. import redirects, state
+from ..cancel import cancel_push
 from ..modes import get_mode, get_profile
 from ..state import Kind
 from .base import same_user
@@ -62,6 +63,9 @@ def consume(request: HttpRequest, action: str) -> None:
 
 def begin(request: HttpRequest, action: str, next_url: str, *, if_configured: bool) -> None:
     """Start a pending approval of ``action`` for the logged-in user."""
+    replaced = state.load(request)
+    if replaced is not None:
+        cancel_push(replaced.request_id)
     pending = state.new(
         Kind.ACTION,
         request.user,

@@ -17,6 +17,8 @@ from ...adapter import get_adapter
 from ...app_settings import app_settings
 from ...session_keys import PENDING
 from .. import events, redirects, state, upstream
+from ..cache import CacheUnavailable
+from ..cancel import cancel_push
 from ..state import PendingLogin, Status, Step
 
 P = ParamSpec("P")
@@ -28,6 +30,9 @@ _END_MESSAGES = {
     Status.CANCELLED: "end_cancelled",
     Status.RATE_LIMITED: "end_rate_limited",
 }
+#: Ends after which the push may still wait on the phone: cancel it there.
+_CANCEL_PUSH = frozenset({Status.CANCELLED, Status.EXPIRED, Status.REFUSED,
+                          Status.RATE_LIMITED})
 _END_EVENTS = {
     Status.DENIED: events.Kind.DENIED,
     Status.EXPIRED: events.Kind.EXPIRED,
@@ -165,7 +170,12 @@ def with_live_pending(
         found = load_live(request)
         if isinstance(found, Result):
             return found
-        return func(request, found, *args, **kwargs)
+        try:
+            return func(request, found, *args, **kwargs)
+        except CacheUnavailable:
+            # Fail closed: without the cache there is no push lock and no rate limit,
+            # so nothing is sent; the state is as it was, and the user may try again.
+            return describe(found, message("busy"), problem="service_unavailable")
 
     return wrapper
 
@@ -189,6 +199,8 @@ def end(
     """End the pending login/action: clear it, record it, tell the user what now."""
     state.clear(request)
     upstream.forget(f"auth:{pending.id}")
+    if status in _CANCEL_PUSH:
+        cancel_push(pending.request_id)
     if user is None:
         user = _login_user(pending) if pending.is_login else getattr(request, "user", None)
     kind = _END_EVENTS.get(status)

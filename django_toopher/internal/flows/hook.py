@@ -34,6 +34,7 @@ from django.http import HttpRequest
 from ...app_settings import app_settings
 from ...session_keys import ACTIONS, AUTH_AT, PENDING
 from .. import cookies, events, redirects, state
+from ..cancel import cancel_push
 from ..modes import get_mode
 from ..state import Kind, PendingLogin
 
@@ -115,6 +116,9 @@ def _verified(request: HttpRequest, user: Any, method: str) -> None:
 def begin_login(request: HttpRequest, user: Any) -> None:
     """Turn the just-logged-in session into a pending login (auth keys removed)."""
     session = request.session
+    replaced = state.load(request)
+    if replaced is not None:  # a new login replaces the one that waited
+        cancel_push(replaced.request_id)
     backend_path = session.get(BACKEND_SESSION_KEY) or getattr(user, "backend", "")
     pending = state.new(
         Kind.LOGIN,

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 
 from ...app_settings import app_settings
 from .. import cookies, events, failures, ratelimit, redirects, state, upstream
+from ..cache import CacheUnavailable, get_cache
 from ..failures import Failure
 from ..modes import get_mode, user_name
 from ..state import PendingLogin, Status, Step
@@ -79,12 +80,32 @@ def retry(request: HttpRequest, pending: PendingLogin) -> Result:
 
 def _adopt_request(request: HttpRequest, pending: PendingLogin) -> PendingLogin | None:
     """A concurrent request of this session already sent the push: take its id."""
-    request_id = ratelimit.get_cache().get(_request_key(pending))
+    try:
+        request_id = get_cache().get(_request_key(pending))
+    except CacheUnavailable:
+        return None
     if not request_id:
         return None
     pending = pending.but(step=Step.PUSHED, request_id=request_id)
     state.save(request, pending)
     return pending
+
+
+def _remember_request(pending: PendingLogin, request_id: str) -> None:
+    """Let concurrent tabs adopt the push; the push is out either way (the session
+    records it below), so a cache failure here changes nothing for this login."""
+    try:
+        get_cache().set(_request_key(pending), request_id, timeout=app_settings.PENDING_MAX_AGE)
+    except CacheUnavailable:
+        logger.warning("django_toopher: the cache failed after a push; tabs cannot adopt it")
+
+
+def _release_lock(pending: PendingLogin) -> None:
+    """Nothing was sent: a later retry may send."""
+    try:
+        get_cache().delete(_lock_key(pending))
+    except CacheUnavailable:
+        pass  # the lock expires by itself
 
 
 def _with_terminal(request: HttpRequest, pending: PendingLogin, user: Any) -> PendingLogin:
@@ -109,7 +130,7 @@ def _start(request: HttpRequest, pending: PendingLogin) -> Result:
     pending = _with_terminal(request, pending, user)
     if not pending.terminal_name and mode.knows_pairing_locally:
         return to_step(request, pending, Step.NAME_TERMINAL)
-    cache = ratelimit.get_cache()
+    cache = get_cache()  # a cache that fails raises CacheUnavailable: no push (closed)
     if not cache.add(_lock_key(pending), 1, timeout=app_settings.PENDING_MAX_AGE):
         return describe(_adopt_request(request, pending) or pending)
     if not ratelimit.allow_push(pending.user):
@@ -130,21 +151,20 @@ def _push(request: HttpRequest, pending: PendingLogin, user: Any) -> Result:
             automation_allowed=pending.is_login and app_settings.LOGIN_AUTOMATION_ALLOWED,
         )
     except failures.CLIENT_ERRORS as exc:
-        ratelimit.get_cache().delete(_lock_key(pending))  # nothing sent: a retry may send
+        _release_lock(pending)
         return refuse_for_error(request, pending, user, exc)
     except ValueError as exc:  # the client refused its settings (bad URL, empty key)
-        ratelimit.get_cache().delete(_lock_key(pending))
+        _release_lock(pending)
         return handle_refusal(request, pending, user, Failure.REFUSED,
                         f"configuration: {type(exc).__name__}")
     if sent is None:
-        ratelimit.get_cache().delete(_lock_key(pending))
+        _release_lock(pending)
         return handle_refusal(request, pending, user, Failure.UNKNOWN_USER, "no pairing")
     request_id = getattr(sent, "id", None)
     if not isinstance(request_id, str) or not request_id:
-        ratelimit.get_cache().delete(_lock_key(pending))
+        _release_lock(pending)
         return handle_refusal(request, pending, user, Failure.OUTAGE, "no request id in the answer")
-    ratelimit.get_cache().set(_request_key(pending), request_id,
-                              timeout=app_settings.PENDING_MAX_AGE)
+    _remember_request(pending, request_id)
     pending = pending.but(step=Step.PUSHED, request_id=request_id)
     state.save(request, pending)
     touch_terminal(user, pending.terminal)

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 
 from ...app_settings import app_settings
 from .. import events, failures, ratelimit
+from ..cancel import cancel_push
 from ..modes import get_mode
 from ..state import PendingLogin, Status, Step
 from .base import Result, describe, end, message, pending_user, with_live_pending
@@ -57,7 +58,10 @@ def submit_otp(request: HttpRequest, pending: PendingLogin, otp: str) -> Result:
     if decided is not None and decided.granted and not decided.pending and request_id:
         answer = {"granted": True, "automated": False,
                   "user_name": getattr(decided, "user_name", None)}
-        return conclude(request, pending.but(request_id=request_id), answer)
+        result = conclude(request, pending.but(request_id=request_id), answer)
+        if result.status is Status.GRANTED:
+            cancel_push(pending.request_id)  # the push on the phone is not needed now
+        return result
     events.emit(events.Kind.OTP_FAILED, user=user, request=request, action=pending.action)
     left = ratelimit.otp_tries_left(pending.id)
     if left <= 0:

@@ -24,6 +24,7 @@ import toopher
 
 from ...app_settings import app_settings
 from .. import events, failures, ratelimit, upstream
+from ..cache import CacheUnavailable
 from ..claims import claim
 from ..modes import get_mode, user_name
 from .base import message
@@ -130,7 +131,11 @@ def start(user: Any, phrase: str | None) -> tuple[PairingAttempt | None, Problem
     Returns the attempt and an empty :class:`Problem`, or None and the problem that
     says why not (rate limit, Toopher's refusal or outage, a garbled answer).
     """
-    if not ratelimit.allow_pairing(_pk(user)):
+    try:
+        allowed = ratelimit.allow_pairing(_pk(user))
+    except CacheUnavailable:  # no limit to count against: fail closed
+        return None, Problem(message("busy"), "service_unavailable")
+    if not allowed:
         events.emit(events.Kind.RATE_LIMITED, user=user, detail="pairing")
         return None, Problem(message("pairing_rate_limited"), "rate_limited")
     client = get_mode().client

@@ -45,4 +45,5 @@ class SwitchCommand(BaseCommand):
                 self.stderr.write(outcome.message)
                 failures += 1
         if failures:
-            raise CommandError(f"{failures} user(s) could not be handled.", returncode=1)
+            noun = "user" if failures == 1 else "users"
+            raise CommandError(f"{failures} {noun} could not be handled.", returncode=1)

@@ -19,6 +19,10 @@ from ...app_settings import app_settings
 from ...models import AuditEvent, ConsumedRequest, ForgottenTerminal
 
 
+def _counted(count: int, singular: str, plural: str) -> str:
+    return f"Deleted {count} {singular if count == 1 else plural}."
+
+
 class Command(BaseCommand):
     help = "Delete used authentication-request markers (and, if asked, old audit events)."
 
@@ -35,15 +39,15 @@ class Command(BaseCommand):
         # Twice the longest pending login, so a clock skew never frees a live grant.
         cutoff = now - timedelta(seconds=2 * app_settings.PENDING_MAX_AGE)
         used, _ = ConsumedRequest.objects.filter(used_at__lt=cutoff).delete()
-        self.stdout.write(f"Deleted {used} used request marker(s).")
+        self.stdout.write(_counted(used, "used request marker", "used request markers"))
         # A forgotten terminal id can only come back in a cookie younger than its age.
         cookie_cutoff = now - timedelta(seconds=app_settings.TERMINAL_COOKIE_AGE)
         forgotten, _ = ForgottenTerminal.objects.filter(forgotten_at__lt=cookie_cutoff).delete()
-        self.stdout.write(f"Deleted {forgotten} forgotten terminal id(s).")
+        self.stdout.write(_counted(forgotten, "forgotten terminal id", "forgotten terminal ids"))
         days = options.get("audit_days")
         if days is not None:
             if days < 1:
                 self.stderr.write("--audit-days must be at least 1.")
                 return
             old, _ = AuditEvent.objects.filter(created_at__lt=now - timedelta(days=days)).delete()
-            self.stdout.write(f"Deleted {old} audit event(s).")
+            self.stdout.write(_counted(old, "audit event", "audit events"))

@@ -1,0 +1,104 @@
+"""The site's own parts failing: with the cache down the app fails closed (no push, no
+skipped limit, no call to Toopher per poll) and says to try again; with the database
+failing a Toopher page answers 503 with a retry path. Never a bare 500."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import OperationalError
+
+from django_toopher.models import ToopherProfile
+from django_toopher.session_keys import PENDING
+
+from .conftest import pending_push
+from .helpers import start_login, state
+
+
+@pytest.fixture
+def cache_down(settings, toopher_conf):
+    settings.CACHES = {**settings.CACHES,
+                       "broken": {"BACKEND": "tests.testapp.broken_cache.BrokenCache"}}
+
+    def go_down() -> None:
+        toopher_conf["CACHE_ALIAS"] = "broken"
+
+    return go_down
+
+
+def test_no_push_without_the_cache(client, paired_user, login, api_calls, cache_down):
+    login(client, paired_user)
+    client.get("/toopher/pending/")  # names nothing yet: stored mode asks for a name
+    client.post("/toopher/pending/terminal/", {"name": "Laptop"})
+    cache_down()
+    api_calls.reset()
+    response = client.get("/toopher/pending/")
+    assert response.status_code == 200
+    assert "not answering right now" in response.content.decode()
+    assert api_calls.count("authentication_requests/initiate") == 0
+    assert state(client)["step"] == "start"  # nothing changed: try again later
+
+
+def test_polls_call_nobody_without_the_cache(client, paired_user, sandbox, phone, api_calls,
+                                             cache_down):
+    start_login(client, paired_user)
+    assert state(client)["step"] == "pushed"
+    cache_down()
+    api_calls.reset()
+    for _ in range(5):
+        data = client.get("/toopher/pending/status/").json()
+        assert data["final"] is False
+    assert len(api_calls) == 0  # no upstream lock, so no call at all: no storm
+    assert pending_push(sandbox, phone)
+
+
+def test_the_json_api_says_service_unavailable(client, paired_user, login, cache_down):
+    login(client, paired_user)
+    client.get("/toopher/pending/")
+    client.post("/toopher/pending/terminal/", {"name": "Laptop"})
+    cache_down()
+    response = client.post("/_toopher/app/v1/pending/start", "{}",
+                           content_type="application/json",
+                           headers={"X-Session-Token": client.session.session_key})
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "service_unavailable"
+
+
+def test_no_pairing_and_no_password_guessing_without_the_cache(client, user, toopher_conf,
+                                                                cache_down):
+    from django_toopher.internal.flows import pairing
+
+    cache_down()
+    attempt, problem = pairing.start(user, "awkward turtle")
+    assert attempt is None and problem.code == "service_unavailable"
+
+
+def test_a_failing_database_is_a_503_with_a_retry_path(client, paired_user, sandbox, phone,
+                                                      monkeypatch):
+    from .helpers import login_fully
+
+    login_fully(client, paired_user, sandbox, phone)
+
+    def down(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(ToopherProfile.objects, "filter", down)
+    response = client.get("/toopher/security/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    body = response.content.decode()
+    assert "Try again" in body and "Traceback" not in body
+
+
+def test_a_failing_database_during_a_poll_is_json(client, paired_user, sandbox, phone,
+                                                  monkeypatch):
+    start_login(client, paired_user)
+    from django_toopher.internal.flows import grant
+
+    def down(token):
+        raise OperationalError("the database system is shutting down")
+
+    monkeypatch.setattr(grant, "claim", down)
+    sandbox.respond_authentication(pending_push(sandbox, phone)["id"], grant=True)
+    data = client.get("/toopher/pending/status/").json()
+    assert data["final"] is False  # the grant waits for the database: the next poll
+    assert PENDING in client.session
