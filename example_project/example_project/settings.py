@@ -106,6 +106,10 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+# Seconds a database connection is kept (0: one per request); a kept connection is
+# checked before each request, so one broken by a database restart is replaced.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The site calls its own sandbox while serving a request: two threads may write at
     # once, so wait for the lock instead of failing with "database is locked".
@@ -113,6 +117,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://example-site")}
 # django-environ drops ``?key_prefix=`` for Django's RedisCache: set it here instead.
 CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="")
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from redis.retry import Retry
+
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # A Redis that is down fails a request in about a second (then the 503 of
+            # the Toopher pages or errors.py), never after the OS's TCP timeout; a
+            # restart shorter than that is ridden out by the retries.
+            "socket_connect_timeout": 0.5,
+            "socket_timeout": 1.0,
+            "retry": Retry(ExponentialBackoff(cap=0.4, base=0.05), 4),
+            "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+            "health_check_interval": 15,
+        }
+    )
 # Sessions: the database by default; ``django.contrib.sessions.backends.cache`` keeps
 # them in the (shared) cache. With several instances, either must be shared by all.
 SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.db")

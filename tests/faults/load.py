@@ -91,6 +91,20 @@ def clear_error(response: requests.Response) -> bool:
     return "<html" in text.lower() and ("href=" in text or "<form" in text)
 
 
+class _Current:
+    """The figures a login counts into: fixed ones, or the load's current ones."""
+
+    def __init__(self, load: Load, fixed: Figures | None) -> None:
+        self.load = load
+        self.fixed = fixed
+
+    def now(self) -> Figures:
+        return self.fixed or self.load.figures
+
+    def add_problem(self, text: str) -> None:
+        self.now().add_problem(text)
+
+
 class Load:
     """Client threads logging ``users`` in over ``urls`` until stopped."""
 
@@ -135,12 +149,14 @@ class Load:
             self.figures = Figures(name)
             return self.figures
 
-    def count(self, attr: str, figures: Figures, by: int = 1) -> None:
+    def count(self, attr: str, figures: Figures | _Current, by: int = 1) -> None:
         with self.lock:
-            setattr(figures, attr, getattr(figures, attr) + by)
+            target = figures.now() if isinstance(figures, _Current) else figures
+            setattr(target, attr, getattr(target, attr) + by)
 
-    def observe_into(self, figures: Figures):
+    def observe_into(self, fixed: Figures | None):
         def observe(response: requests.Response) -> None:
+            figures = fixed or self.figures
             if response.status_code >= 500:
                 self.count("responses_5xx", figures)
                 if not clear_error(response):
@@ -190,10 +206,8 @@ class Load:
         figures: Figures | None = None,
     ) -> str:
         """One login from the password to its end; returns its outcome."""
-        figures = figures or self.figures
         username = self.take_user()
         try:
-            self.count("attempted", figures)
             outcome = self._attempt(username, rng, control, two_tabs, figures)
         except (requests.RequestException, OSError) as exc:
             # The client lost its connection mid-request (an instance was killed):
@@ -202,14 +216,18 @@ class Load:
             outcome = "restarted"
         finally:
             self.give_back(username)
-        self.count(outcome, figures)
+        # A login counts for the phase in which it ended (it may have begun before).
+        ended = figures or self.figures
+        self.count("attempted", ended)
+        self.count(outcome, ended)
         return outcome
 
     def _attempt(
         self, username: str, rng: random.Random, control: SandboxControl, two_tabs: bool,
-        figures: Figures,
+        fixed: Figures | None,
     ) -> str:
-        browser = Browser(self.urls, rng, raise_5xx=False, observe=self.observe_into(figures))
+        figures = _Current(self, fixed)
+        browser = Browser(self.urls, rng, raise_5xx=False, observe=self.observe_into(fixed))
         deadline = time.monotonic() + ATTEMPT_TIMEOUT
         with self.lock:
             self.allowed_pushes[username] += 1
@@ -246,8 +264,10 @@ class Load:
                 break
             step = data.get("status")
             if step in ("start", "name_terminal"):
+                # The pending page: names this browser and sends the push, no waiting.
                 self._visit_pending(browser, username, figures)
-            elif step == "pushed":
+                continue
+            if step == "pushed":
                 self._approve(control, username, approved)
             elif step == "failed":
                 if not data.get("message"):
@@ -280,7 +300,7 @@ class Load:
         return outcome
 
     def _refused_page(
-        self, response: requests.Response, figures: Figures, username: str, where: str
+        self, response: requests.Response, figures: _Current, username: str, where: str
     ) -> str:
         if response.status_code >= 500 and clear_error(response):
             return "refused"
@@ -309,12 +329,16 @@ class Load:
             answers = [r for r in results if r is not None and r.status_code < 500]
             if not answers:
                 return None
-            # The tab that saw the end decides (the other may see "none": it lost the race).
-            for response in answers:
-                data = response.json()
+            # The tab that was granted decides: the other lost the race ("none", or
+            # "this approval was already used"), and the browser is logged in all the same.
+            datas = [(r.status_code, r.json()) for r in answers]
+            for code, data in datas:
+                if data.get("status") == "granted":
+                    return code, data
+            for code, data in datas:
                 if data.get("final") and data.get("status") != "none":
-                    return response.status_code, data
-            return answers[0].status_code, answers[0].json()
+                    return code, data
+            return datas[0]
         response = browser.request("GET", "/toopher/pending/status/")
         if response.status_code >= 500:
             return None
@@ -323,7 +347,7 @@ class Load:
         except ValueError:
             return None
 
-    def _visit_pending(self, browser: Browser, username: str, figures: Figures) -> None:
+    def _visit_pending(self, browser: Browser, username: str, figures: _Current) -> None:
         page = browser.request("GET", "/toopher/pending/")
         if page.status_code == 200 and 'name="name"' in page.text:
             token = _csrf(page.text)
