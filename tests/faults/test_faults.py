@@ -40,6 +40,7 @@ if not os.environ.get("TOOPHER_FAULTS"):
 import toopher  # noqa: E402
 from tests.scale.cluster import (  # noqa: E402
     ROOT,
+    Browser,
     FreshDatabase,
     Instance,
     PrivatePostgres,
@@ -52,7 +53,14 @@ from tests.scale.cluster import (  # noqa: E402
 from toopher_sandbox.testing import SandboxControl, SandboxProcess  # noqa: E402
 
 from . import report  # noqa: E402
-from .load import PASSWORD, Figures, Load, dump, invariants  # noqa: E402
+from .load import (  # noqa: E402
+    PASSWORD,
+    Figures,
+    Load,
+    dump,
+    invariants,
+    sandbox_requests,
+)
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
@@ -65,6 +73,9 @@ USERS = 150 if QUICK else 300
 #: Seconds a new login may take to succeed after a fault has ended.
 RECOVERY_TIMEOUT = 90
 SANDBOX_DOWN = 10
+#: A user outside the load, for the push limit; TOOPHER["PUSH_RATE_LIMIT"] (default).
+LIMITED = "limited"
+PUSH_RATE_LIMIT = 5
 SLOW_FOR = 8 if QUICK else 15
 ARTIFACTS = ROOT / "test-artifacts"
 SESSION_ENGINE = os.environ.get(
@@ -85,6 +96,7 @@ class Cluster:
     instances: list[Instance]
     urls: list[str]
     load: Load
+    limited_phone: str
 
     def restart_sandbox(self, down: float) -> None:
         self.sandbox.stop()
@@ -139,7 +151,8 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
         )
         env["CONN_MAX_AGE"] = "60"  # kept connections, as in production: broken by a restart
         manage(env, "migrate", "--noinput", "-v", "0")
-        users = make_users(sandbox, env, [f"f{i:03d}" for i in range(USERS)])
+        users = make_users(sandbox, env, [f"f{i:03d}" for i in range(USERS)] + [LIMITED])
+        limited_phone = users.pop(LIMITED)
         instances = [Instance("a", env, logs), Instance("b", env, logs)]
         for instance in instances:
             instance.start()
@@ -149,7 +162,7 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
         urls = [i.base_url for i in instances]
         load = Load(urls, users, sandbox.base_url, threads=THREADS, seed=int(time.time()))
         the = Cluster(services, postgres, redis, database, sandbox, sandbox_db, port, sandbox_args,
-                      instances, urls, load)
+                      instances, urls, load, limited_phone)
         started.append(lambda: the.sandbox.stop())
         probe = SandboxControl(sandbox.base_url, timeout=15)
         began = time.monotonic()
@@ -249,10 +262,34 @@ def assert_figures(figures: Figures, cluster: Cluster) -> None:
 def test_redis_restarted_during_pending_logins(cluster: Cluster):
     def inject() -> None:
         cluster.redis.stop()
-        time.sleep(1)
+        time.sleep(3)  # longer than the client's retries (about 1 s): requests fail
         cluster.redis.start()
 
-    assert_figures(run_fault(cluster, "Redis restarted (data lost)", inject), cluster)
+    figures = run_fault(cluster, "Redis restarted (data lost)", inject)
+    # The push counters were lost with Redis: the per-user limit counts again from the
+    # restart, and holds (each login cancelled after its push, as an impatient user).
+    refused = 0
+    for attempt in range(PUSH_RATE_LIMIT + 2):
+        browser = Browser(cluster.urls, random.Random(attempt))
+        cluster.load.allowed_pushes[LIMITED] += 1  # one attempt: at most one push
+        browser.log_in(LIMITED, PASSWORD)
+        page = browser.pending()
+        if 'name="name"' in page.text:
+            browser.name_terminal(page, "Impatient")
+        page = browser.request("GET", "/toopher/pending/")  # the push, or the limit
+        if page.status_code == 302:  # the login ended: the limit, said on the next page
+            shown = browser.request("GET", page.headers["Location"])
+            assert "Too many approval requests" in shown.text, shown.text[:500]
+            refused += 1
+            continue
+        token = browser.csrf_from(page)
+        browser.request("POST", "/toopher/pending/cancel/", data={"csrfmiddlewaretoken": token})
+    pushes = sum(1 for name, _, _ in sandbox_requests(cluster.sandbox_db) if name == LIMITED)
+    if pushes > PUSH_RATE_LIMIT or refused < 2:
+        figures.passed = False
+        figures.add_problem(f"push limit: {pushes} pushes, {refused} refused for "
+                            f"{PUSH_RATE_LIMIT + 2} logins")
+    assert_figures(figures, cluster)
 
 
 def test_postgres_restarted_during_pending_logins(cluster: Cluster):
