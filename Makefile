@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: install demo test test-postgres lint docs dist bench clean
+.PHONY: install demo test test-postgres test-faults lint docs dist bench clean
 
 # Quiet on purpose: the demo's directions must be the first thing a newcomer reads.
 # Errors still print (and stop make); PIP_QUIET= make install shows pip's progress.
@@ -41,6 +41,11 @@ dist: install
 
 test-postgres: install
 	bash scripts/test-postgres.sh
+
+# Faults injected into the two-instance cluster (tests/faults): about 5 minutes; writes
+# docs/reliability.md. FAULTS_ARGS=--quick for the shorter run CI does.
+test-faults: install
+	bash scripts/test-faults.sh $(FAULTS_ARGS)
 
 # About 4 minutes on 2 cores; writes benchmarks/results.md. BENCH_ARGS="--smoke" for a quick check.
 bench: install

@@ -4,6 +4,7 @@
 #
 #   eval "$(bash scripts/services.sh start)"   # exports DATABASE_URL, CACHE_URL
 #   bash scripts/services.sh stop
+#   bash scripts/services.sh install   # only install them (the fault tests run their own)
 set -euo pipefail
 
 PG_PORT=${TOOPHER_PG_PORT:-54329}
@@ -68,5 +69,6 @@ stop() {
 case "${1:-start}" in
     start) start ;;
     stop) stop ;;
-    *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+    install) install_missing ;;
+    *) echo "usage: $0 start|stop|install" >&2; exit 2 ;;
 esac

@@ -132,14 +132,37 @@ if USE_SANDBOX:
         "SANDBOX_DATABASE_URL", default=f"sqlite:///{sandbox_sqlite_path(DATABASES['default'])}"
     )
     DATABASE_ROUTERS = ["example_project.routers.SandboxRouter"]
+# Seconds a database connection is kept (0: one per request); a kept connection is
+# checked before each request, so one broken by a database restart is replaced.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.sqlite3":
-        # Several request threads may write at once: wait for the lock instead of
-        # failing with "database is locked".
+        # The site calls its own sandbox while serving a request: several threads may
+        # write at once, so wait for the lock instead of failing with "database is
+        # locked".
         _database.setdefault("OPTIONS", {}).setdefault("timeout", 20)
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://example-site")}
 # django-environ drops ``?key_prefix=`` for Django's RedisCache: set it here instead.
 CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="")
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from redis.retry import Retry
+
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # A Redis that is down fails a request in about a second (then the 503 of
+            # the Toopher pages or errors.py), never after the OS's TCP timeout; a
+            # restart shorter than that is ridden out by the retries.
+            "socket_connect_timeout": 0.5,
+            "socket_timeout": 1.0,
+            "retry": Retry(ExponentialBackoff(cap=0.4, base=0.05), 4),
+            "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+            "health_check_interval": 15,
+        }
+    )
 # Sessions: the database by default; ``django.contrib.sessions.backends.cache`` keeps
 # them in the (shared) cache. With several instances, either must be shared by all.
 SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.db")
@@ -232,5 +255,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
         "django_toopher": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+        # A 500 leaves its traceback in the server's log, with DEBUG off too.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }

@@ -5,6 +5,9 @@ from django.contrib import admin
 from django.contrib.staticfiles.views import serve as serve_static
 from django.urls import include, path, re_path
 
+#: A database or cache outage answers 503 with a retry path, not a bare 500.
+handler500 = "example_project.errors.server_error"
+
 urlpatterns = [
     path("", include("demo_site.urls")),
     path("toopher/", include("django_toopher.urls")),

@@ -20,10 +20,12 @@ import json
 import os
 import random
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,7 +97,14 @@ class FreshDatabase:
 
 
 def site_environment(
-    *, database_url: str, cache_url: str, key_prefix: str, api_url: str, key: str, secret: str
+    *,
+    database_url: str,
+    cache_url: str,
+    key_prefix: str,
+    api_url: str,
+    key: str,
+    secret: str,
+    session_engine: str = "django.contrib.sessions.backends.cache",
 ) -> dict[str, str]:
     """The environment every instance shares: one database, one Redis, one secret key."""
     env = {
@@ -110,7 +119,7 @@ def site_environment(
             "DATABASE_URL": database_url,
             "CACHE_URL": cache_url,
             "CACHE_KEY_PREFIX": key_prefix,
-            "SESSION_ENGINE": "django.contrib.sessions.backends.cache",
+            "SESSION_ENGINE": session_engine,
             "SECRET_KEY": f"scale-test-{os.urandom(24).hex()}",
             "DEBUG": "false",
             # Plain HTTP on loopback: a real site sets these cookies Secure behind TLS.
@@ -194,7 +203,8 @@ class Instance:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Instance:
-        with self.log_path.open("wb") as log:
+        # Appended: an instance started again (after kill()) keeps its earlier log.
+        with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603
                 gunicorn_command(
                     self.port,
@@ -208,8 +218,20 @@ class Instance:
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                # Its own process group: kill() reaches the workers too, and nothing else.
+                start_new_session=True,
             )
         return self
+
+    def kill(self) -> None:
+        """SIGKILL the master and its workers at once (a crashed machine, an OOM kill)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=20)
 
     def wait_until_up(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
@@ -234,11 +256,12 @@ class Instance:
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_text().splitlines()[-lines:])
 
-    def server_errors(self) -> list[str]:
-        """Access-log lines with a 5xx status, and any traceback the instance printed."""
+    def server_errors(self, pattern: str = r"^5\d\d ") -> list[str]:
+        """Access-log lines with a status matching ``pattern`` (5xx), and any traceback
+        the instance printed."""
         bad = []
         for line in self.log_text().splitlines():
-            if re.match(r"^5\d\d ", line) or re.search(r"Traceback|\[ERROR\]|\[CRITICAL\]", line):
+            if re.match(pattern, line) or re.search(r"Traceback|\[ERROR\]|\[CRITICAL\]", line):
                 bad.append(line)
         return bad
 
@@ -279,18 +302,33 @@ class Browser:
     rng: random.Random
     session: requests.Session = field(default_factory=requests.Session)
     trail: list[str] = field(default_factory=list)
+    #: False: a 5xx is returned to the caller (the fault tests judge it) instead of raising.
+    raise_5xx: bool = True
+    #: Called with every response (the fault tests count and inspect them).
+    observe: Callable[[requests.Response], None] | None = None
 
     def pick(self) -> str:
         return self.rng.choice(self.instances)
 
     def request(self, method: str, path: str, base: str | None = None, **kwargs: Any):
-        base = base or self.pick()
+        chosen = base or self.pick()
         kwargs.setdefault("timeout", HTTP_TIMEOUT)
         kwargs.setdefault("allow_redirects", False)
-        response = self.session.request(method, base + path, **kwargs)
-        self.trail.append(f"{method} {base}{path} -> {response.status_code}")
-        if response.status_code >= 500:
-            raise FlowError(f"{method} {path} on {base}: {response.status_code}\n{self.trail}")
+        try:
+            response = self.session.request(method, chosen + path, **kwargs)
+        except requests.ConnectionError:
+            # A load balancer sends a request that found no listener to another instance.
+            others = [url for url in self.instances if url != chosen]
+            if base is not None or not others:
+                raise
+            self.trail.append(f"{method} {chosen}{path} -> refused, sent elsewhere")
+            chosen = self.rng.choice(others)
+            response = self.session.request(method, chosen + path, **kwargs)
+        self.trail.append(f"{method} {chosen}{path} -> {response.status_code}")
+        if self.observe is not None:
+            self.observe(response)
+        if response.status_code >= 500 and self.raise_5xx:
+            raise FlowError(f"{method} {path} on {chosen}: {response.status_code}\n{self.trail}")
         return response
 
     def csrf_from(self, response: requests.Response) -> str:
@@ -385,3 +423,125 @@ class Browser:
             return None
         match = _USERNAME.search(answer.text)
         return match.group(1) if match else None
+
+
+# --------------------------------------------------------------------------- own servers
+#
+# The fault tests restart PostgreSQL and Redis: they run private servers of their own
+# (never the shared ones of scripts/services.sh, which other runs may be using).
+
+
+def _pg_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        raise RuntimeError("PostgreSQL is not installed: run `bash scripts/services.sh install`")
+    return found[-1].parent
+
+
+def _wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not come up in {timeout}s")
+        time.sleep(0.1)
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of our own on a free loopback port, data in ``workdir``."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.data = workdir / "pg"
+        self.log_path = workdir / "postgres.log"
+        self.port = free_port()
+        self.url = f"postgres://toopher@127.0.0.1:{self.port}/toopher"
+        # PostgreSQL refuses to run as root: as root, run it as the 'postgres' user.
+        self.run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def _run(self, *args: str) -> None:
+        subprocess.run(  # noqa: S603
+            [*self.run_as, *args], check=True, capture_output=True, timeout=COMMAND_TIMEOUT
+        )
+
+    def _ready(self) -> bool:
+        try:
+            psycopg.connect(_conninfo(self.url), connect_timeout=2).close()
+        except psycopg.Error:
+            return False
+        return True
+
+    def start(self) -> PrivatePostgres:
+        bin_dir = _pg_bin()
+        if not (self.data / "PG_VERSION").exists():
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            if self.run_as:
+                shutil.chown(self.workdir, "postgres")
+            self._run(str(bin_dir / "initdb"), "-D", str(self.data), "-U", "toopher",
+                      "--auth=trust", "-E", "UTF8")
+        options = (f"-h 127.0.0.1 -p {self.port} -k {self.workdir} -c max_connections=200"
+                   " -c fsync=off")
+        self._run(str(bin_dir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_path),
+                  "-w", "-o", options, "start")
+        _wait_for(self._ready_or_create, START_TIMEOUT, "PostgreSQL")
+        return self
+
+    def _ready_or_create(self) -> bool:
+        try:
+            psycopg.connect(_conninfo(_with_database(self.url, "postgres")),
+                            connect_timeout=2, autocommit=True).close()
+        except psycopg.Error:
+            return False
+        if not self._ready():
+            with psycopg.connect(_conninfo(_with_database(self.url, "postgres")),
+                                 autocommit=True) as conn:
+                conn.execute('CREATE DATABASE "toopher"')
+        return True
+
+    def stop(self, mode: str = "fast") -> None:
+        """``pg_ctl stop -m fast`` (sessions ended), or ``immediate`` (a crash)."""
+        if (self.data / "postmaster.pid").exists():
+            self._run(str(_pg_bin() / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def remove(self) -> None:
+        self.stop("immediate")
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class PrivateRedis:
+    """A Redis server of our own on a free loopback port, without persistence: a
+    restart loses every key, as a Redis without RDB/AOF does."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log_path = workdir / "redis.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def _ready(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis(port=self.port, socket_connect_timeout=1).ping())
+        except redis.RedisError:
+            return False
+
+    def start(self) -> PrivateRedis:
+        redis_server = shutil.which("redis-server")
+        if redis_server is None:
+            raise RuntimeError("Redis is not installed: run `bash scripts/services.sh install`")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(  # noqa: S603
+            [redis_server, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir), "--logfile", str(self.log_path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_for(self._ready, START_TIMEOUT, "Redis")
+        return self
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.kill()  # no persistence anyway: every key is lost
+        self.process.wait(timeout=20)

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make test-faults [FAULTS_ARGS=--quick]`: the fault-injection run (tests/faults).
+# It starts its own PostgreSQL, Redis, sandbox and two gunicorn instances on loopback
+# (PostgreSQL and Redis installed from Debian when missing), stops them all at the end,
+# and writes docs/reliability.md. --quick: fewer clients, shorter phases (CI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/services.sh install
+export TOOPHER_FAULTS=1
+args=()
+for arg in "$@"; do
+    case "$arg" in
+        --quick) export TOOPHER_FAULTS_QUICK=1 ;;
+        *) args+=("$arg") ;;
+    esac
+done
+# The database and cache of the suite's settings are not used: the run makes its own.
+unset DATABASE_URL CACHE_URL
+exec .venv/bin/python -m pytest -p no:cacheprovider -m faults tests/faults "${args[@]}"
