@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import connections, models
 
+from . import db
 from .models import Action, AuthenticationRequest, Pairing, Terminal, User
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -98,8 +99,14 @@ def _plan(alias: str) -> _Plan:
     return plan
 
 
-def authentication_request(request_id: str, using: str = "default") -> AuthenticationRequest | None:
-    """The request with this id (a valid UUID string) and its related rows, or None."""
+def authentication_request(request_id: str, using: str | None = None
+                           ) -> AuthenticationRequest | None:
+    """The request with this id (a valid UUID string) and its related rows, or None.
+
+    ``using``: the database alias; by default the sandbox's own (``db.alias()``), which
+    is not ``default`` when a site keeps the sandbox's tables apart (the example does).
+    """
+    using = using or db.alias()
     connection = connections[using]
     plan = _plan(using)
     pk = AuthenticationRequest._meta.pk.get_db_prep_value(request_id, connection)
