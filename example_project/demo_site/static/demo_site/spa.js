@@ -27,6 +27,7 @@
   var errorBox = byId("spa-error");
   var pollTimer = null;
   var pending = null;      // the last pending object the API answered
+  var waitingFor = null;   // {kind, action} of the live one: a final answer names neither
   var emailWanted = null;  // the address to send again once the phone approved
   var busy = false;
 
@@ -128,6 +129,7 @@
 
   function showLogin() {
     pending = null;
+    waitingFor = null;
     emailWanted = null;
     stopPolling();
     show("spa-login", "spa-username");
@@ -136,6 +138,7 @@
 
   function showAccount(user, statusText) {
     pending = null;
+    waitingFor = null;
     stopPolling();
     if (user) {
       byId("spa-user").textContent = user.username;
@@ -153,9 +156,14 @@
     stopPolling();
     pending = p;
     if (p.final) {
-      finish(p, user);
+      // A final status carries kind and action null: it is of what we waited for.
+      var known = waitingFor || {};
+      waitingFor = null;
+      finish({ status: p.status, message: p.message,
+               kind: p.kind || known.kind, action: p.action || known.action }, user);
       return;
     }
+    waitingFor = { kind: p.kind, action: p.action };
     switch (p.step) {
       case "start":
         setStatus("Sending the request for " + what(p) + " to your phone…");
