@@ -9,6 +9,7 @@ the API: see docs/headless.md.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +36,7 @@ def post_only(view: View) -> View:
     """Refuse other methods as the API does (JSON ``method_not_allowed``) before anything
     else, so that a stray GET does not begin an approval."""
 
+    @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method != "POST":
             return error("method_not_allowed")
