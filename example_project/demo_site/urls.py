@@ -5,7 +5,7 @@ from django.templatetags.static import static
 from django.urls import path, reverse_lazy
 from django.views.generic import RedirectView
 
-from . import views
+from . import spa, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -33,4 +33,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("demo_site/favicon.svg"))),
     path("account/", views.account, name="account"),
     path("account/email/", views.change_email, name="change_email"),
+    # The single-page example: plain JavaScript over the JSON API (demo_site/spa.py).
+    path("spa/", spa.page, name="spa"),
+    path("spa/email", spa.change_email, name="spa_change_email"),
 ]

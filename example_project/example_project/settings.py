@@ -219,7 +219,8 @@ TOOPHER = {
     # /favicon.ico: the browser fetches it in the background (the admin's and the phone
     # simulator's pages name no icon); sent to the pending page instead, that fetch
     # would answer the pending login and eat its message.
-    "EXEMPT_PATHS": ["/favicon.ico", *(["/sandbox/"] if USE_SANDBOX else [])],
+    # /spa/: the single-page example drives a pending login itself, through the API.
+    "EXEMPT_PATHS": ["/favicon.ico", "/spa/", *(["/sandbox/"] if USE_SANDBOX else [])],
 }
 if TOOPHER["MODE"] not in ("stored", "zero_storage"):
     raise ImproperlyConfigured("TOOPHER_MODE must be 'stored' or 'zero_storage'.")

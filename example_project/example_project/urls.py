@@ -11,6 +11,8 @@ handler500 = "example_project.errors.server_error"
 urlpatterns = [
     path("", include("demo_site.urls")),
     path("toopher/", include("django_toopher.urls")),
+    # The JSON API (docs/headless.md), used by the single-page example at /spa/.
+    path("_toopher/", include("django_toopher.headless.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -94,6 +94,15 @@ def stored_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleS
 
 
 @pytest.fixture(scope="session")
+def asgi_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleServer]:
+    """The example site in stored-ID mode under uvicorn (example_project/asgi.py)."""
+    server = ExampleServer(tmp_path_factory.mktemp("asgi"), asgi=True, TOOPHER_MODE="stored")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def zero_storage_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleServer]:
     """A second example site, in zero-storage mode."""
     server = _start(tmp_path_factory, "zero", TOOPHER_MODE="zero_storage")

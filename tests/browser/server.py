@@ -3,8 +3,8 @@
 Each :class:`ExampleServer` gets its own temporary SQLite files (the site's, and the
 mounted sandbox's ``sandbox.sqlite3`` beside it) and a free port on 127.0.0.1, is
 migrated like ``make demo`` does (which also creates its sandbox requester), and is served by
-gunicorn with threads, because the site calls its own mounted sandbox over HTTP while
-it serves a request.
+gunicorn with threads (or by uvicorn), because the site calls its own mounted sandbox
+over HTTP while it serves a request.
 """
 
 from __future__ import annotations
@@ -55,10 +55,29 @@ def gunicorn_command(
     ]
 
 
-class ExampleServer:
-    """The example site, served on a free loopback port with a private database."""
+def uvicorn_command(port: int) -> list[str]:
+    """uvicorn serving the example project's ASGI application on 127.0.0.1:``port``.
 
-    def __init__(self, workdir: Path, **environment: str) -> None:
+    One process: Django runs each request's sync code in a thread of its own, so the
+    site answers its own sandbox's calls while it serves a request.
+    """
+    return [
+        sys.executable, "-m", "uvicorn",
+        "--app-dir", str(PROJECT),
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--lifespan", "off",  # Django speaks no lifespan protocol
+        "--timeout-keep-alive", "75",
+        "example_project.asgi:application",
+    ]
+
+
+class ExampleServer:
+    """The example site, served on a free loopback port with a private database, by
+    gunicorn (WSGI, the default) or by uvicorn (``asgi=True``)."""
+
+    def __init__(self, workdir: Path, *, asgi: bool = False, **environment: str) -> None:
+        self.asgi = asgi
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -127,7 +146,7 @@ class ExampleServer:
         self.migrate()
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(  # noqa: S603
-            gunicorn_command(self.port),
+            uvicorn_command(self.port) if self.asgi else gunicorn_command(self.port),
             cwd=self.workdir,
             env=self.env,
             stdout=log,
