@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("demo_site.urls")),
     path("toopher/", include("django_toopher.urls")),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switcher
 ]
 
 if settings.USE_SANDBOX:
