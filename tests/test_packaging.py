@@ -154,6 +154,18 @@ def test_wheel_holds_every_template_static_file_and_migration(wheel_names: set[s
     assert any(n.startswith("toopher_sandbox/static/") for n in wheel_names)
 
 
+#: The languages shipped (docs/templates.md, "Translations"), each compiled for both apps.
+LANGUAGES = ("de", "fr", "es", "pt_BR", "ja")
+
+
+def test_wheel_holds_the_compiled_catalogues(wheel_names: set[str]) -> None:
+    for package in ("django_toopher", "toopher_sandbox"):
+        for language in LANGUAGES:
+            for suffix in ("mo", "po"):
+                name = f"{package}/locale/{language}/LC_MESSAGES/django.{suffix}"
+                assert name in wheel_names, f"left out of the wheel: {name}"
+
+
 def _dist_info(dist: dict[str, Any], wheel_names: set[str], name: str) -> str:
     member = next(n for n in wheel_names if n.endswith(f".dist-info/{name}"))
     with zipfile.ZipFile(dist["wheel"]) as zf:
@@ -253,7 +265,13 @@ CHECK_SCRIPT = textwrap.dedent(
                 assert finders.find(name), name
                 statics.append(name)
 
+    from django.utils import translation
+    with translation.override("de"):
+        german = [translation.gettext("Approve the login on your phone"),
+                  translation.gettext("Pair with a site")]
+
     print(json.dumps({
+        "german": german,
         "files": {m.__name__: m.__file__ for m in (toopher, django_toopher, toopher_sandbox)},
         "version": toopher.__version__,
         "applied": sorted(applied),
@@ -318,6 +336,9 @@ def test_installed_wheel_imports_migrates_and_finds_templates_and_static(
     shipped_templates = {n.split("/templates/", 1)[1] for n in wheel_names if "/templates/" in n}
     assert set(report["templates"]) == shipped_templates
     assert report["statics"], "no static files found through the staticfiles finders"
+    # The compiled catalogues in the wheel are the ones Django loads.
+    assert report["german"] == ["Bestätigen Sie die Anmeldung auf Ihrem Telefon",
+                                "Mit einer Website koppeln"]
 
 
 def test_installed_sandbox_command_runs(installed: Path, dist: dict[str, Path]) -> None:

@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .models import AuthenticationRequest
 
@@ -60,18 +62,23 @@ def expire_if_stale(auth: AuthenticationRequest) -> AuthenticationRequest:
 def age_text(seconds: float) -> str:
     """A short age for the phone: "just now", "42 s ago", "3 min ago", "2 h ago"."""
     if seconds < 5:
-        return "just now"
+        return _("just now")
     if seconds < 90:
-        return f"{int(seconds)} s ago"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} min ago"
-    return f"{round(seconds / 3600)} h ago"
+        count = int(seconds)
+        text = ngettext("%(count)d s ago", "%(count)d s ago", count)
+    elif seconds < 90 * 60:
+        count = round(seconds / 60)
+        text = ngettext("%(count)d min ago", "%(count)d min ago", count)
+    else:
+        count = round(seconds / 3600)
+        text = ngettext("%(count)d h ago", "%(count)d h ago", count)
+    return text % {"count": count}
 
 
 def why_not_pending(auth: AuthenticationRequest) -> str:
     """What the phone says when a person answers a request that has ended."""
     if auth.cancelled:
-        return "This request was cancelled by the site: nothing was changed."
+        return _("This request was cancelled by the site: nothing was changed.")
     if auth.expired:
-        return "This request has expired: nothing was changed."
-    return "This request was already answered: nothing was changed."
+        return _("This request has expired: nothing was changed.")
+    return _("This request was already answered: nothing was changed.")

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -54,7 +55,7 @@ def _phone(phone_id) -> Phone:
 def phone_list(request: HttpRequest) -> HttpResponse:
     """GET: the phones; POST: a new phone (then open it)."""
     if request.method == "POST":
-        phone = phones.create_phone(_field(request, "name")[:100] or "My phone")
+        phone = phones.create_phone(_field(request, "name")[:100] or _("My phone"))
         phones.new_phrase(phone)
         response = _back(phone)
         response.set_cookie(PHONE_COOKIE, str(phone.id), samesite="Lax", httponly=True)
@@ -154,7 +155,7 @@ def phone_respond_pairing(request: HttpRequest, phone_id, pairing_id) -> HttpRes
         phones.respond_pairing(str(pairing.id), allow)
     except ApiError as error:
         return _back(phone, error.message)
-    return _back(phone, "Pairing allowed." if allow else "Pairing denied.")
+    return _back(phone, _("Pairing allowed.") if allow else _("Pairing denied."))
 
 
 @require_POST
@@ -168,7 +169,7 @@ def phone_respond_authentication(request: HttpRequest, phone_id, request_id) -> 
         phones.respond_authentication(str(auth.id), grant, reason, automate)
     except ApiError as error:
         return _back(phone, error.message)
-    return _back(phone, "Request allowed." if grant else "Request denied.")
+    return _back(phone, _("Request allowed.") if grant else _("Request denied."))
 
 
 @require_POST
@@ -176,14 +177,14 @@ def phone_remove_pairing(request: HttpRequest, phone_id, pairing_id) -> HttpResp
     phone = _phone(phone_id)
     pairing = get_object_or_404(Pairing, id=pairing_id, phone=phone)
     phones.deactivate_pairing(str(pairing.id))
-    return _back(phone, "Pairing removed.")
+    return _back(phone, _("Pairing removed."))
 
 
 @require_POST
 def phone_remove_automation(request: HttpRequest, phone_id, rule_id: int) -> HttpResponse:
     phone = _phone(phone_id)
     AutomationRule.objects.filter(id=rule_id, pairing__phone=phone).delete()
-    return _back(phone, "Automation removed.")
+    return _back(phone, _("Automation removed."))
 
 
 @require_POST
@@ -192,8 +193,8 @@ def phone_scan(request: HttpRequest, phone_id) -> HttpResponse:
     phone = _phone(phone_id)
     match = UUID_IN_TEXT.search(_field(request, "link"))
     if match is None:
-        return _back(phone, "That is not a Toopher pairing link.")
+        return _back(phone, _("That is not a Toopher pairing link."))
     pairing = Pairing.objects.filter(id=match.group(0).lower()).first()
     if pairing is None or not phones.claim_pairing(pairing, phone):
-        return _back(phone, "No pending pairing for this code.")
-    return _back(phone, "Code scanned: allow or deny the pairing below.")
+        return _back(phone, _("No pending pairing for this code."))
+    return _back(phone, _("Code scanned: allow or deny the pairing below."))

@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -55,9 +56,9 @@ def qr_link(request: HttpRequest, pairing_id: str) -> HttpResponse:
         chosen = _uuid_or_none(request.POST.get("phone_id"))
         phone = Phone.objects.filter(id=chosen).first() if chosen is not None else None
         if phone is None:
-            error = "Choose a phone."
+            error = _("Choose a phone.")
         elif not phones.claim_pairing(pairing, phone):
-            error = "This pairing is no longer waiting to be scanned."
+            error = _("This pairing is no longer waiting to be scanned.")
         else:
             return HttpResponseRedirect(reverse("toopher_sandbox:phone", args=[str(phone.id)]))
     return render(
@@ -89,17 +90,17 @@ def reset_pairing(request: HttpRequest, pairing_id: str) -> HttpResponse:
     link = ResetLink.objects.filter(token=token, pairing=pairing).first() if token else None
     context = {"pairing": pairing, "link": link, "token": token, "error": "", "done": False}
     if link is None or link.used:
-        context["error"] = "This reset link is not valid or has already been used."
+        context["error"] = _("This reset link is not valid or has already been used.")
         return render(request, "toopher_sandbox/reset.html", context, status=404)
     if request.method == "POST":
         answer = (request.POST.get("answer") or "")[:500].strip()
         expected = link.security_answer.strip()
         if expected and not constant_time_compare(answer.lower(), expected.lower()):
-            context["error"] = "That answer is not right."
+            context["error"] = _("That answer is not right.")
             return render(request, "toopher_sandbox/reset.html", context, status=400)
         with db.atomic():
             if not ResetLink.objects.filter(pk=link.pk, used=False).update(used=True):
-                context["error"] = "This reset link has already been used."
+                context["error"] = _("This reset link has already been used.")
                 return render(request, "toopher_sandbox/reset.html", context, status=404)
             phones.deactivate_pairing(str(pairing.id))
         context["done"] = True

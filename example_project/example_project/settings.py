@@ -86,6 +86,8 @@ if USE_SANDBOX:
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the switcher's cookie, else the browser's Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -178,6 +180,15 @@ LOGIN_REDIRECT_URL = "account"
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en-us"
+#: English and the languages django_toopher ships (the header's switcher offers these).
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("pt-br", "Português (Brasil)"),
+    ("ja", "日本語"),
+]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -218,9 +229,10 @@ TOOPHER = {
     # in the same browser (same cookies): a pending login must not redirect its pages.
     # /favicon.ico: the browser fetches it in the background (the admin's and the phone
     # simulator's pages name no icon); sent to the pending page instead, that fetch
-    # would answer the pending login and eat its message.
-    # /spa/: the single-page example drives a pending login itself, through the API.
-    "EXEMPT_PATHS": ["/favicon.ico", "/spa/", *(["/sandbox/"] if USE_SANDBOX else [])],
+    # would answer the pending login and eat its message. /i18n/: the language switcher
+    # (it only sets a cookie and goes back) works on the pending page too. /spa/: the
+    # single-page example drives a pending login itself, through the API.
+    "EXEMPT_PATHS": ["/favicon.ico", "/i18n/", "/spa/", *(["/sandbox/"] if USE_SANDBOX else [])],
 }
 if TOOPHER["MODE"] not in ("stored", "zero_storage"):
     raise ImproperlyConfigured("TOOPHER_MODE must be 'stored' or 'zero_storage'.")

@@ -14,6 +14,7 @@ urlpatterns = [
     # The JSON API (docs/headless.md), used by the single-page example at /spa/.
     path("_toopher/", include("django_toopher.headless.urls")),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switcher
 ]
 
 if settings.USE_SANDBOX:
