@@ -63,6 +63,6 @@ def answer(request: HttpRequest, result: Result) -> JsonResponse:
     data: dict[str, Any] = {"pending": pending_data(result)}
     if result.problem:
         return error(result.problem, result.message, data=data)
-    if result.status is Status.GRANTED:
+    if result.status is Status.GRANTED and result.kind == "login":
         data["user"] = user_data(getattr(request, "user", None))
     return ok(data)

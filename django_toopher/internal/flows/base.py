@@ -56,6 +56,10 @@ class Result:
     #: Set when the user's last input was refused while the login goes on (a wrong
     #: code, a refused pairing phrase): the JSON API's error code for it.
     problem: str = ""
+    #: What ended (a final Result has no live pending login): "login" or "action",
+    #: and the action's name.
+    kind: str | None = None
+    action: str | None = None
 
     @property
     def final(self) -> bool:
@@ -216,4 +220,10 @@ def end(
     text = text or message(_END_MESSAGES.get(status, "end_refused"))
     if pending.is_login and status not in (Status.CANCELLED, Status.RATE_LIMITED):
         text = f"{text} {message('end_start_over')}"
-    return Result(status=status, message=text, redirect=after_end_url(pending))
+    return final(pending, status, text, after_end_url(pending))
+
+
+def final(pending: PendingLogin, status: Status, text: str, redirect: str) -> Result:
+    """The final Result of ``pending``: how it ended, and what it was."""
+    return Result(status=status, message=text, redirect=redirect, kind=pending.kind.value,
+                  action=pending.action)

@@ -14,7 +14,7 @@ from ...session_keys import ACTIONS
 from .. import events, redirects, state
 from ..claims import claim
 from ..state import PendingLogin, Status
-from .base import Result, after_end_url, describe, end, message
+from .base import Result, after_end_url, describe, end, final, message
 from .hook import complete_login
 
 logger = logging.getLogger("django_toopher")
@@ -59,7 +59,7 @@ def grant(request: HttpRequest, pending: PendingLogin, user: Any, *, automated: 
         terminal_name=pending.terminal_name,
         automated=automated,
     )
-    return Result(status=Status.GRANTED, message=message("granted"), redirect=next_url)
+    return final(pending, Status.GRANTED, message("granted"), next_url)
 
 
 def let_in(
@@ -74,7 +74,7 @@ def let_in(
         events.emit(events.Kind.FAIL_OPEN, user=user, request=request, detail=why)
     else:
         logger.info("django_toopher: user %s logged in without approval: %s", pending.user, why)
-    return Result(status=Status.GRANTED, message=message("logged_in"), redirect=next_url)
+    return final(pending, Status.GRANTED, message("logged_in"), next_url)
 
 
 def not_configured(request: HttpRequest, pending: PendingLogin, user: Any) -> Result:
@@ -82,5 +82,5 @@ def not_configured(request: HttpRequest, pending: PendingLogin, user: Any) -> Re
     if pending.if_configured:
         remember_action(request, pending.action)
         state.clear(request)
-        return Result(status=Status.GRANTED, redirect=_next(request, pending))
+        return final(pending, Status.GRANTED, "", _next(request, pending))
     return end(request, pending, Status.REFUSED, message("action_needs_pairing"), user=user)
