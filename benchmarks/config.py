@@ -14,6 +14,9 @@ class Counts:
     #: Middleware ratio: rounds (apps alternate within each), requests per app per round.
     middleware_rounds: int
     middleware_requests: int
+    #: In-process middleware ratio: interleaved pairs of requests; bootstrap resamples.
+    inprocess_pairs: int
+    bootstrap_resamples: int
     #: Status poll against the bare session view: rounds, requests per view per round.
     poll_rounds: int
     poll_requests: int
@@ -30,6 +33,15 @@ class Counts:
     sandbox_concurrency: int
     #: Approval latency runs in a headless Chromium (0: skipped).
     approval_runs: int
+    #: Growth: status polls with this many pending logins in flight (in-process), pairs
+    #: timed at each size.
+    growth_poll_sizes: tuple[int, ...] = (10, 100, 1000)
+    growth_poll_pairs: int = 3000
+    #: Growth: logins through one worker, memory and rows at each checkpoint, from
+    #: this many browsers (users) and client threads.
+    growth_logins: tuple[int, ...] = (1000, 2500, 5000, 10_000)
+    growth_browsers: int = 100
+    growth_threads: int = 8
     #: No single load run may take longer than this, in seconds.
     time_cap: float = 60.0
 
@@ -38,18 +50,28 @@ class Counts:
         tabs = ", ".join(str(n) for n in self.tabs)
         return (
             f"{self.name}: middleware {self.middleware_rounds} rounds x "
-            f"{self.middleware_requests} requests per app; status poll {self.poll_rounds} "
+            f"{self.middleware_requests} requests per app, in-process {self.inprocess_pairs} "
+            f"pairs; status poll {self.poll_rounds} "
             f"rounds x {self.poll_requests} per view; {self.concurrency} client threads; "
             f"tabs {tabs} for {self.tab_intervals} intervals; client {self.client_rounds} "
             f"rounds x {self.client_calls} calls per variant; sandbox {self.sandbox_calls} "
-            f"calls from {self.sandbox_concurrency} threads; approval {self.approval_runs} runs"
+            f"calls from {self.sandbox_concurrency} threads; approval {self.approval_runs} runs; "
+            f"growth: polls at {_sizes(self.growth_poll_sizes)} pending logins x "
+            f"{self.growth_poll_pairs} pairs, logins to {_sizes(self.growth_logins)} from "
+            f"{self.growth_browsers} browsers"
         )
+
+
+def _sizes(sizes: tuple[int, ...]) -> str:
+    return "/".join(str(n) for n in sizes)
 
 
 FULL = Counts(
     name="full",
     middleware_rounds=40,
     middleware_requests=300,
+    inprocess_pairs=12_000,
+    bootstrap_resamples=1000,
     poll_rounds=12,
     poll_requests=400,
     concurrency=4,
@@ -66,6 +88,8 @@ SMOKE = Counts(
     name="smoke",
     middleware_rounds=1,
     middleware_requests=60,
+    inprocess_pairs=300,
+    bootstrap_resamples=200,
     poll_rounds=1,
     poll_requests=60,
     concurrency=2,
@@ -76,5 +100,10 @@ SMOKE = Counts(
     sandbox_calls=40,
     sandbox_concurrency=2,
     approval_runs=2,
+    growth_poll_sizes=(2, 4, 8),
+    growth_poll_pairs=100,
+    growth_logins=(20, 40, 60),
+    growth_browsers=8,
+    growth_threads=2,
     time_cap=20.0,
 )
