@@ -16,7 +16,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import bench_approval, bench_client, bench_http, machine
+from . import bench_approval, bench_client, bench_growth, bench_http, machine
 from .config import FULL, SMOKE
 from .report import Report
 from .servers import Environment
@@ -30,6 +30,8 @@ BENCHMARKS = {
     "client": bench_client.client_figures,
     "sandbox": bench_client.sandbox_figures,
     "approval": bench_approval.approval_latency,
+    "growth-polls": bench_growth.poll_growth,
+    "growth-logins": bench_growth.login_growth,
 }
 
 

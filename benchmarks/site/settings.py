@@ -87,8 +87,12 @@ DATABASES = {
         # baseline makes the middleware ratio stricter, not looser.
         "CONN_MAX_AGE": 60,
         "OPTIONS": {"timeout": 20}
-        # SQLite's init_command exists from Django 5.1; 4.2 runs without WAL.
-        | ({"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        # SQLite's init_command exists from Django 5.1; 4.2 runs without WAL. IMMEDIATE
+        # transactions (5.1+) take the write lock at BEGIN, so concurrent logins wait for
+        # it (``timeout``) instead of failing with "database is locked" when a read
+        # inside a transaction (get_or_create) turns into a write.
+        | ({"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE"}
            if django.VERSION >= (5, 1) else {}),
     }
 }
