@@ -16,7 +16,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import bench_approval, bench_client, bench_growth, bench_http, machine
+from . import bench_approval, bench_client, bench_cluster, bench_growth, bench_http, machine
 from .config import FULL, SMOKE
 from .report import Report
 from .servers import Environment
@@ -32,6 +32,7 @@ BENCHMARKS = {
     "approval": bench_approval.approval_latency,
     "growth-polls": bench_growth.poll_growth,
     "growth-logins": bench_growth.login_growth,
+    "cluster": bench_cluster.cluster_upstream_calls,
 }
 
 

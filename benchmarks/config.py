@@ -42,6 +42,14 @@ class Counts:
     growth_logins: tuple[int, ...] = (1000, 2500, 5000, 10_000)
     growth_browsers: int = 100
     growth_threads: int = 8
+    #: One login in this many is a whole login (push, poll, grant); the others are forced.
+    growth_real_every: int = 5
+    #: Growth: the scale-out setup (two instances, PostgreSQL, Redis): pending logins,
+    #: tabs polling each, the poll interval (s) and how many intervals they poll.
+    cluster_logins: int = 1000
+    cluster_tabs: int = 2
+    cluster_interval: int = 10
+    cluster_intervals: int = 2
     #: No single load run may take longer than this, in seconds.
     time_cap: float = 60.0
 
@@ -58,7 +66,9 @@ class Counts:
             f"calls from {self.sandbox_concurrency} threads; approval {self.approval_runs} runs; "
             f"growth: polls at {_sizes(self.growth_poll_sizes)} pending logins x "
             f"{self.growth_poll_pairs} pairs, logins to {_sizes(self.growth_logins)} from "
-            f"{self.growth_browsers} browsers"
+            f"{self.growth_browsers} browsers, cluster {self.cluster_logins} pending logins x "
+            f"{self.cluster_tabs} tabs for {self.cluster_intervals} intervals of "
+            f"{self.cluster_interval} s"
         )
 
 
@@ -105,5 +115,8 @@ SMOKE = Counts(
     growth_logins=(20, 40, 60),
     growth_browsers=8,
     growth_threads=2,
+    growth_real_every=2,
+    cluster_logins=10,
+    cluster_interval=2,
     time_cap=20.0,
 )

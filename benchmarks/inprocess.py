@@ -32,6 +32,8 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 TOOPHER_MIDDLEWARE = "django_toopher.middleware.ToopherMiddleware"
@@ -227,7 +229,7 @@ def polls(args: argparse.Namespace) -> dict[str, Any]:
 
     app, _ = handlers()
     sizes = sorted(int(size) for size in args.sizes.split(","))
-    users = args.users.split(",")
+    users = args.users.read_text().split()
     if len(users) < sizes[-1]:
         raise RuntimeError(f"{len(users)} users for {sizes[-1]} pending logins")
     key = settings.TOOPHER["CONSUMER_KEY"]
@@ -235,8 +237,8 @@ def polls(args: argparse.Namespace) -> dict[str, Any]:
     results = {}
     for size in sizes:
         started = time.monotonic()
-        while len(cookies) < size:
-            cookies.append(pending_login(users[len(cookies)]))
+        with ThreadPoolExecutor(max_workers=args.threads) as pool:  # pushes overlap
+            cookies += pool.map(pending_login, users[len(cookies):size])
         made = time.monotonic() - started
         status = [requester(app, "/toopher/pending/status/", c) for c in cookies]
         bare_cookies = ["; ".join(p for p in c.split("; ") if not p.startswith("toopher_pending="))
@@ -276,10 +278,11 @@ def main(argv: list[str] | None = None) -> int:
     mw.add_argument("--warmup", type=int, default=500)
     pl = sub.add_parser("polls")
     pl.add_argument("--sizes", default="10,100,1000")
-    pl.add_argument("--users", required=True, help="comma-separated paired user names")
+    pl.add_argument("--users", required=True, type=Path, help="a file of paired user names")
     pl.add_argument("--pairs", type=int, default=3000)
     pl.add_argument("--warmup", type=int, default=300)
     pl.add_argument("--sandbox-db", required=True)
+    pl.add_argument("--threads", type=int, default=4, help="threads making pending logins")
     args = parser.parse_args(argv)
     _setup()
     data = middleware(args) if args.command == "middleware" else polls(args)
