@@ -187,10 +187,10 @@ def cluster_upstream_calls(env: Environment, counts: Counts, report: Report) -> 
         pushes = database.scalar(
             "SELECT count(*) FROM django_toopher_auditevent WHERE kind = 'requested'"
         )
-        before = env.api_calls()
+        before = env.api_mark()
         seen = poll_all([i.port for i in instances], logins, tabs=counts.cluster_tabs,
                         interval=interval, intervals=counts.cluster_intervals)
-        calls = env.api_calls() - before
+        calls = env.api_calls_since(before)
         errors = [line for instance in instances for line in instance.server_errors()]
     finally:
         for instance in instances:

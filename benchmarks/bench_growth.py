@@ -113,8 +113,11 @@ def poll_growth(env: Environment, counts: Counts, report: Report) -> None:
         env, "polls", "--sizes", ",".join(str(s) for s in sizes), "--users", str(names),
         "--pairs", str(counts.growth_poll_pairs), "--warmup", str(counts.growth_poll_pairs // 10),
         "--sandbox-db", str(env.sandbox_db),
+        "--default-cache-pairs", str(counts.growth_default_cache_pairs),
+        "--default-cache-size", str(counts.growth_default_cache_size),
         timeout=600,
         BENCH_POLL_INTERVAL="600",
+        BENCH_CACHE_ALIAS="large",
     )["sizes"]
     figures = {}
     for size in sizes:
@@ -131,6 +134,16 @@ def poll_growth(env: Environment, counts: Counts, report: Report) -> None:
             "upstream_calls": one["upstream_calls"],
             "setup_s": one["setup_s"],
         }
+    default = data.get("default_cache")
+    if default:
+        relative = median(pair_ratios(default["poll_ns"], default["bare_ns"]))
+        figures["default_cache"] = {
+            "size": default["size"],
+            "poll_us": median(default["poll_ns"]) / 1000,
+            "relative": relative,
+            "upstream_calls": default["upstream_calls"],
+            "polls": len(default["poll_ns"]),
+        }
     report.raw["growth_polls"] = dict(figures, paired_users_s=paired_s)
     first, last = figures[sizes[0]], figures[sizes[-1]]
     for size in sizes:
@@ -143,9 +156,25 @@ def poll_growth(env: Environment, counts: Counts, report: Report) -> None:
                 f"{one['poll_us']:.0f} / {one['bare_us']:.0f} us; "
                 f"{one['relative']:.3f}x [{one['ci95'][0]:.3f}, {one['ci95'][1]:.3f}]",
                 note=f"{counts.growth_poll_pairs} pairs (poll, bare request of the same pending "
-                f"login) round-robin over the {size} pending logins; {one['queries_per_poll']} "
+                f"login) round-robin over the {size} pending logins, django_toopher's cache a "
+                f"LocMemCache with room for them; {one['queries_per_poll']} "
                 f"SQL query per poll; {one['upstream_calls']} upstream calls during the timed "
                 "polls (all answered from the cache)",
+            )
+        )
+    if default:
+        one = figures["default_cache"]
+        report.add(
+            Row(
+                "Growth: polls",
+                f"{one['size']} of those pending logins with Django's default LocMemCache "
+                "(300 entries) as django_toopher's cache: CPU per poll, poll / bare, "
+                "upstream calls during the timed polls",
+                f"{one['poll_us']:.0f} us, {one['relative']:.2f}x, {one['upstream_calls']} "
+                f"calls in {one['polls']} polls",
+                note="the cache evicts the answers (and locks) of the other pending logins: "
+                "polls go upstream again within the interval. Size the cache for the "
+                "pending logins in flight (or use Redis): see docs/performance.md",
             )
         )
     growth_abs = last["poll_us"] / first["poll_us"]

@@ -115,7 +115,7 @@ def middleware_overhead(env: Environment, counts: Counts, report: Report) -> Non
     cookies = {"sessionid": browser.cookies()["sessionid"]}
     for site in (env.plain_site, env.toopher_site):
         _check_page(site, cookies, user.username)
-    before = env.api_calls()
+    before = env.api_mark()
     results = _alternate(
         counts,
         counts.middleware_rounds,
@@ -124,7 +124,7 @@ def middleware_overhead(env: Environment, counts: Counts, report: Report) -> Non
             "without": _load(counts, env.plain_site, HELLO, cookies, counts.middleware_requests),
         },
     )
-    api_calls = env.api_calls() - before
+    api_calls = env.api_calls_since(before)
     ratios = [w.rps / wo.rps for w, wo in zip(results["with"], results["without"], strict=True)]
     ratio = median(ratios)
     with_rps = median([r.rps for r in results["with"]])
@@ -317,7 +317,7 @@ def status_poll_cost(env: Environment, counts: Counts, report: Report) -> None:
     cookies = browser.cookies()
     bare = {k: v for k, v in cookies.items() if k != "toopher_pending"}
     interval = _interval()
-    before = env.api_calls()
+    before = env.api_mark()
     started = time.monotonic()
     results = _alternate(
         counts,
@@ -328,7 +328,7 @@ def status_poll_cost(env: Environment, counts: Counts, report: Report) -> None:
         },
     )
     elapsed = time.monotonic() - started
-    api_calls = env.api_calls() - before
+    api_calls = env.api_calls_since(before)
     still = browser.status()
     if still.get("status") != "pushed":
         raise RuntimeError(f"the pending login did not stay pending: {still}")
@@ -489,9 +489,9 @@ def tabs_upstream_calls(env: Environment, counts: Counts, report: Report) -> Non
         # K intervals minus a quarter: the K-th upstream call (at about (K-1) x
         # (interval + a few ms)) falls inside, the (K+1)-th (about K x interval) not.
         duration = counts.tab_intervals * interval - interval / 4
-        before = env.api_calls()
+        before = env.api_mark()
         seen = poll_tabs(env.toopher_site.port, browser.cookies(), tabs, interval, duration)
-        calls = env.api_calls() - before
+        calls = env.api_calls_since(before)
         pushes = len(pending_request_ids(env, user)) - pushes_before
         per_interval = calls / counts.tab_intervals
         results[tabs] = dict(seen, calls=calls, per_interval=per_interval, pushes=pushes)

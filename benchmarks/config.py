@@ -37,6 +37,10 @@ class Counts:
     #: timed at each size.
     growth_poll_sizes: tuple[int, ...] = (10, 100, 1000)
     growth_poll_pairs: int = 3000
+    #: Then pairs over this many of the pending logins with Django's default (300-entry)
+    #: LocMemCache as django_toopher's cache (each polled once first, to fill it).
+    growth_default_cache_pairs: int = 1000
+    growth_default_cache_size: int = 1000
     #: Growth: logins through one worker, memory and rows at each checkpoint, from
     #: this many browsers (users) and client threads.
     growth_logins: tuple[int, ...] = (1000, 2500, 5000, 10_000)
@@ -112,6 +116,8 @@ SMOKE = Counts(
     approval_runs=2,
     growth_poll_sizes=(2, 4, 8),
     growth_poll_pairs=100,
+    growth_default_cache_pairs=16,
+    growth_default_cache_size=8,
     growth_logins=(20, 40, 60),
     growth_browsers=8,
     growth_threads=2,

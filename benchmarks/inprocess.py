@@ -176,15 +176,24 @@ def own_cost(cookie: str, calls: int) -> float:
 # -- status polls with N pending logins in flight --------------------------------------------
 
 
-def _api_calls(sandbox_db: str, key: str) -> int:
+def _sandbox(sandbox_db: str, sql: str, params: tuple = ()) -> int:
     db = sqlite3.connect(f"file:{sandbox_db}?mode=ro", uri=True, timeout=10)
     try:
-        row = db.execute(
-            "SELECT COUNT(*) FROM toopher_sandbox_nonce WHERE key = ?", (key,)
-        ).fetchone()
+        row = db.execute(sql, params).fetchone()
     finally:
         db.close()
-    return int(row[0])
+    return int(row[0] or 0)
+
+
+def _api_calls_since(sandbox_db: str, key: str, mark: int) -> int:
+    """Calls from ``key`` the sandbox verified since ``mark`` (its nonce rows by id, as
+    ``servers.Environment.api_calls_since`` counts them)."""
+    return _sandbox(sandbox_db, "SELECT COUNT(*) FROM toopher_sandbox_nonce "
+                    "WHERE key = ? AND id > ?", (key, mark))
+
+
+def _api_mark(sandbox_db: str) -> int:
+    return _sandbox(sandbox_db, "SELECT MAX(id) FROM toopher_sandbox_nonce")
 
 
 def pending_login(username: str) -> str:
@@ -224,8 +233,26 @@ def round_robin(
     return [one, two]
 
 
+def _measure(
+    status: list[Callable[[], Any]], bare: list[Callable[[], Any]], pairs: int, warmup: int,
+    sandbox_db: str, key: str,
+) -> dict[str, Any]:
+    """Interleaved poll / bare pairs round-robin over the pending logins; the upstream
+    calls the sandbox saw during the timed pairs."""
+    pair = round_robin(status, bare)
+    interleave(pair, warmup)
+    mark = _api_mark(sandbox_db)
+    times = interleave(pair, pairs)
+    return {
+        "poll_ns": times[0],
+        "bare_ns": times[1],
+        "upstream_calls": _api_calls_since(sandbox_db, key, mark),
+    }
+
+
 def polls(args: argparse.Namespace) -> dict[str, Any]:
     from django.conf import settings
+    from django.test.utils import override_settings
 
     app, _ = handlers()
     sizes = sorted(int(size) for size in args.sizes.split(","))
@@ -234,7 +261,7 @@ def polls(args: argparse.Namespace) -> dict[str, Any]:
         raise RuntimeError(f"{len(users)} users for {sizes[-1]} pending logins")
     key = settings.TOOPHER["CONSUMER_KEY"]
     cookies: list[str] = []
-    results = {}
+    results: dict[str, Any] = {}
     for size in sizes:
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=args.threads) as pool:  # pushes overlap
@@ -249,21 +276,24 @@ def polls(args: argparse.Namespace) -> dict[str, Any]:
             if b'"pushed"' not in answer[1]:
                 raise RuntimeError(f"poll answered {answer}")
         queries = count_queries(status[0])
-        pair = round_robin(status, bare)
-        interleave(pair, args.warmup)
-        before = _api_calls(args.sandbox_db, key)
-        times = interleave(pair, args.pairs)
-        upstream = _api_calls(args.sandbox_db, key) - before
+        measured = _measure(status, bare, args.pairs, args.warmup, args.sandbox_db, key)
         still = status[-1]()[1]
         if b'"pushed"' not in still:
             raise RuntimeError(f"the pending logins did not stay pending: {still[:200]!r}")
-        results[str(size)] = {
-            "poll_ns": times[0],
-            "bare_ns": times[1],
-            "queries_per_poll": queries,
-            "upstream_calls": upstream,
-            "setup_s": made,
-        }
+        results[str(size)] = dict(measured, queries_per_poll=queries, setup_s=made,
+                                  cache=settings.TOOPHER["CACHE_ALIAS"])
+    if args.default_cache_pairs:
+        # The same pending logins, django_toopher's cache switched to Django's default
+        # LocMemCache (300 entries): what a site with that many pending logins in one
+        # process and no cache settings gets.
+        # The first ``--default-cache-size`` of them: the warm-up polls each once (it
+        # fills that cache), then the timed pairs go round again.
+        size = min(args.default_cache_size, len(status))
+        toopher = dict(settings.TOOPHER, CACHE_ALIAS="default")
+        with override_settings(TOOPHER=toopher):
+            measured = _measure(status[:size], bare[:size], args.default_cache_pairs, size,
+                                args.sandbox_db, key)
+        results["default_cache"] = dict(measured, size=size)
     return {"sizes": results}
 
 
@@ -283,6 +313,10 @@ def main(argv: list[str] | None = None) -> int:
     pl.add_argument("--warmup", type=int, default=300)
     pl.add_argument("--sandbox-db", required=True)
     pl.add_argument("--threads", type=int, default=4, help="threads making pending logins")
+    pl.add_argument("--default-cache-pairs", type=int, default=0,
+                    help="then this many pairs with Django's default cache (0: none)")
+    pl.add_argument("--default-cache-size", type=int, default=200,
+                    help="over this many of the pending logins")
     args = parser.parse_args(argv)
     _setup()
     data = middleware(args) if args.command == "middleware" else polls(args)

@@ -121,6 +121,7 @@ def test_poll_growth_sizes_are_answered_from_the_cache(smoke: dict) -> None:
         assert figure["queries_per_poll"] == 1, figure
         assert figure["upstream_calls"] == 0, figure
         assert figure["ci95"][0] <= figure["relative"] <= figure["ci95"][1]
+    assert polls["default_cache"]["polls"] == 16
 
 
 @pytest.mark.slow
