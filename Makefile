@@ -27,8 +27,9 @@ lint: install
 test-postgres: install
 	bash scripts/test-postgres.sh
 
-# About 10 minutes on 2 cores (the cluster figure starts PostgreSQL and Redis with
-# scripts/services.sh); writes benchmarks/results.md. BENCH_ARGS="--smoke" for a quick check.
+# About 10 minutes on 2 cores, 13 when they are busy (the cluster figure starts
+# PostgreSQL and Redis with scripts/services.sh); writes benchmarks/results.md.
+# BENCH_ARGS="--smoke" for a quick check.
 bench: install
 	$(PY) -m benchmarks $(BENCH_ARGS)
 

@@ -205,6 +205,11 @@ def cluster_upstream_calls(env: Environment, counts: Counts, report: Report) -> 
     if seen["errors"] or seen["not_pending"] or errors:
         problems.append(f"{seen['errors']} failed polls, {seen['not_pending']} odd answers, "
                         f"{len(errors)} server errors")
+    if seen["late_s"] > interval / 4:
+        # Polls this late stretch a login's window past K intervals: the count is no
+        # longer exact (more calls, still at most one per interval per login).
+        problems.append(f"the machine did not keep the schedule: a poll ran "
+                        f"{seen['late_s']:.1f} s late (more than a quarter interval)")
     report.add(
         Row(
             "Growth: cluster",

@@ -39,20 +39,20 @@ class Counts:
     growth_poll_pairs: int = 3000
     #: Then pairs over this many of the pending logins with Django's default (300-entry)
     #: LocMemCache as django_toopher's cache (each polled once first, to fill it).
-    growth_default_cache_pairs: int = 1000
-    growth_default_cache_size: int = 1000
+    growth_default_cache_pairs: int = 300
+    growth_default_cache_size: int = 300
     #: Growth: logins through one worker, memory and rows at each checkpoint, from
     #: this many browsers (users) and client threads.
     growth_logins: tuple[int, ...] = (1000, 2500, 5000, 10_000)
     growth_browsers: int = 100
     growth_threads: int = 8
     #: One login in this many is a whole login (push, poll, grant); the others are forced.
-    growth_real_every: int = 5
+    growth_real_every: int = 10
     #: Growth: the scale-out setup (two instances, PostgreSQL, Redis): pending logins,
     #: tabs polling each, the poll interval (s) and how many intervals they poll.
     cluster_logins: int = 1000
     cluster_tabs: int = 2
-    cluster_interval: int = 10
+    cluster_interval: int = 20
     cluster_intervals: int = 2
     #: No single load run may take longer than this, in seconds.
     time_cap: float = 60.0
@@ -82,7 +82,7 @@ def _sizes(sizes: tuple[int, ...]) -> str:
 
 FULL = Counts(
     name="full",
-    middleware_rounds=40,
+    middleware_rounds=20,
     middleware_requests=300,
     inprocess_pairs=12_000,
     bootstrap_resamples=1000,
