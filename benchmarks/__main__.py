@@ -16,7 +16,15 @@ import time
 import traceback
 from pathlib import Path
 
-from . import bench_approval, bench_client, bench_http, bench_sandbox, machine
+from . import (
+    bench_approval,
+    bench_client,
+    bench_cluster,
+    bench_growth,
+    bench_http,
+    bench_sandbox,
+    machine,
+)
 from .config import FULL, SMOKE
 from .report import Report
 from .servers import Environment
@@ -31,6 +39,9 @@ BENCHMARKS = {
     "sandbox": bench_client.sandbox_figures,
     "sandbox_ratio": bench_sandbox.sandbox_ratio,
     "approval": bench_approval.approval_latency,
+    "growth-polls": bench_growth.poll_growth,
+    "growth-logins": bench_growth.login_growth,
+    "cluster": bench_cluster.cluster_upstream_calls,
 }
 
 

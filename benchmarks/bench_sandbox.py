@@ -65,12 +65,12 @@ def sandbox_ratio(env: Environment, counts: Counts, report: Report) -> None:
 
     loadgen.run_prepared(port, [(BARE_PATH, bare_headers)] * threads * 4, concurrency=threads)
     runs: dict[str, list[loadgen.LoadResult]] = {"verified": [], "bare": []}
-    before = env.api_calls(creds["key"])
+    before = env.api_mark()
     for index in range(counts.ratio_rounds):
         order = (verified, bare) if index % 2 == 0 else (bare, verified)
         for run in order:
             runs[run.__name__].append(run())
-    recorded = env.api_calls(creds["key"]) - before
+    recorded = env.api_calls_since(before, creds["key"])
     rate = {name: median([r.rps for r in results]) for name, results in runs.items()}
     ratio = rate["verified"] / rate["bare"]
     latency = {

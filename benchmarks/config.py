@@ -14,6 +14,9 @@ class Counts:
     #: Middleware ratio: rounds (apps alternate within each), requests per app per round.
     middleware_rounds: int
     middleware_requests: int
+    #: In-process middleware ratio: interleaved pairs of requests; bootstrap resamples.
+    inprocess_pairs: int
+    bootstrap_resamples: int
     #: Status poll against the bare session view: rounds, requests per view per round.
     poll_rounds: int
     poll_requests: int
@@ -30,6 +33,27 @@ class Counts:
     sandbox_concurrency: int
     #: Approval latency runs in a headless Chromium (0: skipped).
     approval_runs: int
+    #: Growth: status polls with this many pending logins in flight (in-process), pairs
+    #: timed at each size.
+    growth_poll_sizes: tuple[int, ...] = (10, 100, 1000)
+    growth_poll_pairs: int = 3000
+    #: Then pairs over this many of the pending logins with Django's default (300-entry)
+    #: LocMemCache as django_toopher's cache (each polled once first, to fill it).
+    growth_default_cache_pairs: int = 300
+    growth_default_cache_size: int = 300
+    #: Growth: logins through one worker, memory and rows at each checkpoint, from
+    #: this many browsers (users) and client threads.
+    growth_logins: tuple[int, ...] = (1000, 2500, 5000, 10_000)
+    growth_browsers: int = 100
+    growth_threads: int = 8
+    #: One login in this many is a whole login (push, poll, grant); the others are forced.
+    growth_real_every: int = 10
+    #: Growth: the scale-out setup (two instances, PostgreSQL, Redis): pending logins,
+    #: tabs polling each, the poll interval (s) and how many intervals they poll.
+    cluster_logins: int = 1000
+    cluster_tabs: int = 2
+    cluster_interval: int = 20
+    cluster_intervals: int = 2
     #: No single load run may take longer than this, in seconds.
     time_cap: float = 60.0
     #: Sandbox ratio (verified API call / bare JSON view, same server): rounds,
@@ -43,20 +67,32 @@ class Counts:
         tabs = ", ".join(str(n) for n in self.tabs)
         return (
             f"{self.name}: middleware {self.middleware_rounds} rounds x "
-            f"{self.middleware_requests} requests per app; status poll {self.poll_rounds} "
+            f"{self.middleware_requests} requests per app, in-process {self.inprocess_pairs} "
+            f"pairs; status poll {self.poll_rounds} "
             f"rounds x {self.poll_requests} per view; {self.concurrency} client threads; "
             f"tabs {tabs} for {self.tab_intervals} intervals; client {self.client_rounds} "
             f"rounds x {self.client_calls} calls per variant; sandbox {self.sandbox_calls} "
             f"calls from {self.sandbox_concurrency} threads; sandbox ratio {self.ratio_rounds} "
             f"rounds x {self.ratio_requests} per kind from {self.ratio_concurrency} threads; "
-            f"approval {self.approval_runs} runs"
+            f"approval {self.approval_runs} runs; "
+            f"growth: polls at {_sizes(self.growth_poll_sizes)} pending logins x "
+            f"{self.growth_poll_pairs} pairs, logins to {_sizes(self.growth_logins)} from "
+            f"{self.growth_browsers} browsers, cluster {self.cluster_logins} pending logins x "
+            f"{self.cluster_tabs} tabs for {self.cluster_intervals} intervals of "
+            f"{self.cluster_interval} s"
         )
+
+
+def _sizes(sizes: tuple[int, ...]) -> str:
+    return "/".join(str(n) for n in sizes)
 
 
 FULL = Counts(
     name="full",
-    middleware_rounds=40,
+    middleware_rounds=20,
     middleware_requests=300,
+    inprocess_pairs=12_000,
+    bootstrap_resamples=1000,
     poll_rounds=12,
     poll_requests=400,
     concurrency=4,
@@ -73,6 +109,8 @@ SMOKE = Counts(
     name="smoke",
     middleware_rounds=1,
     middleware_requests=60,
+    inprocess_pairs=300,
+    bootstrap_resamples=200,
     poll_rounds=1,
     poll_requests=60,
     concurrency=2,
@@ -83,6 +121,16 @@ SMOKE = Counts(
     sandbox_calls=40,
     sandbox_concurrency=2,
     approval_runs=2,
+    growth_poll_sizes=(2, 4, 8),
+    growth_poll_pairs=100,
+    growth_default_cache_pairs=16,
+    growth_default_cache_size=8,
+    growth_logins=(20, 40, 60),
+    growth_browsers=8,
+    growth_threads=2,
+    growth_real_every=2,
+    cluster_logins=10,
+    cluster_interval=2,
     time_cap=20.0,
     ratio_rounds=1,
     ratio_requests=64,

@@ -220,20 +220,29 @@ class Environment:
         self._tmp.cleanup()
 
     # -- counting upstream calls at the sandbox ------------------------------------
-    def api_calls(self, key: str | None = None) -> int:
-        """Verified API v1 calls the sandbox has seen from ``key`` (the site's by default).
-
-        The sandbox stores one OAuth nonce per call it verified (replays are refused),
-        so the count of nonce rows is the count of calls. Rows younger than the
-        sandbox's pruning age (11 minutes by default) are never pruned.
-        """
-        uri = f"file:{self.sandbox_db}?mode=ro"
-        db = sqlite3.connect(uri, uri=True, timeout=10)
+    def _sandbox_query(self, sql: str, params: tuple = ()) -> int:
+        db = sqlite3.connect(f"file:{self.sandbox_db}?mode=ro", uri=True, timeout=10)
         try:
-            row = db.execute(
-                "SELECT COUNT(*) FROM toopher_sandbox_nonce WHERE key = ?",
-                (key or self.requester["key"],),
-            ).fetchone()
+            row = db.execute(sql, params).fetchone()
         finally:
             db.close()
-        return int(row[0])
+        return int(row[0] or 0)
+
+    def api_mark(self) -> int:
+        """A mark to count upstream calls from (see :meth:`api_calls_since`)."""
+        return self._sandbox_query("SELECT MAX(id) FROM toopher_sandbox_nonce")
+
+    def api_calls_since(self, mark: int, key: str | None = None) -> int:
+        """Verified API v1 calls the sandbox has seen from ``key`` (the site's by default)
+        since ``mark`` was taken.
+
+        The sandbox stores one OAuth nonce per call it verified (replays are refused),
+        so the nonce rows are the calls. It prunes rows older than its replay window
+        (about 11 minutes), so the rows are counted by id (SQLite AUTOINCREMENT: ids are
+        never reused) rather than all of them: a count of all rows would shrink in a run
+        longer than the window. Any count over less than 11 minutes is exact.
+        """
+        return self._sandbox_query(
+            "SELECT COUNT(*) FROM toopher_sandbox_nonce WHERE key = ? AND id > ?",
+            (key or self.requester["key"], mark),
+        )

@@ -3,9 +3,13 @@
 It runs every piece with tiny counts against real processes on 127.0.0.1 (the
 standalone sandbox, gunicorn with and without django_toopher, a headless Chromium
 when there is one) and checks that the table is produced. No timing is asserted:
-only counts, which do not depend on the machine. The one exact count is the
-budget of the status endpoint: however many tabs poll one pending login, the
-sandbox sees exactly one upstream call per poll interval.
+only counts, which do not depend on the machine. The exact counts are the
+budgets of the status endpoint: however many tabs poll one pending login (and
+however many pending logins two instances share on PostgreSQL and Redis), the
+sandbox sees exactly one upstream call per login per poll interval.
+
+The statistics and the interleaving of the in-process measurements are checked
+without any process (fast).
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from benchmarks import inprocess
+from benchmarks.stats import bootstrap_median_ci, pair_ratios
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE_TABS = {"1", "5"}
@@ -60,7 +67,8 @@ def test_the_table_is_printed_and_written(smoke: dict) -> None:
         assert heading in markdown
     assert "- cores:" in markdown and "- django:" in markdown
     groups = {row["group"] for row in smoke["data"]["rows"]}
-    assert {"Middleware", "Status poll", "Tabs", "Client", "Sandbox", "Approval"} <= groups
+    assert {"Middleware", "Status poll", "Tabs", "Client", "Sandbox", "Approval",
+            "Growth: polls", "Growth: logins", "Growth: cluster"} <= groups
 
 
 @pytest.mark.slow
@@ -91,3 +99,90 @@ def test_counted_budgets(smoke: dict) -> None:
     assert raw["status_poll"]["session_writes"] == 0
     assert raw["status_poll"]["in_process"]["status"]["queries_per_request"] == 1
     assert raw["sandbox"]["verified_at_sandbox"] == raw["sandbox"]["calls"]
+
+
+@pytest.mark.slow
+def test_in_process_middleware_ratio_has_an_interval(smoke: dict) -> None:
+    cpu = smoke["data"]["raw"]["middleware"]["in_process_cpu"]
+    assert cpu["pairs"] == 300
+    low, high = cpu["ci95"]
+    assert low <= cpu["ratio_without_over_with"] <= high
+    control_low, control_high = cpu["control_ci95"]
+    assert control_low <= cpu["control_ratio"] <= control_high
+    assert cpu["queries_with"] == cpu["queries_without"] == 2
+    assert 0 < cpu["own_ns"] < cpu["median_us_with"] * 1000
+
+
+@pytest.mark.slow
+def test_poll_growth_sizes_are_answered_from_the_cache(smoke: dict) -> None:
+    polls = smoke["data"]["raw"]["growth_polls"]
+    for size in (2, 4, 8):
+        figure = polls[str(size)]
+        assert figure["queries_per_poll"] == 1, figure
+        assert figure["upstream_calls"] == 0, figure
+        assert figure["ci95"][0] <= figure["relative"] <= figure["ci95"][1]
+    assert polls["default_cache"]["polls"] == 16
+
+
+@pytest.mark.slow
+def test_login_growth_counts_rows_and_cleanup_empties_old_ones(smoke: dict) -> None:
+    data = smoke["data"]["raw"]["growth_logins"]
+    points = data["points"]
+    assert [p["logins"] for p in points] == [20, 40, 60]
+    browsers = data["browsers"]
+    for point in points:
+        assert point["rss_kib"] > 0
+        rows = point["rows"]
+        assert browsers < point["real"] < point["logins"]
+        assert rows["single-use claim"] == point["real"]  # one claim per grant
+        # requested + granted per whole login, one terminal_named per browser; a forced
+        # login writes none
+        assert rows["audit event"] == 2 * point["real"] + browsers
+        assert rows["session"] == browsers  # a login again cycles the session key
+    aged = data["cleanup"]["aged"]
+    assert (aged["session"], aged["audit event"], aged["single-use claim"]) == (0, 0, 0)
+
+
+@pytest.mark.slow
+def test_cluster_makes_exactly_one_upstream_call_per_login_per_interval(smoke: dict) -> None:
+    cluster = smoke["data"]["raw"]["cluster"]
+    assert cluster["errors"] == 0 and cluster["not_pending"] == 0, cluster
+    assert cluster["server_errors"] == []
+    assert cluster["calls"] == cluster["expected"] == 2 * cluster["logins"], cluster
+    assert cluster["pushes"] == cluster["logins"]
+
+
+def test_bootstrap_interval_brackets_the_median_and_narrows_with_data() -> None:
+    values = [1.0 + (i % 7 - 3) / 100 for i in range(700)]
+    middle, low, high = bootstrap_median_ci(values, resamples=200)
+    assert low <= middle <= high
+    assert middle == pytest.approx(1.0)
+    _, low_few, high_few = bootstrap_median_ci(values[:35], resamples=200)
+    assert high - low <= high_few - low_few
+    assert bootstrap_median_ci([2.0] * 50, resamples=50) == (2.0, 2.0, 2.0)
+    # seeded: the same data gives the same interval
+    assert bootstrap_median_ci(values, resamples=200) == (middle, low, high)
+
+
+def test_pair_ratios_skip_zero_denominators() -> None:
+    assert pair_ratios([2, 3, 4], [1, 0, 2]) == [2.0, 2.0]
+
+
+def test_interleave_alternates_the_order_of_the_calls() -> None:
+    seen: list[str] = []
+    calls = [lambda: seen.append("a"), lambda: seen.append("b"), lambda: seen.append("c")]
+    times = inprocess.interleave(calls, 4)
+    assert "".join(seen) == "abccbaabccba"
+    assert [len(t) for t in times] == [4, 4, 4]
+    assert all(ns >= 0 for t in times for ns in t)
+
+
+def test_round_robin_moves_over_the_pending_logins() -> None:
+    seen: list[str] = []
+    first = [lambda i=i: seen.append(f"poll{i}") for i in range(3)]
+    second = [lambda i=i: seen.append(f"bare{i}") for i in range(3)]
+    one, two = inprocess.round_robin(first, second)
+    for _ in range(4):
+        one()
+        two()
+    assert seen == ["poll0", "bare0", "poll1", "bare1", "poll2", "bare2", "poll0", "bare0"]

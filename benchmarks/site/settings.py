@@ -11,6 +11,8 @@ BENCH_KEY           requester consumer key
 BENCH_SECRET        requester consumer secret
 BENCH_POLL_INTERVAL TOOPHER["POLL_INTERVAL"] (2; the in-process call counts use a long one
                     so that every counted poll is answered from the cache)
+BENCH_CACHE_ALIAS   TOOPHER["CACHE_ALIAS"]: ``default`` (Django's LocMemCache, 300 entries)
+                    or ``large`` (the same with room for 1,000 pending logins)
 =================== ==================================================================
 
 Both apps share one database and one secret key, so a session made by one is valid
@@ -87,12 +89,25 @@ DATABASES = {
         # baseline makes the middleware ratio stricter, not looser.
         "CONN_MAX_AGE": 60,
         "OPTIONS": {"timeout": 20}
-        # SQLite's init_command exists from Django 5.1; 4.2 runs without WAL.
-        | ({"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        # SQLite's init_command exists from Django 5.1; 4.2 runs without WAL. IMMEDIATE
+        # transactions (5.1+) take the write lock at BEGIN, so concurrent logins wait for
+        # it (``timeout``) instead of failing with "database is locked" when a read
+        # inside a transaction (get_or_create) turns into a write.
+        | ({"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE"}
            if django.VERSION >= (5, 1) else {}),
     }
 }
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    # Django's default: a local-memory cache of at most 300 entries.
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # One that holds the working set of 1,000 pending logins (the growth figures).
+    "large": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "large",
+        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+    },
+}
 
 # Throwaway users on loopback: a fast hasher keeps the many logins of the approval
 # runs out of the wall-clock budget. Never do this on a real site.
@@ -108,6 +123,7 @@ TOOPHER = {
     "CONSUMER_KEY": os.environ.get("BENCH_KEY", "unset-key"),
     "CONSUMER_SECRET": os.environ.get("BENCH_SECRET", "unset-secret"),
     "POLL_INTERVAL": int(os.environ.get("BENCH_POLL_INTERVAL", "2")),
+    "CACHE_ALIAS": os.environ.get("BENCH_CACHE_ALIAS", "default"),
     # The approval runs log the same users in many times within minutes.
     "PUSH_RATE_LIMIT": 10_000,
 }

@@ -19,3 +19,4 @@ urlpatterns = [
 
 if settings.WITH_TOOPHER:
     urlpatterns.append(path("toopher/", include("django_toopher.urls")))
+    urlpatterns.append(path("bench/forced-login/", views.forced_login, name="forced_login"))
