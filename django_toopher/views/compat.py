@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import django
+from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
@@ -52,4 +53,11 @@ def change_view(view: F) -> F:
     return never_cache(csrf_protect(view))
 
 
-__all__ = ["change_view", "login_not_required", "pending_view"]
+def png(image: bytes) -> HttpResponse:
+    """A QR code image as the answer (never sniffed as anything else)."""
+    response = HttpResponse(image, content_type="image/png")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+__all__ = ["change_view", "login_not_required", "pending_view", "png"]

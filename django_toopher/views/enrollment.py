@@ -31,7 +31,7 @@ from ..internal.flows.pairing import PairingResult, PairingState, qr_image
 from ..internal.modes import get_profile
 from ..internal.reauth import is_recently_authenticated
 from ..models import AuditEvent, Terminal
-from .compat import change_view
+from .compat import change_view, png
 from .unavailable import guarded
 
 #: How many of the user's own audit events the security page shows.
@@ -156,7 +156,7 @@ def pair_qr(request: HttpRequest) -> HttpResponse:
     if image is None:
         return HttpResponse(message("qr_unavailable"), status=503,
                             content_type="text/plain; charset=utf-8")
-    response = HttpResponse(image, content_type="image/png")
+    response = png(image)
     response["Content-Disposition"] = 'inline; filename="toopher-pairing.png"'
     return response
 

@@ -24,7 +24,7 @@ from ..internal.flows import login, naming
 from ..internal.flows import otp as otp_flow
 from ..internal.flows.base import Result
 from ..internal.state import Kind, Status, Step
-from .compat import pending_view
+from .compat import pending_view, png
 
 TEMPLATES = {
     Step.NAME_TERMINAL: "django_toopher/name_terminal.html",
@@ -176,6 +176,4 @@ def qr(request: HttpRequest) -> HttpResponse:
     image = login.qr_image(request)
     if not image:
         raise Http404("No QR pairing is waiting in this session.")
-    response = HttpResponse(image, content_type="image/png")
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return png(image)

@@ -18,6 +18,7 @@ from ...internal.flows.base import message
 from ...internal.flows.pairing import PairingState, qr_image
 from ...internal.reauth import check_password, is_locked, is_recently_authenticated
 from ...models import Terminal
+from ...views.compat import png
 from ...views.enrollment import UNPAIR_ACTION
 from ..responses import error, form_error, ok
 from ..serializers import account_data, terminal_data
@@ -98,9 +99,7 @@ def pair_status(request: HttpRequest) -> HttpResponse:
 def pair_qr(request: HttpRequest) -> HttpResponse:
     attempt = enrollment.current_attempt(request)
     image = qr_image(attempt) if attempt is not None else None
-    if image is None:
-        return error("not_found")
-    return HttpResponse(image, content_type="image/png")
+    return png(image) if image is not None else error("not_found")
 
 
 @_user_view("POST")

@@ -18,6 +18,7 @@ from ...forms import OTPForm, PairingPhraseForm, TerminalNameForm
 from ...internal import ratelimit
 from ...internal.flows import login, naming, otp
 from ...internal.flows.base import Result
+from ...views.compat import png
 from ..responses import error, form_error, ok
 from ..serializers import session_data
 from ..transport import BROWSER, api_view, client_kind
@@ -84,41 +85,38 @@ retry = _flow_view("POST", login.retry,
                    "After Toopher failed (FAIL_MODE closed): try the push again.")
 
 
-@sensitive_variables("form")
-@api_view("POST")
-def submit_otp(request: HttpRequest) -> HttpResponse:
-    """``{"otp": "123456"}``: the one-time password shown in the app."""
-    form = read_form(request, OTPForm, "otp")
-    if isinstance(form, HttpResponse):
-        return form
-    return answer(request, otp.submit_otp(request, form.cleaned_data["otp"]))
+def _form_view(form_class: Any, fields: tuple[str, ...],
+               run: Callable[[HttpRequest, Any], Result], doc: str) -> Any:
+    """A view that validates the body with ``form_class`` and answers ``run(request,
+    form)``; the form (an OTP, say) is kept out of error reports."""
+
+    @sensitive_variables("form")
+    def view(request: HttpRequest) -> HttpResponse:
+        form = read_form(request, form_class, *fields)
+        if isinstance(form, HttpResponse):
+            return form
+        return answer(request, run(request, form))
+
+    view.__doc__ = doc
+    return api_view("POST")(view)
 
 
-@api_view("POST")
-def name_terminal(request: HttpRequest) -> HttpResponse:
-    """``{"name": "Work laptop"}``: name this browser or device."""
-    form = read_form(request, TerminalNameForm, "name")
-    if isinstance(form, HttpResponse):
-        return form
-    return answer(request, naming.submit_terminal_name(request, form.cleaned_data["name"]))
-
-
-@api_view("POST")
-def pair(request: HttpRequest) -> HttpResponse:
-    """``{"pairing_phrase": "awkward turtle"}`` or ``{"use_qr": true}``: pair a phone
-    inside the pending login."""
-    form = read_form(request, PairingPhraseForm, "pairing_phrase", "use_qr")
-    if isinstance(form, HttpResponse):
-        return form
-    return answer(request, login.start_pairing(request, form.phrase))
+submit_otp = _form_view(
+    OTPForm, ("otp",), lambda request, form: otp.submit_otp(request, form.cleaned_data["otp"]),
+    '``{"otp": "123456"}``: the one-time password shown in the app.')
+name_terminal = _form_view(
+    TerminalNameForm, ("name",),
+    lambda request, form: naming.submit_terminal_name(request, form.cleaned_data["name"]),
+    '``{"name": "Work laptop"}``: name this browser or device.')
+pair = _form_view(
+    PairingPhraseForm, ("pairing_phrase", "use_qr"),
+    lambda request, form: login.start_pairing(request, form.phrase),
+    '``{"pairing_phrase": "awkward turtle"}`` or ``{"use_qr": true}``: pair a phone '
+    "inside the pending login.")
 
 
 @api_view("GET")
 def pairing_qr(request: HttpRequest) -> HttpResponse:
     """The PNG of the pending login's QR pairing."""
     image = login.qr_image(request)
-    if not image:
-        return error("not_found")
-    response = HttpResponse(image, content_type="image/png")
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return png(image) if image else error("not_found")
