@@ -158,7 +158,33 @@ def cache_errors(conf: dict[str, Any]) -> list:
                 "processes; local memory for one process).",
             )
         ]
-    return []
+    return small_cache_warnings(alias)
+
+
+#: Entries a local-memory cache should hold at least: each pending login keeps about
+#: five (the push lock and request, the upstream lock and answer, a rate-limit counter),
+#: and LocMemCache evicts at random past MAX_ENTRIES (300 by default), which loses push
+#: locks and cached answers (more calls to Toopher) with a few hundred pending logins.
+MIN_LOCMEM_ENTRIES = 10_000
+
+
+def small_cache_warnings(alias: str) -> list:
+    """W007: a local-memory cache with the default (or a small) MAX_ENTRIES."""
+    if not cache_backend(alias).endswith(".LocMemCache"):
+        return []
+    options = getattr(settings, "CACHES", {}).get(alias, {}).get("OPTIONS") or {}
+    entries = options.get("MAX_ENTRIES", 300)
+    if isinstance(entries, int) and entries >= MIN_LOCMEM_ENTRIES:
+        return []
+    return [
+        warning(
+            f"TOOPHER['CACHE_ALIAS'] ({alias!r}) is a LocMemCache that holds "
+            f"{entries!r} entries; each pending login keeps about five.",
+            7,
+            hint=f"Set CACHES[{alias!r}]['OPTIONS']['MAX_ENTRIES'] to at least "
+            f"{MIN_LOCMEM_ENTRIES}, or use Redis (docs/performance.md).",
+        )
+    ]
 
 
 def cache_backend(alias: str) -> str:

@@ -145,6 +145,9 @@ for _database in DATABASES.values():
         # locked".
         _database.setdefault("OPTIONS", {}).setdefault("timeout", 20)
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://example-site")}
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # Room for many pending logins (django_toopher.W007: LocMemCache keeps 300 by default).
+    CACHES["default"].setdefault("OPTIONS", {})["MAX_ENTRIES"] = 100_000
 # django-environ drops ``?key_prefix=`` for Django's RedisCache: set it here instead.
 CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="")
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":

@@ -197,6 +197,19 @@ def test_w005_dummy_cache(toopher, settings):
     assert ids(checks.check_numbers()) == []
 
 
+def test_w007_a_local_memory_cache_with_little_room(toopher, settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "small": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "roomy": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                  "OPTIONS": {"MAX_ENTRIES": 50_000}},
+    }
+    toopher(CACHE_ALIAS="small")
+    assert ids(checks.check_numbers()) == ["django_toopher.W007"]
+    toopher(CACHE_ALIAS="roomy")
+    assert ids(checks.check_numbers()) == []
+
+
 def test_e010_not_a_dict(settings):
     settings.TOOPHER = [("CONSUMER_KEY", "k")]
     assert ids(checks.check_settings_dict()) == ["django_toopher.E010"]
