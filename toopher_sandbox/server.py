@@ -81,6 +81,8 @@ def configure(db_path: Path, args: argparse.Namespace) -> None:
         MIDDLEWARE=[
             "toopher_sandbox.middleware.JsonApiErrorsMiddleware",
             "django.middleware.security.SecurityMiddleware",
+            # The phone pages follow the browser's language (Accept-Language).
+            "django.middleware.locale.LocaleMiddleware",
             "django.middleware.common.CommonMiddleware",
             "django.middleware.csrf.CsrfViewMiddleware",
             "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -102,6 +104,8 @@ def configure(db_path: Path, args: argparse.Namespace) -> None:
             }
         ],
         STATIC_URL="/static/",
+        LANGUAGES=[("en", "English"), ("de", "Deutsch"), ("es", "Español"),
+                   ("fr", "Français"), ("ja", "日本語"), ("pt-br", "Português (Brasil)")],
         USE_TZ=True,
         TIME_ZONE="UTC",
         DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",

@@ -166,3 +166,15 @@ def test_a_stalled_client_does_not_block_others(sandbox_process, sandbox):
         started = time.monotonic()
         sandbox.new_phone()
         assert time.monotonic() - started < 2.0
+
+
+def test_the_standalone_phone_pages_follow_the_browsers_language(sandbox_process):
+    """The phone simulator speaks the browser's language (Accept-Language)."""
+    import requests
+
+    german = requests.get(sandbox_process.phone_url, headers={"Accept-Language": "de"},
+                          timeout=10)
+    english = requests.get(sandbox_process.phone_url, headers={"Accept-Language": "en"},
+                           timeout=10)
+    assert german.status_code == english.status_code == 200
+    assert "Telefone" in german.text and "Telefone" not in english.text
