@@ -39,6 +39,7 @@ if not os.environ.get("TOOPHER_FAULTS"):
 
 import toopher  # noqa: E402
 from tests.scale.cluster import (  # noqa: E402
+    PUSH_RATE_LIMIT,
     ROOT,
     Browser,
     FreshDatabase,
@@ -75,7 +76,6 @@ RECOVERY_TIMEOUT = 90
 SANDBOX_DOWN = 10
 #: A user outside the load, for the push limit; TOOPHER["PUSH_RATE_LIMIT"] (default).
 LIMITED = "limited"
-PUSH_RATE_LIMIT = 5
 SLOW_FOR = 8 if QUICK else 15
 ARTIFACTS = ROOT / "test-artifacts"
 SESSION_ENGINE = os.environ.get(

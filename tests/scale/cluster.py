@@ -96,6 +96,10 @@ class FreshDatabase:
 # --------------------------------------------------------------------------- instances
 
 
+#: TOOPHER["PUSH_RATE_LIMIT"] of the cluster's instances: the app's default.
+PUSH_RATE_LIMIT = 5
+
+
 def site_environment(
     *,
     database_url: str,
@@ -130,6 +134,9 @@ def site_environment(
             "TOOPHER_API_URL": api_url,
             "TOOPHER_CONSUMER_KEY": key,
             "TOOPHER_CONSUMER_SECRET": secret,
+            # The app's own push limit, as a real site keeps it (the demo allows more,
+            # for exploring); tests/faults checks it holds after Redis lost its counters.
+            "TOOPHER_PUSH_RATE_LIMIT": str(PUSH_RATE_LIMIT),
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         }
