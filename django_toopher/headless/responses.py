@@ -8,6 +8,8 @@ from typing import Any
 from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
 
+from ..adapter import MESSAGES
+
 #: Every error code, its HTTP status and its default (translated) message.
 ERRORS: dict[str, tuple[int, Any]] = {
     "invalid_request": (400, _("The request is not valid JSON of the expected shape.")),
@@ -26,8 +28,7 @@ ERRORS: dict[str, tuple[int, Any]] = {
     "conflict": (409, _("That cannot be done in the current state.")),
     "rate_limited": (429, _("Too many attempts. Wait a few minutes before you try again.")),
     "toopher_unavailable": (503, _("Toopher cannot be reached right now. Try again.")),
-    "service_unavailable": (503, _("Something this site needs is not answering right now. "
-                                   "Nothing was changed; try again in a moment.")),
+    "service_unavailable": (503, MESSAGES["busy"]),
     "server_error": (500, _("Something went wrong on our side. Try again.")),
 }
 

@@ -15,7 +15,7 @@ from ...forms import PairingPhraseForm, ReauthenticationForm, TerminalNameForm
 from ...internal import failures
 from ...internal.flows import enrollment, terminals
 from ...internal.flows.base import message
-from ...internal.flows.pairing import PairingState, qr_image
+from ...internal.flows.pairing import FINAL_STATES, PairingState, qr_image
 from ...internal.reauth import check_password, is_locked, is_recently_authenticated
 from ...models import Terminal
 from ...views.compat import png
@@ -71,9 +71,8 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
 
 
 def _pairing_answer(request: HttpRequest, state: PairingState, message: str) -> JsonResponse:
-    return ok({"pairing": {"status": state.value, "final": state in (
-        PairingState.PAIRED, PairingState.DENIED, PairingState.EXPIRED, PairingState.FAILED,
-        PairingState.NONE), "message": message}, "account": account_data(request)})
+    return ok({"pairing": {"status": state.value, "final": state in FINAL_STATES,
+                           "message": message}, "account": account_data(request)})
 
 
 @_user_view("POST", recent=True)

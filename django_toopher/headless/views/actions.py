@@ -7,7 +7,6 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from ...app_settings import app_settings
 from ...internal import state
 from ...internal.flows import actions
 from ...internal.flows.base import Result
@@ -74,6 +73,5 @@ def result(request: HttpRequest) -> HttpResponse:
         return action
     raw = request.GET.get("max_age", "")
     max_age = int(raw) if raw.isdigit() else None
-    age = app_settings.ACTION_MAX_AGE if max_age is None else max_age
-    approved = actions.is_fresh(request, action, max(age, 0) or actions.SINGLE_USE_WINDOW)
+    approved = actions.is_approved(request, action, max_age)
     return ok({"action": action, "approved": approved})

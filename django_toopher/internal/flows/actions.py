@@ -53,6 +53,16 @@ def is_fresh(request: HttpRequest, action: str, max_age_seconds: int) -> bool:
     return 0 <= time.time() - when <= max_age_seconds
 
 
+def _age(max_age: int | None) -> int:
+    return app_settings.ACTION_MAX_AGE if max_age is None else int(max_age)
+
+
+def is_approved(request: HttpRequest, action: str, max_age: int | None = None) -> bool:
+    """Whether ``action`` has an approval young enough for ``max_age`` (default
+    ``ACTION_MAX_AGE``; 0: single use, valid for :data:`SINGLE_USE_WINDOW`)."""
+    return is_fresh(request, action, max(_age(max_age), 0) or SINGLE_USE_WINDOW)
+
+
 def consume(request: HttpRequest, action: str) -> None:
     approved = request.session.get(ACTIONS)
     if isinstance(approved, dict) and action in approved:
@@ -94,8 +104,8 @@ def check(
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return Decision("login")
-    age = app_settings.ACTION_MAX_AGE if max_age is None else int(max_age)
-    if is_fresh(request, action, max(age, 0) or SINGLE_USE_WINDOW):
+    age = _age(max_age)
+    if is_approved(request, action, max_age):
         if age <= 0:
             consume(request, action)
         return Decision("run")
