@@ -10,12 +10,15 @@ from ..app_settings import app_settings
 from ..internal import state
 from ..internal.cookies import read_terminal_id
 from ..internal.flows.base import Result
-from ..internal.flows.enrollment import current_attempt, is_paired
+from ..internal.flows.enrollment import (
+    current_attempt,
+    is_paired,
+    recent_activity,
+    terminals_of,
+)
 from ..internal.modes import get_profile
 from ..internal.reauth import is_recently_authenticated
-from ..models import AuditEvent, Terminal
-
-RECENT_ACTIVITY = 10
+from ..models import Terminal
 
 
 def user_data(user: Any) -> dict[str, Any] | None:
@@ -67,7 +70,6 @@ def account_data(request: HttpRequest) -> dict[str, Any]:
     profile = get_profile(user)
     attempt = current_attempt(request)
     current = read_terminal_id(request)
-    events = AuditEvent.objects.filter(user_id=user.pk or 0).order_by("-created_at", "-id")
     return {
         "user": user_data(user),
         "paired": is_paired(request),
@@ -77,10 +79,10 @@ def account_data(request: HttpRequest) -> dict[str, Any]:
         "pairing": None if attempt is None else {
             "qr": attempt.qr, "remaining": attempt.remaining_seconds()},
         "terminals": [terminal_data(request, t, current)
-                      for t in Terminal.objects.filter(user_id=user.pk or 0).order_by("name")],
+                      for t in terminals_of(user)],
         "recent_activity": [
             {"kind": e.kind, "action": e.action, "terminal": e.terminal_name,
              "at": e.created_at.isoformat()}
-            for e in events[:RECENT_ACTIVITY]
+            for e in recent_activity(user)
         ],
     }

@@ -30,12 +30,9 @@ from ..internal.flows.base import message
 from ..internal.flows.pairing import PairingResult, PairingState, qr_image
 from ..internal.modes import get_profile
 from ..internal.reauth import is_recently_authenticated
-from ..models import AuditEvent, Terminal
 from .compat import change_view, png
 from .unavailable import guarded
 
-#: How many of the user's own audit events the security page shows.
-RECENT_ACTIVITY = 10
 #: The action name of the approval needed to remove a pairing.
 UNPAIR_ACTION = "Remove pairing"
 
@@ -63,18 +60,16 @@ def security(request: HttpRequest) -> HttpResponse:
     """The user's overview: pairing state, named browsers, links to change them."""
     profile = get_profile(request.user)
     paired = enrollment.is_paired(request)
-    activity = AuditEvent.objects.filter(user_id=request.user.pk or 0)
-    activity = activity.order_by("-created_at", "-id")
     context = {
         "paired": paired,
         "paired_unknown": paired is None,
         "profile": profile,
         "toopher_enabled": profile.enabled if profile is not None else True,
-        "terminals": Terminal.objects.filter(user_id=request.user.pk or 0),
+        "terminals": enrollment.terminals_of(request.user),
         "pairing_in_progress": enrollment.current_attempt(request) is not None,
         "recently_authenticated": is_recently_authenticated(request),
         "mode": app_settings.MODE,
-        "recent_activity": list(activity[:RECENT_ACTIVITY]),
+        "recent_activity": enrollment.recent_activity(request.user),
     }
     return render(request, "django_toopher/security.html", context)
 

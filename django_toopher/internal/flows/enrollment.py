@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from ...adapter import get_adapter
+from ...models import AuditEvent, Terminal
 from ...session_keys import PAIRING
 from .. import failures
 from ..modes import get_mode
@@ -21,6 +24,21 @@ from .base import message
 from .pairing import PairingAttempt, PairingResult, PairingState
 
 logger = logging.getLogger("django_toopher")
+
+
+#: How many of the user's own audit events the security page (and its JSON) shows.
+RECENT_ACTIVITY = 10
+
+
+def recent_activity(user: Any) -> list[AuditEvent]:
+    """The user's latest audit events, newest first."""
+    rows = AuditEvent.objects.filter(user_id=user.pk or 0).order_by("-created_at", "-id")
+    return list(rows[:RECENT_ACTIVITY])
+
+
+def terminals_of(user: Any) -> QuerySet[Terminal]:
+    """The user's named browsers, by name."""
+    return Terminal.objects.filter(user_id=user.pk or 0).order_by("name", "pk")
 
 
 def current_attempt(request: HttpRequest) -> PairingAttempt | None:
