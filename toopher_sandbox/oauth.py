@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections
 from django.http import HttpRequest
 from django.utils import timezone
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
@@ -40,6 +40,7 @@ _SAFE = set(string.ascii_letters + string.digits + "-._~+/=:")
 _PRINTABLE = set(string.printable) - set("\t\n\r\x0b\x0c")
 _DUMMY_KEY = "toopher-sandbox-dummy-client"
 _DUMMY_SECRET = "toopher-sandbox-dummy-secret"  # noqa: S105 (not a credential)
+_NONCE_FIELDS = ("key", "nonce", "timestamp", "created")
 
 
 def timestamp_window() -> int:
@@ -70,7 +71,7 @@ class SandboxRequestValidator(RequestValidator):
 
     def validate_client_key(self, client_key: str, request) -> bool:
         self.requester = memo.remembered(
-            "requester", client_key, Requester.objects.filter(key=client_key).first
+            "requester", client_key, lambda: Requester.objects.filter(key=client_key).first()
         )
         return self.requester is not None
 
@@ -108,16 +109,30 @@ def _headers(request: HttpRequest) -> dict[str, str]:
     return headers
 
 
-def consumer_key_of(request: HttpRequest) -> str:
-    """The ``oauth_consumer_key`` a request claims, unverified ('' if none)."""
+def _header_pairs(request: HttpRequest) -> list[tuple[str, str]]:
+    """The parameters of an ``OAuth`` Authorization header ([] if none or unreadable).
+
+    Parsed once per request: the fault lookup and the token check both read it.
+    """
+    cached = getattr(request, "_sandbox_oauth_header", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    pairs: list[tuple[str, str]] = []
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header[:6].lower() == "oauth ":
         try:
-            for key, value in oauth_utils.parse_authorization_header(header):
-                if key == "oauth_consumer_key":
-                    return value
+            pairs = list(oauth_utils.parse_authorization_header(header))
         except (ValueError, TypeError, IndexError):
-            return ""
+            pairs = []
+    request._sandbox_oauth_header = pairs  # type: ignore[attr-defined]
+    return pairs
+
+
+def consumer_key_of(request: HttpRequest) -> str:
+    """The ``oauth_consumer_key`` a request claims, unverified ('' if none)."""
+    for key, value in _header_pairs(request):
+        if key == "oauth_consumer_key":
+            return value
     for key, value in query_pairs(request) + body_pairs(request):
         if key == "oauth_consumer_key":
             return value
@@ -176,15 +191,8 @@ def _uri_candidates(request: HttpRequest, unsigned: tuple[str, ...]) -> list[str
 
 def _claimed_tokens(request: HttpRequest) -> list[str]:
     """Every ``oauth_token`` the request carries (header, query, form body)."""
-    tokens = []
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    if header[:6].lower() == "oauth ":
-        try:
-            pairs = oauth_utils.parse_authorization_header(header)
-        except (ValueError, TypeError, IndexError):
-            pairs = []
-        tokens += [value for key, value in pairs if key == "oauth_token"]
-    return tokens + [v for k, v in query_pairs(request) + body_pairs(request) if k == "oauth_token"]
+    pairs = _header_pairs(request) + query_pairs(request) + body_pairs(request)
+    return [value for key, value in pairs if key == "oauth_token"]
 
 
 def _record_nonce(key: str, nonce: str, timestamp: str) -> None:
@@ -192,12 +200,28 @@ def _record_nonce(key: str, nonce: str, timestamp: str) -> None:
 
     In autocommit the INSERT commits on its own; inside a transaction (a project with
     ``ATOMIC_REQUESTS``) a savepoint keeps that transaction usable after a replay.
+    One plain INSERT (no model instance, no ``RETURNING``): every signed call makes it.
     """
-    if transaction.get_connection(db.alias()).in_atomic_block:
+    alias = db.alias()
+    connection = connections[alias]
+    values = [key, nonce, int(timestamp),
+              connection.ops.adapt_datetimefield_value(timezone.now())]
+    if connection.in_atomic_block:
         with db.atomic():
-            Nonce.objects.create(key=key, nonce=nonce, timestamp=int(timestamp))
+            _insert_nonce(connection, values)
     else:
-        Nonce.objects.create(key=key, nonce=nonce, timestamp=int(timestamp))
+        _insert_nonce(connection, values)
+
+
+def _insert_nonce(connection: Any, values: list[Any]) -> None:
+    quote = connection.ops.quote_name
+    meta = Nonce._meta
+    columns = ", ".join(quote(meta.get_field(name).column) for name in _NONCE_FIELDS)
+    sql = (  # only quoted names from the model's metadata; the values are parameters
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
 
 
 def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Requester:

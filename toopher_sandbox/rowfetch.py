@@ -122,6 +122,15 @@ def authentication_request(request_id: str, using: str | None = None
         built.append(part.model.from_db(using, part.attnames, values))
     auth = built[0]
     assert isinstance(auth, AuthenticationRequest)
-    for (name, _model), related in zip(RELATED, built[1:], strict=True):
-        setattr(auth, name, related)
+    for field, related in zip(_related_fields(), built[1:], strict=True):
+        field.set_cached_value(auth, related)  # as select_related() does
     return auth
+
+
+def _related_fields() -> list[models.ForeignKey[Any, Any]]:
+    fields = []
+    for name, _model in RELATED:
+        field = AuthenticationRequest._meta.get_field(name)
+        assert isinstance(field, models.ForeignKey)
+        fields.append(field)
+    return fields

@@ -1,6 +1,6 @@
 """The standalone sandbox: ``python -m toopher_sandbox [--port 8765] [--json]``.
 
-It configures Django itself (its own SQLite file, DEBUG on, the sandbox mounted at the
+It configures Django itself (its own SQLite file, DEBUG off, the sandbox mounted at the
 root), migrates, makes sure a requester exists and serves it with waitress (see
 ``transport``) on 127.0.0.1. It prints the requester's key and secret and the control
 token of this instance.
@@ -71,7 +71,13 @@ def configure(db_path: Path, args: argparse.Namespace) -> None:
     host = args.host
     loopback = host in {"127.0.0.1", "localhost", "::1"}
     settings.configure(
-        DEBUG=True,
+        # Off: a debug page would show this instance's settings to whoever reaches it
+        # (--host may open it to a network), and DEBUG's query log would cost every
+        # API call an extra SQLite statement per query.
+        DEBUG=False,
+        # W001 warns a project that installs the sandbox with DEBUG off; here the
+        # sandbox is the whole server, which is exactly what it is for.
+        SILENCED_SYSTEM_CHECKS=["toopher_sandbox.W001"],
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS=["127.0.0.1", "localhost", "[::1]"] if loopback else ["*"],
         ROOT_URLCONF="toopher_sandbox.standalone_urls",

@@ -178,3 +178,19 @@ def test_the_standalone_phone_pages_follow_the_browsers_language(sandbox_process
                            timeout=10)
     assert german.status_code == english.status_code == 200
     assert "Telefone" in german.text and "Telefone" not in english.text
+
+
+def test_the_standalone_server_serves_its_static_files_and_never_a_debug_page(
+    sandbox_process,
+):
+    """DEBUG is off in the standalone server: its scripts are still served, and an
+    unknown page or a broken request shows no settings, URL list or traceback."""
+    base = sandbox_process.base_url
+    script = requests.get(f"{base}/static/toopher_sandbox/phone.js", timeout=10)
+    assert script.status_code == 200
+    assert "javascript" in script.headers["Content-Type"]
+    assert requests.get(f"{base}/static/toopher_sandbox/nope.js", timeout=10).status_code == 404
+    unknown = requests.get(f"{base}/no-such-page", timeout=10)
+    assert unknown.status_code == 404
+    for debug_text in ("URLconf", "Traceback", "DEBUG = True", "SECRET_KEY"):
+        assert debug_text not in unknown.text
