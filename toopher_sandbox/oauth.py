@@ -116,7 +116,7 @@ def _header_pairs(request: HttpRequest) -> list[tuple[str, str]]:
     """
     cached = getattr(request, "_sandbox_oauth_header", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     pairs: list[tuple[str, str]] = []
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header[:6].lower() == "oauth ":
@@ -216,7 +216,7 @@ def _record_nonce(key: str, nonce: str, timestamp: str) -> None:
 def _insert_nonce(connection: Any, values: list[Any]) -> None:
     quote = connection.ops.quote_name
     meta = Nonce._meta
-    columns = ", ".join(quote(meta.get_field(name).column) for name in _NONCE_FIELDS)
+    columns = ", ".join(quote(meta.get_field(name).column) for name in _NONCE_FIELDS)  # type: ignore[union-attr]
     sql = (  # only quoted names from the model's metadata; the values are parameters
         f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608
     )

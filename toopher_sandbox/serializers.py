@@ -100,7 +100,9 @@ def authentication_request_json(auth: AuthenticationRequest) -> dict[str, Any]:
         ),
         "user": user,
         "action": action_json(auth.action),
-        "pairing": pairing_json(auth.pairing, user if auth.pairing.user_id == auth.user_id else None),
+        "pairing": pairing_json(
+            auth.pairing, user if auth.pairing.user_id == auth.user_id else None
+        ),
         "created": _time(auth.created),
         "modified": _time(auth.modified),
         "created_seconds_since_epoch": int(auth.created.timestamp()),
