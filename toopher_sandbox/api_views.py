@@ -8,7 +8,7 @@ from functools import wraps
 import segno
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from . import faults, service
@@ -28,42 +28,56 @@ def api_view(*methods: str):
     """Method check, faults, OAuth, parameters and JSON errors around an API view.
 
     The view is called as ``view(request, requester, params, *args)`` and returns a
-    response or something ``JsonResponse`` can serialize.
+    response or something ``JsonResponse`` can serialize. No answer may be cached.
     """
 
     def decorator(view):
         @csrf_exempt
-        @never_cache
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs):
-            if request.method not in methods:
-                response = error_response(405, 405, "Method not allowed.")
-                response["Allow"] = ", ".join(methods)
-                return response
-            fault = None
-            try:
-                fault = faults.fault_for(consumer_key_of(request))
-                if fault is not None:
-                    faults.delay(fault)
-                    injected = faults.status_response(fault)
-                    if injected is not None:
-                        return injected
-                requester = authenticate(request)
-                params = Params.from_request(request)
-                result = view(request, requester, params, *args, **kwargs)
-            except ApiError as error:
-                result = error.response()
-            except Exception:  # noqa: BLE001 - a bug: answered as JSON, logged
-                return unexpected_error(request.path_info)
-            if not isinstance(result, HttpResponse):
-                result = JsonResponse(result, safe=False)
-            if fault is not None and fault.malformed:
-                result = faults.corrupt(result)
-            return result
+            return _not_cached(_answer(view, methods, request, *args, **kwargs))
 
         return wrapper
 
     return decorator
+
+
+def _answer(view, methods, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    if request.method not in methods:
+        response = error_response(405, 405, "Method not allowed.")
+        response["Allow"] = ", ".join(methods)
+        return response
+    fault = None
+    try:
+        fault = faults.fault_for(consumer_key_of(request))
+        if fault is not None:
+            faults.delay(fault)
+            injected = faults.status_response(fault)
+            if injected is not None:
+                return injected
+        requester = authenticate(request)
+        params = Params.from_request(request)
+        result = view(request, requester, params, *args, **kwargs)
+    except ApiError as error:
+        result = error.response()
+    except Exception:  # noqa: BLE001 - a bug: answered as JSON, logged
+        return unexpected_error(request.path_info)
+    if not isinstance(result, HttpResponse):
+        result = JsonResponse(result, safe=False)
+    if fault is not None and fault.malformed:
+        result = faults.corrupt(result)
+    return result
+
+
+#: What ``never_cache`` writes, set directly: every API call pays for it, and Django's
+#: version parses and rebuilds the header each time.
+NOT_CACHED = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def _not_cached(response: HttpResponse) -> HttpResponse:
+    response.headers["Expires"] = http_date()
+    response.headers["Cache-Control"] = NOT_CACHED
+    return response
 
 
 @csrf_exempt

@@ -331,3 +331,24 @@ def test_the_sandbox_reads_and_writes_only_its_own_database(settings):
     finally:
         django_router.routers = []
     assert db.alias() == "default"
+
+
+def test_no_api_answer_may_be_cached(creds):
+    """A 200, a 400, a 401, a 405, a 404 and an injected fault: all no-store."""
+    from toopher_sandbox.models import Fault
+
+    client = Client()
+    answers = [
+        signed(client, "GET", "/sandbox/v1/users", creds, {"name": "nobody"}),
+        signed(client, "GET", "/sandbox/v1/users", creds),
+        client.get("/sandbox/v1/users"),
+        signed(client, "GET", "/sandbox/v1/users/create", creds),
+        signed(client, "GET", "/sandbox/v1/authentication_requests/" + "0" * 32, creds),
+    ]
+    Fault.objects.create(key=creds[0], status=503)
+    answers.append(signed(client, "GET", "/sandbox/v1/users", creds))
+    assert [a.status_code for a in answers] == [200, 400, 401, 405, 404, 503]
+    for answer in answers:
+        assert "no-store" in answer["Cache-Control"]
+        assert "max-age=0" in answer["Cache-Control"]
+        assert answer.has_header("Expires")
