@@ -49,7 +49,7 @@ def _answer(view, methods, request: HttpRequest, *args, **kwargs) -> HttpRespons
         return response
     fault = None
     try:
-        fault = faults.fault_for(consumer_key_of(request))
+        fault = faults.fault_for(consumer_key_of(request)) if faults.configured() else None
         if fault is not None:
             faults.delay(fault)
             injected = faults.status_response(fault)

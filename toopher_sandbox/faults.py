@@ -26,6 +26,11 @@ class ActiveFault:
     malformed: bool
 
 
+def configured() -> bool:
+    """True when any fault is set (for anyone): only then is a call's key looked at."""
+    return memo.remembered("faults-any", "", Fault.objects.exists)
+
+
 def fault_for(key: str) -> ActiveFault | None:
     """The fault for this consumer key (its own, else the global one) if it fires now."""
     faults = memo.remembered(

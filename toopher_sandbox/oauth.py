@@ -93,7 +93,7 @@ class SandboxRequestValidator(RequestValidator):
         return True
 
     def get_access_token_secret(self, client_key: str, token: str, request: Any) -> str:
-        """Two-legged: there are no tokens (non-empty ones are refused before this)."""
+        """Two-legged: there are no tokens (a non-empty one is refused after the check)."""
         return ""
 
     def validate_access_token(self, client_key: str, token: str, request: Any) -> bool:
@@ -189,12 +189,6 @@ def _uri_candidates(request: HttpRequest, unsigned: tuple[str, ...]) -> list[str
     return [uri, f"{base}?{kept}" if kept else base]
 
 
-def _claimed_tokens(request: HttpRequest) -> list[str]:
-    """Every ``oauth_token`` the request carries (header, query, form body)."""
-    pairs = _header_pairs(request) + query_pairs(request) + body_pairs(request)
-    return [value for key, value in pairs if key == "oauth_token"]
-
-
 def _record_nonce(key: str, nonce: str, timestamp: str) -> None:
     """Store the nonce; a reused one raises ``IntegrityError`` (unique key and nonce).
 
@@ -232,8 +226,6 @@ def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Reques
     without them.
     """
     query_pairs(request)  # undecodable input is a 400, before any signature check
-    if any(_claimed_tokens(request)):  # three-legged: not Toopher's protocol
-        raise ApiError(401, 401, OAUTH_MESSAGE)
     headers = _headers(request)
     validator = SandboxRequestValidator()
     endpoint = SignatureOnlyEndpoint(validator)
@@ -254,6 +246,10 @@ def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Reques
         if valid:
             break
     if not valid or oauth_request is None or validator.requester is None:
+        raise ApiError(401, 401, OAUTH_MESSAGE)
+    # Three-legged (a non-empty oauth_token) is not Toopher's protocol. A token outside
+    # the place the other oauth_ parameters are in was refused above already.
+    if oauth_request.resource_owner_key:
         raise ApiError(401, 401, OAUTH_MESSAGE)
     try:
         _record_nonce(oauth_request.client_key, oauth_request.nonce, oauth_request.timestamp)

@@ -192,3 +192,45 @@ def test_requesters_are_isolated(sandbox, requester, phone):
                         timeout=10).json()["name_extra"] == "t1"
     assert requests.get(f"{api}/authentication_requests/{auth['id']}", auth=mine,
                         timeout=10).json()["pending"] is True
+
+
+@pytest.mark.parametrize("where", ["header", "query", "body", "header+query", "header+body"])
+@pytest.mark.parametrize("token", ["", "a-token"])
+def test_an_oauth_token_anywhere(requester, where, token):
+    """Two-legged: a correctly signed request with an empty ``oauth_token`` is no token;
+    a non-empty one, or one beside the other oauth_ parameters' place, is a 401 JSON."""
+    create_user(requester, "tok")
+    url = users_url(requester)
+    params = [("name", "tok")]
+    oauth = oauth_params(requester["key"], oauth_token=token)
+    method = "POST" if "body" in where else "GET"
+    if method == "POST":
+        url = f"{requester['api_url']}/users/create"
+        params = [("name", f"tok-{where.replace('+', '-')}-{len(token)}")]
+    headers, query, body = {}, list(params) if method == "GET" else [], []
+    if method == "POST":
+        body = list(params)
+    if where == "header+query":  # the token apart from the other oauth_ parameters
+        oauth = oauth_params(requester["key"])
+        query.append(("oauth_token", token))
+    if where == "header+body":
+        oauth = oauth_params(requester["key"])
+        body.append(("oauth_token", token))
+    signed = oauth + [("oauth_signature", sign(method, url, query + body + oauth,
+                                               requester["secret"]))]
+    if where.startswith("header"):
+        headers["Authorization"] = auth_header(signed)
+    elif where == "query":
+        query += signed
+    else:
+        body += signed
+    if body:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    response = requests.request(method, url, params=query, data=urlencode(body) or None,
+                                headers=headers, timeout=10)
+    alone = where in {"header", "query", "body"}
+    if alone and not token:
+        assert response.status_code == 200, response.text
+    else:
+        assert response.status_code == 401, response.text
+        assert response.json() == OAUTH_ERROR
