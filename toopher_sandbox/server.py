@@ -97,7 +97,7 @@ def configure(db_path: Path, args: argparse.Namespace) -> None:
             "default": {
                 "ENGINE": "django.db.backends.sqlite3",
                 "NAME": str(db_path),
-                # One connection per server thread, kept: no connect and pragmas per request.
+                # One connection, kept (shared by the server's threads, see _serialized).
                 "CONN_MAX_AGE": None,
                 "OPTIONS": _sqlite_options(),
             }
@@ -189,15 +189,34 @@ def _serialized(app: Any) -> Any:
     """The Django app with its database work serialized (see ``toopher_sandbox.serial``).
 
     waitress has read the whole body before the app runs, so no lock waits on a client.
+    All worker threads use one database connection, in turn: SQLite throws away a
+    connection's page cache whenever another connection has written, so with a
+    connection per thread every call (each records a nonce) started cold and read its
+    pages again; one shared connection keeps them. Django shares a connection between
+    threads the way its live test server does (``inc_thread_sharing``); here the lock
+    makes sure only one thread uses it at a time, up to the end of the response (its
+    ``close()``, where Django's ``request_finished`` looks at the connection).
     """
+    from django.db import DEFAULT_DB_ALIAS, connections
+
     from . import memo, serial
 
     serial.enable()
     memo.enable()
+    shared = connections[DEFAULT_DB_ALIAS]
+    shared.inc_thread_sharing()
 
     def application(environ: dict[str, Any], start_response: Any) -> Any:
         with serial.exclusive():
-            return app(environ, start_response)
+            connections[DEFAULT_DB_ALIAS] = shared
+            result = app(environ, start_response)
+            try:
+                body = b"".join(result)  # small answers (JSON, pages, PNGs, scripts)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        return [body]
 
     return application
 
@@ -240,7 +259,8 @@ def _serve(args: argparse.Namespace, db_path: Path, persistent: bool) -> int:
     call_command("migrate", verbosity=0, interactive=False)
     requester = _requester(args, persistent)
     connections.close_all()
-    # Each request thread opens and closes its own connection. Keeping one connection
+    # The request threads share one Django connection (see ``_serialized``), which may
+    # be closed and opened again (after a database error). Keeping one more connection
     # open for the server's life stops SQLite from checkpointing and deleting the WAL
     # (with fsyncs) every time the last connection closes: requests stay fast.
     keeper = sqlite3.connect(db_path)
