@@ -227,6 +227,9 @@ class Load:
         fixed: Figures | None,
     ) -> str:
         figures = _Current(self, fixed)
+        # A stuck login is counted where it ends, ATTEMPT_TIMEOUT later (often a later
+        # fault): its message names the phase it began in, where the cause usually is.
+        began = figures.now().name
         browser = Browser(self.urls, rng, raise_5xx=False, observe=self.observe_into(fixed))
         deadline = time.monotonic() + ATTEMPT_TIMEOUT
         with self.lock:
@@ -282,7 +285,8 @@ class Load:
                 figures.add_problem(f"{username}: unexpected step {data}")
             time.sleep(max(0.5, float(data.get("interval") or 2)) * rng.uniform(0.8, 1.1))
         if outcome is None:
-            figures.add_problem(f"{username}: stuck: {browser.trail[-6:]}")
+            figures.add_problem(f"{username}: stuck (began during {began}): "
+                                f"{browser.trail[-6:]}")
             return "stuck"
         shown = self._account(browser)
         if outcome == "granted?":
