@@ -102,3 +102,69 @@ def test_a_failing_database_during_a_poll_is_json(client, paired_user, sandbox, 
     data = client.get("/toopher/pending/status/").json()
     assert data["final"] is False  # the grant waits for the database: the next poll
     assert PENDING in client.session
+
+
+def _named(client, user, login):
+    """The password step and the browser named: the next pending page sends the push."""
+    login(client, user)
+    client.get("/toopher/pending/")
+    client.post("/toopher/pending/terminal/", {"name": "Laptop"})
+    assert state(client)["step"] == "start"
+
+
+def test_a_database_failure_before_the_push_leaves_the_push_to_the_next_visit(
+        client, paired_user, login, sandbox, phone, api_calls, monkeypatch):
+    """Issue 15: PostgreSQL restarted while the pending page was about to send the push
+    (the push lock taken, the pairing not yet read). That page is a 503; the next one
+    must send the push, not wait on a lock nobody holds until the login expires."""
+    from django_toopher.internal.modes import StoredMode
+
+    _named(client, paired_user, login)
+    real = StoredMode.authenticate
+
+    def down(self, user, **kwargs):  # the pairing id is read from the database first
+        raise OperationalError("the database system is shutting down")
+
+    monkeypatch.setattr(StoredMode, "authenticate", down)
+    assert client.get("/toopher/pending/").status_code == 503
+    assert state(client)["step"] == "start"
+    monkeypatch.setattr(StoredMode, "authenticate", real)  # the database is back
+    api_calls.reset()
+    client.get("/toopher/pending/")
+    assert api_calls.count("authentication_requests/initiate") == 1
+    assert state(client)["step"] == "pushed"
+    sandbox.respond_authentication(pending_push(sandbox, phone)["id"], grant=True)
+    assert client.get("/toopher/pending/status/").json()["status"] == "granted"
+
+
+def test_a_push_whose_sender_vanished_ends_the_attempt_with_a_retry(
+        client, paired_user, login, sandbox, phone, api_calls):
+    """A request took this attempt's push lock and never said how the push went (its
+    process was killed). Once longer than one push can take, the attempt has failed:
+    the page says so and offers a retry, which sends one new push."""
+    import time
+
+    from django_toopher.internal.cache import get_cache
+    from django_toopher.internal.flows import login as login_flow
+    from django_toopher.internal.state import PendingLogin
+
+    _named(client, paired_user, login)
+    pending = PendingLogin.deserialize(state(client))
+    assert pending is not None
+    lock = login_flow._lock_key(pending)
+    get_cache().add(lock, time.time(), timeout=600)  # a sender at work: wait for it
+    api_calls.reset()
+    assert client.get("/toopher/pending/status/").json()["status"] == "start"
+    assert client.get("/toopher/pending/").status_code == 200
+    assert state(client)["step"] == "start" and len(api_calls) == 0
+    get_cache().set(lock, time.time() - login_flow.send_deadline() - 1, timeout=600)
+    data = client.get("/toopher/pending/status/").json()
+    assert data["status"] == "failed" and data["final"] is False and data["message"]
+    assert len(api_calls) == 0  # fail closed: nothing sent for the lost attempt
+    page = client.get("/toopher/pending/")
+    assert 'value="retry"' in page.content.decode()
+    client.post("/toopher/pending/", {"op": "retry"})
+    client.get("/toopher/pending/")
+    assert api_calls.count("authentication_requests/initiate") == 1
+    sandbox.respond_authentication(pending_push(sandbox, phone)["id"], grant=True)
+    assert client.get("/toopher/pending/status/").json()["status"] == "granted"

@@ -227,6 +227,9 @@ class Load:
         fixed: Figures | None,
     ) -> str:
         figures = _Current(self, fixed)
+        # A stuck login is counted where it ends, ATTEMPT_TIMEOUT later (often a later
+        # fault): its message names the phase it began in, where the cause usually is.
+        began = figures.now().name
         browser = Browser(self.urls, rng, raise_5xx=False, observe=self.observe_into(fixed))
         deadline = time.monotonic() + ATTEMPT_TIMEOUT
         with self.lock:
@@ -243,6 +246,7 @@ class Load:
             return self._refused_page(answer, figures, username, "password step")
         approved: set[str] = set()
         retries = 0
+        stalled = False  # the last visit of the pending page neither named nor pushed
         outcome: str | None = None
         while time.monotonic() < deadline and outcome is None:
             seen = self._poll(browser, two_tabs)
@@ -265,8 +269,13 @@ class Load:
             step = data.get("status")
             if step in ("start", "name_terminal"):
                 # The pending page: names this browser and sends the push, no waiting.
-                self._visit_pending(browser, username, figures)
+                # If the last visit did neither (a 503, a push on its way elsewhere),
+                # wait an interval first, as the page's script does: never a busy loop.
+                if stalled:
+                    time.sleep(max(0.5, float(data.get("interval") or 2)))
+                stalled = not self._visit_pending(browser, username, figures)
                 continue
+            stalled = False
             if step == "pushed":
                 self._approve(control, username, approved)
             elif step == "failed":
@@ -282,7 +291,8 @@ class Load:
                 figures.add_problem(f"{username}: unexpected step {data}")
             time.sleep(max(0.5, float(data.get("interval") or 2)) * rng.uniform(0.8, 1.1))
         if outcome is None:
-            figures.add_problem(f"{username}: stuck: {browser.trail[-6:]}")
+            figures.add_problem(f"{username}: stuck (began during {began}): "
+                                f"{browser.trail[-6:]}")
             return "stuck"
         shown = self._account(browser)
         if outcome == "granted?":
@@ -347,14 +357,18 @@ class Load:
         except ValueError:
             return None
 
-    def _visit_pending(self, browser: Browser, username: str, figures: _Current) -> None:
+    def _visit_pending(self, browser: Browser, username: str, figures: _Current) -> bool:
+        """The pending page (naming this browser if asked); False if it moved nothing on."""
         page = browser.request("GET", "/toopher/pending/")
         if page.status_code == 200 and 'name="name"' in page.text:
             token = _csrf(page.text)
             if token:
-                browser.request("POST", "/toopher/pending/terminal/",
-                                data={"name": f"Browser of {username}",
-                                      "csrfmiddlewaretoken": token})
+                named = browser.request("POST", "/toopher/pending/terminal/",
+                                        data={"name": f"Browser of {username}",
+                                              "csrfmiddlewaretoken": token})
+                return named.status_code == 302
+            return False
+        return page.status_code == 200 and 'data-status="start"' not in page.text
 
     def _retry(self, browser: Browser, username: str) -> None:
         page = browser.request("GET", "/toopher/pending/")

@@ -19,15 +19,17 @@ standalone sandbox as the Toopher service) under steady login load, one fault at
 time. What an operator sees and does for each fault: [deployment.md](deployment.md#9-faults).
 
 Columns: logins *attempted* while the fault was on and until a new login succeeded
-after it; *completed* (approved, logged in); *refused* with a clear message (a 503 page
-or JSON error saying to try again, a final status with a message); *restarted*: the
-session was lost (Redis restart, a killed connection) and the browser is back at the
-password step, which works; *5xx*: responses with a 5xx status (each a clear error
-page or JSON error, unless counted as *bare*); *unlocked* without an approval of the
-login's own request and approvals *used twice*, from the site's audit trail and
-`ConsumedRequest` table against the sandbox's record of granted requests; *pushes
-over*: pushes beyond one per login attempt or retry; *recover*: seconds from the end
-of the fault until a new login succeeded, with nothing restarted.
+after it; *completed* (approved, logged in); *refused* with a clear message (a 503
+page or JSON error saying to try again, a final status with a message); *restarted*:
+the session was lost (Redis restart, a killed connection) and the browser is back at
+the password step, which works; *stuck*: none of these within 75 s (counted in the
+fault during which it ended; its line under "What failed" names the one it began in);
+*5xx*: responses with a 5xx status (each a clear error page or JSON error, unless
+counted as *bare*); *unlocked* without an approval of the login's own request and
+approvals *used twice*, from the site's audit trail and `ConsumedRequest` table
+against the sandbox's record of granted requests; *pushes over*: pushes beyond one per
+login attempt or retry; *recover*: seconds from the end of the fault until a new login
+succeeded, with nothing restarted.
 """
 
 

@@ -139,6 +139,9 @@ def site_environment(
             "TOOPHER_PUSH_RATE_LIMIT": str(PUSH_RATE_LIMIT),
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
+            # The checkout these tests run from is the code the instances serve (not
+            # whichever one the virtualenv's editable install points at: a worktree).
+            "PYTHONPATH": str(ROOT),
         }
     )
     return env

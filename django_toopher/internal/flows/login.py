@@ -10,6 +10,7 @@ the session only (never an id from the client).
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.http import HttpRequest
@@ -36,10 +37,21 @@ from .terminals import find_terminal, touch_terminal, usable_terminal_id
 logger = logging.getLogger("django_toopher")
 
 _CACHE_PREFIX = "django_toopher:push:"
+#: Seconds a request may spend around its call to Toopher (the pairing, the cache).
+_SEND_MARGIN = 5
 
 
 def _lock_key(pending: PendingLogin) -> str:
+    """One push per attempt: the key is added, holding the time the push was begun."""
     return f"{_CACHE_PREFIX}lock:{pending.id}:{pending.attempt}"
+
+
+def send_deadline() -> float:
+    """Seconds one push may take at most: the client's connect and read timeouts, and
+    a margin. A push begun longer ago that left no request id never will."""
+    timeout = app_settings.TIMEOUT
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    return connect + read + _SEND_MARGIN
 
 
 def _request_key(pending: PendingLogin) -> str:
@@ -91,6 +103,32 @@ def _adopt_request(request: HttpRequest, pending: PendingLogin) -> PendingLogin 
     return pending
 
 
+def _sender_lost(pending: PendingLogin) -> bool:
+    """This attempt's push was begun longer ago than one push can take, and left no
+    request id: the request sending it ended without a word (its process was killed)."""
+    try:
+        begun = get_cache().get(_lock_key(pending))
+    except CacheUnavailable:
+        return False
+    return isinstance(begun, float) and time.time() - begun > send_deadline()
+
+
+def _sent_elsewhere(request: HttpRequest, pending: PendingLogin) -> PendingLogin | Result:
+    """``start``, and this attempt's push lock is taken: the push another request sent
+    (adopted), else the attempt failed if its sender was lost (fail closed: nothing is
+    sent again for it; the user may retry, a new attempt), else that sender is at work."""
+    adopted = _adopt_request(request, pending)
+    if adopted is not None:
+        return adopted
+    if _sender_lost(pending):
+        logger.warning("django_toopher: the push of a login was begun but never recorded; "
+                       "the attempt failed (user %s may retry)", pending.user)
+        events.emit(events.Kind.ERROR, user=pending_user(request, pending), request=request,
+                    action=pending.action, detail="push begun, never recorded")
+        return to_step(request, pending, Step.FAILED, message("busy"))
+    return describe(pending)
+
+
 def _remember_request(pending: PendingLogin, request_id: str) -> None:
     """Let concurrent tabs adopt the push; the push is out either way (the session
     records it below), so a cache failure here changes nothing for this login."""
@@ -101,7 +139,7 @@ def _remember_request(pending: PendingLogin, request_id: str) -> None:
 
 
 def _release_lock(pending: PendingLogin) -> None:
-    """Nothing was sent: a later retry may send."""
+    """No request id came back: a later visit (or retry) may send."""
     try:
         get_cache().delete(_lock_key(pending))
     except CacheUnavailable:
@@ -131,17 +169,29 @@ def _start(request: HttpRequest, pending: PendingLogin) -> Result:
     if not pending.terminal_name and mode.knows_pairing_locally:
         return to_step(request, pending, Step.NAME_TERMINAL)
     cache = get_cache()  # a cache that fails raises CacheUnavailable: no push (closed)
-    if not cache.add(_lock_key(pending), 1, timeout=app_settings.PENDING_MAX_AGE):
-        return describe(_adopt_request(request, pending) or pending)
+    if not cache.add(_lock_key(pending), time.time(), timeout=app_settings.PENDING_MAX_AGE):
+        found = _sent_elsewhere(request, pending)
+        return found if isinstance(found, Result) else describe(found)
+    sent: str | Result | None = None
+    try:
+        sent = _send(request, pending, user)
+    finally:
+        if not isinstance(sent, str):
+            # No request id came back: refused, or the database or the cache failed
+            # half-way (the 503 page says try again). A later visit may send.
+            _release_lock(pending)
+    if isinstance(sent, Result):
+        return sent
+    return _push(request, pending, user, sent)
+
+
+def _send(request: HttpRequest, pending: PendingLogin, user: Any) -> str | Result:
+    """The push limit, then the one push: its request id, or how the attempt ended."""
     if not ratelimit.allow_push(pending.user):
         events.emit(events.Kind.RATE_LIMITED, user=user, request=request, action=pending.action)
         wait = wait_text(ratelimit.retry_after(ratelimit.push_key(pending.user)))
         return end(request, pending, Status.RATE_LIMITED, message("push_limit", wait=wait),
                    user=user)
-    return _push(request, pending, user)
-
-
-def _push(request: HttpRequest, pending: PendingLogin, user: Any) -> Result:
     try:
         sent = get_mode().authenticate(
             user,
@@ -151,19 +201,20 @@ def _push(request: HttpRequest, pending: PendingLogin, user: Any) -> Result:
             automation_allowed=pending.is_login and app_settings.LOGIN_AUTOMATION_ALLOWED,
         )
     except failures.CLIENT_ERRORS as exc:
-        _release_lock(pending)
         return refuse_for_error(request, pending, user, exc)
     except ValueError as exc:  # the client refused its settings (bad URL, empty key)
-        _release_lock(pending)
         return handle_refusal(request, pending, user, Failure.REFUSED,
                         f"configuration: {type(exc).__name__}")
     if sent is None:
-        _release_lock(pending)
         return handle_refusal(request, pending, user, Failure.UNKNOWN_USER, "no pairing")
     request_id = getattr(sent, "id", None)
     if not isinstance(request_id, str) or not request_id:
-        _release_lock(pending)
         return handle_refusal(request, pending, user, Failure.OUTAGE, "no request id in the answer")
+    return request_id
+
+
+def _push(request: HttpRequest, pending: PendingLogin, user: Any, request_id: str) -> Result:
+    """The push is out: record it (the lock stays taken: this attempt never sends again)."""
     _remember_request(pending, request_id)
     pending = pending.but(step=Step.PUSHED, request_id=request_id)
     state.save(request, pending)
@@ -235,10 +286,10 @@ def handle_refusal(
 
 def _poll(request: HttpRequest, pending: PendingLogin) -> Result:
     if pending.step is Step.START:
-        adopted = _adopt_request(request, pending)
-        if adopted is None:
-            return describe(pending)
-        pending = adopted
+        found = _sent_elsewhere(request, pending)
+        if isinstance(found, Result):
+            return found
+        pending = found
     if pending.step is Step.PUSHED:
         return _poll_push(request, pending)
     if pending.step is Step.PAIRING:
