@@ -14,7 +14,7 @@ from django.test import RequestFactory
 from tests.browser.server import PROJECT
 
 sys.path.insert(0, str(PROJECT))
-from example_project.errors import is_outage, server_error  # noqa: E402
+from example_project.errors import bad_request, is_outage, server_error  # noqa: E402
 
 sys.path.remove(str(PROJECT))
 
@@ -59,3 +59,43 @@ def test_any_other_error_stays_a_500():
     response = answer(ZeroDivisionError())
     assert response.status_code == 500
     assert b"Traceback" not in response.content
+
+
+def interrupted_session_save():
+    """What Django's session middleware raises when the database fails as it saves a
+    session (the real middleware and session store; the database error is injected)."""
+    from unittest import mock
+
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.contrib.sessions.models import Session
+    from django.core.exceptions import BadRequest
+    from django.http import HttpResponse
+
+    request = RequestFactory().post("/accounts/login/")
+    middleware = SessionMiddleware(lambda r: HttpResponse())
+    request.session = SessionStore()
+    request.session.create()
+    request.session["step"] = "password"
+    with mock.patch.object(Session, "save", side_effect=OperationalError("terminating")):
+        try:
+            middleware.process_response(request, HttpResponse())
+        except BadRequest as exc:
+            return request, exc
+    raise AssertionError("the session middleware did not refuse the save")
+
+
+@pytest.mark.django_db
+def test_a_session_lost_to_an_outage_is_a_503_not_a_bare_400():
+    request, exc = interrupted_session_save()
+    response = bad_request(request, exc)
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    assert b"href=" in response.content
+
+
+def test_any_other_bad_request_stays_djangos_400():
+    from django.core.exceptions import BadRequest
+
+    response = bad_request(RequestFactory().get("/"), BadRequest("nonsense"))
+    assert response.status_code == 400

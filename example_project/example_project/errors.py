@@ -1,4 +1,5 @@
-"""The site's 500 handler: a database or cache outage is a 503 with a way to try again.
+"""The site's 500 and 400 handlers: a database or cache outage is a 503 with a way to
+try again.
 
 django_toopher's own pages already answer 503 when the database or the cache fails
 (``django_toopher.views.unavailable``). What runs outside them — the session
@@ -6,6 +7,12 @@ middleware loading or saving a session, the site's login view, the account page 
 would otherwise end in Django's bare "Server Error (500)" while PostgreSQL or Redis
 restarts. Any other error stays a 500. Django logs the error with its traceback either
 way (``django.request``).
+
+Django's session middleware turns a database error while it saves a session into
+``SessionInterrupted``, a 400 ("the session was deleted before the request
+completed"): while PostgreSQL restarts, a login form's POST would get a bare "Bad
+Request (400)". ``bad_request`` answers that one with the same 503; any other 400 is
+Django's own.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import sys
 
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
+from django.views import defaults
 from django.views.decorators.csrf import requires_csrf_token
 
 from django_toopher.internal.cache import CacheUnavailable
@@ -40,6 +48,17 @@ def server_error(request: HttpRequest) -> HttpResponse:
             b"<!doctype html><title>Server Error (500)</title><h1>Server Error (500)</h1>",
             content_type="text/html",
         )
+    return _unavailable(request)
+
+
+@requires_csrf_token
+def bad_request(request: HttpRequest, exception: BaseException) -> HttpResponse:
+    if is_outage(exception):
+        return _unavailable(request)
+    return defaults.bad_request(request, exception)
+
+
+def _unavailable(request: HttpRequest) -> HttpResponse:
     wants_json = request.path.endswith("/status/") or "json" in request.headers.get(
         "Accept", ""
     )

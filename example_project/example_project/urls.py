@@ -7,6 +7,7 @@ from django.urls import include, path, re_path
 
 #: A database or cache outage answers 503 with a retry path, not a bare 500.
 handler500 = "example_project.errors.server_error"
+handler400 = "example_project.errors.bad_request"
 
 urlpatterns = [
     path("", include("demo_site.urls")),
