@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# `make test-postgres`: the whole suite on PostgreSQL and Redis, plus the scale-out
+# `make test-postgres`: the suite on PostgreSQL and Redis, plus the scale-out
 # end-to-end test (tests/scale: two gunicorn instances sharing them).
+#
+# Left out, because they never touch the site's database or cache and `make test` runs
+# them already: the client library's tests (tests/client: the standalone sandbox, with
+# its own SQLite file, and `responses`), the packaging tests (a built wheel in a fresh
+# virtualenv) and the benchmark smoke test (its own services). Arguments replace that
+# selection: `bash scripts/test-postgres.sh tests/client` runs just those.
 #
 # Each run gets its own test database (test_toopher_<pid>) and cache key prefix
 # (tests/settings.py), so runs on the same servers do not collide; databases left
@@ -10,4 +16,8 @@ cd "$(dirname "$0")/.."
 eval "$(bash scripts/services.sh start)"
 echo "DATABASE_URL=$DATABASE_URL CACHE_URL=$CACHE_URL"
 .venv/bin/python scripts/drop_stale_databases.py
+if [ $# -eq 0 ]; then
+    set -- --ignore=tests/client --ignore=tests/test_packaging.py \
+        --ignore=tests/test_benchmarks_smoke.py
+fi
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
