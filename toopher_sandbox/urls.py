@@ -15,6 +15,9 @@ from . import web_views as web
 app_name = "toopher_sandbox"
 
 v1 = [
+    # The status poll first: it is the call clients make most (initiate must precede it).
+    path("v1/authentication_requests/initiate", api.authentication_initiate),
+    path("v1/authentication_requests/<str:request_id>", api.authentication_detail),
     path("v1", api.index, name="v1"),
     path("v1/", api.index),
     path("v1/pairings/create", api.pairing_create, name="v1-pairing-create"),
@@ -24,8 +27,6 @@ v1 = [
     path("v1/pairings/<str:pairing_id>/generate_reset_link", api.pairing_generate_reset_link),
     path("v1/pairings/<str:pairing_id>/send_reset_link", api.pairing_send_reset_link),
     path("v1/qr/pairings/<str:pairing_id>", api.pairing_qr),
-    path("v1/authentication_requests/initiate", api.authentication_initiate),
-    path("v1/authentication_requests/<str:request_id>", api.authentication_detail),
     path("v1/authentication_requests/<str:request_id>/otp_auth", api.authentication_otp),
     path("v1/authentication_requests/<str:request_id>/cancel", api.authentication_cancel),
     path("v1/users", api.user_list),
