@@ -352,3 +352,24 @@ def test_no_api_answer_may_be_cached(creds):
         assert "no-store" in answer["Cache-Control"]
         assert "max-age=0" in answer["Cache-Control"]
         assert answer.has_header("Expires")
+
+
+def test_a_status_poll_of_the_mounted_sandbox_on_the_sites_database(creds):
+    """The prepared status query (toopher_sandbox.rowfetch) on whatever database the
+    site runs (SQLite here, PostgreSQL under `make test-postgres`): the request with its
+    user, terminal, action and pairing, as initiated, then as answered."""
+    client = Client()
+    phone, phrase = new_phone_with_phrase()
+    pairing, auth = pending_auth(client, creds, phone, phrase)
+    polled = signed(client, "GET", f"/sandbox/v1/authentication_requests/{auth['id']}", creds)
+    assert polled.status_code == 200
+    data = polled.json()
+    assert data["id"] == auth["id"] and data["pending"] is True
+    assert data["pairing"]["id"] == pairing["id"]
+    assert data["terminal"]["name"] == "Kitchen PC"
+    assert data["action"]["name"] == "Change email"
+    assert data["user"]["name"] == data["terminal"]["user"]["name"] == "pat@example.com"
+    phones.respond_authentication(auth["id"], True)
+    answered = signed(client, "GET", f"/sandbox/v1/authentication_requests/{auth['id']}",
+                      creds).json()
+    assert answered["pending"] is False and answered["granted"] is True
