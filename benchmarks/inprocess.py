@@ -28,13 +28,14 @@ import argparse
 import io
 import json
 import os
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from . import sandbox_counts
 
 TOOPHER_MIDDLEWARE = "django_toopher.middleware.ToopherMiddleware"
 PASSWORD = "bench-password-1"  # noqa: S105 (throwaway users on loopback)
@@ -176,26 +177,6 @@ def own_cost(cookie: str, calls: int) -> float:
 # -- status polls with N pending logins in flight --------------------------------------------
 
 
-def _sandbox(sandbox_db: str, sql: str, params: tuple = ()) -> int:
-    db = sqlite3.connect(f"file:{sandbox_db}?mode=ro", uri=True, timeout=10)
-    try:
-        row = db.execute(sql, params).fetchone()
-    finally:
-        db.close()
-    return int(row[0] or 0)
-
-
-def _api_calls_since(sandbox_db: str, key: str, mark: int) -> int:
-    """Calls from ``key`` the sandbox verified since ``mark`` (its nonce rows by id, as
-    ``servers.Environment.api_calls_since`` counts them)."""
-    return _sandbox(sandbox_db, "SELECT COUNT(*) FROM toopher_sandbox_nonce "
-                    "WHERE key = ? AND id > ?", (key, mark))
-
-
-def _api_mark(sandbox_db: str) -> int:
-    return _sandbox(sandbox_db, "SELECT MAX(id) FROM toopher_sandbox_nonce")
-
-
 def pending_login(username: str) -> str:
     """A real pending login in this process (Django's test client for the forms):
     password, naming of the browser, the pending page that sends the push. Returns
@@ -241,12 +222,12 @@ def _measure(
     calls the sandbox saw during the timed pairs."""
     pair = round_robin(status, bare)
     interleave(pair, warmup)
-    mark = _api_mark(sandbox_db)
+    mark = sandbox_counts.api_mark(sandbox_db)
     times = interleave(pair, pairs)
     return {
         "poll_ns": times[0],
         "bare_ns": times[1],
-        "upstream_calls": _api_calls_since(sandbox_db, key, mark),
+        "upstream_calls": sandbox_counts.api_calls_since(sandbox_db, key, mark),
     }
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from toopher_sandbox.testing import SandboxControl, SandboxProcess
+
+from . import sandbox_counts
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = "benchmarks.site.settings"
@@ -220,29 +221,13 @@ class Environment:
         self._tmp.cleanup()
 
     # -- counting upstream calls at the sandbox ------------------------------------
-    def _sandbox_query(self, sql: str, params: tuple = ()) -> int:
-        db = sqlite3.connect(f"file:{self.sandbox_db}?mode=ro", uri=True, timeout=10)
-        try:
-            row = db.execute(sql, params).fetchone()
-        finally:
-            db.close()
-        return int(row[0] or 0)
-
     def api_mark(self) -> int:
         """A mark to count upstream calls from (see :meth:`api_calls_since`)."""
-        return self._sandbox_query("SELECT MAX(id) FROM toopher_sandbox_nonce")
+        return sandbox_counts.api_mark(self.sandbox_db)
 
     def api_calls_since(self, mark: int, key: str | None = None) -> int:
         """Verified API v1 calls the sandbox has seen from ``key`` (the site's by default)
-        since ``mark`` was taken.
-
-        The sandbox stores one OAuth nonce per call it verified (replays are refused),
-        so the nonce rows are the calls. It prunes rows older than its replay window
-        (about 11 minutes), so the rows are counted by id (SQLite AUTOINCREMENT: ids are
-        never reused) rather than all of them: a count of all rows would shrink in a run
-        longer than the window. Any count over less than 11 minutes is exact.
-        """
-        return self._sandbox_query(
-            "SELECT COUNT(*) FROM toopher_sandbox_nonce WHERE key = ? AND id > ?",
-            (key or self.requester["key"], mark),
+        since ``mark`` was taken (see :mod:`benchmarks.sandbox_counts`)."""
+        return sandbox_counts.api_calls_since(
+            self.sandbox_db, key or self.requester["key"], mark
         )
