@@ -37,14 +37,21 @@ def spa_log_in(page, username, password):
     page.get_by_label("Password", exact=True).press("Enter")
 
 
+def paired_at_the_spa(context, server, make_user):
+    """A new user with a paired phone, on the single-page example, not logged in."""
+    username, password = make_user(server)
+    page = context.new_page()
+    phone = open_phone(context, server)
+    pair_from_scratch(page, phone, server, username, password)
+    status = open_spa(page, server)
+    return username, password, page, phone, status, page.get_by_role("alert")
+
+
 def test_log_in_and_step_up_through_the_api(context, stored_server, make_user):
     reports = watch_csp(context)
-    username, password = make_user(stored_server)
-    page = context.new_page()
-    phone = open_phone(context, stored_server)
-    pair_from_scratch(page, phone, stored_server, username, password)
-    status = open_spa(page, stored_server)
-    alert = page.get_by_role("alert")
+    username, password, page, phone, status, alert = paired_at_the_spa(
+        context, stored_server, make_user
+    )
 
     # A wrong password: the API's error code and message are shown.
     spa_log_in(page, username, "not the password")
@@ -103,12 +110,9 @@ def test_log_in_and_step_up_through_the_api(context, stored_server, make_user):
 
 
 def test_a_wrong_code_then_a_denial(context, stored_server, make_user):
-    username, password = make_user(stored_server)
-    page = context.new_page()
-    phone = open_phone(context, stored_server)
-    pair_from_scratch(page, phone, stored_server, username, password)
-    status = open_spa(page, stored_server)
-    alert = page.get_by_role("alert")
+    username, password, page, phone, status, alert = paired_at_the_spa(
+        context, stored_server, make_user
+    )
 
     spa_log_in(page, username, password)
     name = page.get_by_label("Name of this browser")
