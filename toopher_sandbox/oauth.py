@@ -14,6 +14,7 @@ simply route to a 404.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import string
@@ -109,30 +110,16 @@ def _headers(request: HttpRequest) -> dict[str, str]:
     return headers
 
 
-def _header_pairs(request: HttpRequest) -> list[tuple[str, str]]:
-    """The parameters of an ``OAuth`` Authorization header ([] if none or unreadable).
-
-    Parsed once per request: the fault lookup and the token check both read it.
-    """
-    cached = getattr(request, "_sandbox_oauth_header", None)
-    if cached is not None:
-        return cached
-    pairs: list[tuple[str, str]] = []
+def consumer_key_of(request: HttpRequest) -> str:
+    """The ``oauth_consumer_key`` a request claims, unverified ('' if none)."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header[:6].lower() == "oauth ":
         try:
-            pairs = list(oauth_utils.parse_authorization_header(header))
+            for key, value in oauth_utils.parse_authorization_header(header):
+                if key == "oauth_consumer_key":
+                    return value
         except (ValueError, TypeError, IndexError):
-            pairs = []
-    request._sandbox_oauth_header = pairs  # type: ignore[attr-defined]
-    return pairs
-
-
-def consumer_key_of(request: HttpRequest) -> str:
-    """The ``oauth_consumer_key`` a request claims, unverified ('' if none)."""
-    for key, value in _header_pairs(request):
-        if key == "oauth_consumer_key":
-            return value
+            return ""
     for key, value in query_pairs(request) + body_pairs(request):
         if key == "oauth_consumer_key":
             return value
@@ -208,14 +195,18 @@ def _record_nonce(key: str, nonce: str, timestamp: str) -> None:
 
 
 def _insert_nonce(connection: Any, values: list[Any]) -> None:
-    quote = connection.ops.quote_name
-    meta = Nonce._meta
-    columns = ", ".join(quote(meta.get_field(name).column) for name in _NONCE_FIELDS)  # type: ignore[union-attr]
-    sql = (  # only quoted names from the model's metadata; the values are parameters
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(_nonce_insert_sql(connection.alias), values)
+
+
+@functools.lru_cache(maxsize=8)
+def _nonce_insert_sql(alias: str) -> str:
+    """The nonce INSERT for this database (built once: every signed call makes it)."""
+    quote = connections[alias].ops.quote_name
+    meta = Nonce._meta
+    columns = ", ".join(quote(meta.get_field(name).column or name) for name in _NONCE_FIELDS)  # type: ignore[union-attr]
+    # Only quoted names from the model's metadata; the values are parameters.
+    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608
 
 
 def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Requester:

@@ -124,15 +124,14 @@ def authentication_request(request_id: str, using: str | None = None
         built.append(part.model.from_db(using, part.attnames, values))
     auth = built[0]
     assert isinstance(auth, AuthenticationRequest)
-    for field, related in zip(_related_fields(), built[1:], strict=True):
-        field.set_cached_value(auth, related)  # as select_related() does
+    for (name, _model), related in zip(RELATED, built[1:], strict=True):
+        attach_related(auth, name, related)
     return auth
 
 
-def _related_fields() -> list[models.ForeignKey[Any, Any]]:
-    fields = []
-    for name, _model in RELATED:
-        field = AuthenticationRequest._meta.get_field(name)
-        assert isinstance(field, models.ForeignKey)
-        fields.append(field)
-    return fields
+def attach_related(instance: models.Model, name: str, related: models.Model) -> None:
+    """Attach a related row already in hand to ``instance``'s foreign key ``name``, as
+    ``select_related()`` does (no descriptor checks; reading it needs no query)."""
+    field = instance._meta.get_field(name)
+    assert isinstance(field, models.ForeignKey)
+    field.set_cached_value(instance, related)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from django.db import IntegrityError, models
+from django.db import IntegrityError
 
 from . import db, lifecycle, rowfetch, totp
 from .errors import (
@@ -94,7 +94,7 @@ def _share_relations(auth: AuthenticationRequest, requester: Requester) -> None:
     The request, its pairing and its terminal all belong to one user of ``requester``:
     serializing them then needs no further query.
     """
-    cache = _cache_relation
+    cache = rowfetch.attach_related
     cache(auth, "requester", requester)
     cache(auth.user, "requester", requester)
     if auth.pairing.user_id == auth.user_id:
@@ -103,13 +103,6 @@ def _share_relations(auth: AuthenticationRequest, requester: Requester) -> None:
         cache(auth.pairing, "requester", requester)
     if auth.terminal.user_id == auth.user_id:
         cache(auth.terminal, "user", auth.user)
-
-
-def _cache_relation(instance: models.Model, name: str, related: models.Model) -> None:
-    """Attach a related row already in hand, as ``select_related()`` does (no checks)."""
-    field = instance._meta.get_field(name)
-    assert isinstance(field, models.ForeignKey)
-    field.set_cached_value(instance, related)
 
 
 def find_user(requester: Requester, name: str) -> User | None:
