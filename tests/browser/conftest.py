@@ -2,7 +2,8 @@
 
 The tests never skip in CI: when ``CI`` is set and Chromium is missing they fail with
 a message saying how to install it. Elsewhere they skip. When a test fails, every page
-it had open is saved as a PNG under ``test-artifacts/``.
+it had open is saved as a PNG under ``test-artifacts/``, and its text and the end of
+each running server's log are printed.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ CHROMIUM_ARGS = [
 ARTIFACTS = ROOT / "test-artifacts"
 #: Playwright's wait for any one element or navigation, in milliseconds.
 DEFAULT_TIMEOUT_MS = 20_000
+#: How much of each server's log a failed test prints.
+LOG_LINES = 80
 
 _user_numbers = count(1)
 
@@ -120,6 +123,7 @@ def context(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         _save_screenshots(ctx, request.node.nodeid)
+        _print_what_was_seen(ctx)
     ctx.close()
 
 
@@ -133,6 +137,19 @@ def _save_screenshots(ctx: Any, nodeid: str) -> None:
             print(f"screenshot of {page.url} saved to {path}")
         except Exception as exc:  # noqa: BLE001 - a failed screenshot must not hide the failure
             print(f"could not save a screenshot of page {number}: {exc}")
+
+
+def _print_what_was_seen(ctx: Any) -> None:
+    """Each page's text and the end of each server's log: a failure in CI, where the
+    screenshots stay behind, still shows what the user saw and what the servers did."""
+    for number, page in enumerate(ctx.pages, start=1):
+        try:
+            text = page.locator("body").inner_text(timeout=2_000)
+        except Exception as exc:  # noqa: BLE001 - the page may be gone
+            text = f"(no text: {exc})"
+        print(f"--- page {number}, {page.url}:\n{text[:2_000]}")
+    for server in ExampleServer.running:
+        print(f"--- the end of {server.log_path}:\n{server.log_tail(LOG_LINES)}")
 
 
 @pytest.fixture

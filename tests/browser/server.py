@@ -76,6 +76,9 @@ class ExampleServer:
     """The example site, served on a free loopback port with a private database, by
     gunicorn (WSGI, the default) or by uvicorn (``asgi=True``)."""
 
+    #: The servers started and not yet stopped (a failed test prints their logs).
+    running: list[ExampleServer] = []
+
     def __init__(self, workdir: Path, *, asgi: bool = False, **environment: str) -> None:
         self.asgi = asgi
         self.workdir = workdir
@@ -154,6 +157,7 @@ class ExampleServer:
         )
         log.close()
         self._wait_until_up()
+        ExampleServer.running.append(self)
         return self
 
     def _wait_until_up(self) -> None:
@@ -182,6 +186,8 @@ class ExampleServer:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self) -> None:
+        if self in ExampleServer.running:
+            ExampleServer.running.remove(self)
         if self.process is None or self.process.poll() is not None:
             return
         self.process.terminate()

@@ -126,3 +126,34 @@ def test_without_javascript(in_browser, live_server, paired_user, sandbox, phone
         assert "private: alice" in page.content()
 
     in_browser(scenario)
+
+
+def test_a_poll_that_is_never_answered_does_not_stop_the_polling(
+    in_browser, live_server, paired_user, sandbox, phone, toopher_conf
+):
+    """The first status poll hangs (no answer, ever): pending.js gives up on it after
+    its wait and polls again, so the grant still takes the browser on."""
+
+    def scenario(browser):
+        page = browser.new_context().new_page()
+        page.set_default_timeout(15_000)
+        held: list[object] = []
+
+        def hold_the_first(route):
+            if not held:
+                held.append(route)  # never fulfilled: the request hangs
+            else:
+                route.continue_()
+
+        page.route(re.compile(r".*/pending/status/.*"), hold_the_first)
+        page.clock.install()
+        _login(page, live_server.url)
+        page.clock.run_for(3_000)  # the first poll goes out and hangs
+        assert len(held) == 1
+        item = sandbox.wait_for_pending(phone["phone_id"], "authentication_requests")
+        sandbox.respond_authentication(item["id"], grant=True)
+        page.clock.run_for(20_000)  # past the poll's wait: it is abandoned, the next goes
+        page.wait_for_url(re.compile(r".*/private/$"))
+        assert "private: alice" in page.content()
+
+    in_browser(scenario)

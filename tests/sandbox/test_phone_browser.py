@@ -80,3 +80,26 @@ def test_iframe_posts_signed_result_to_the_host_page(page_factory, requester):
     assert messages[1]["status"] == "toopher-api-complete"
     with pytest.raises(toopher.UserUnknownError):
         iframe.process_postback(messages[1]["payload"], request_token="tok")
+
+
+def test_a_state_poll_that_hangs_does_not_stop_the_phone_page(page_factory, requester, phone):
+    """The phone page's first state poll never gets an answer: the script abandons it
+    after its wait and polls again, so a new request still shows without a reload."""
+    api = toopher.ToopherApi(requester["key"], requester["secret"], api_url=requester["api_url"])
+    page = page_factory()
+    held: list[object] = []
+
+    def hold_the_first(route):
+        if not held:
+            held.append(route)  # never fulfilled: the poll hangs
+        else:
+            route.continue_()
+
+    page.route("**/state", hold_the_first)
+    page.clock.install()
+    page.goto(phone["phone_url"])
+    page.clock.run_for(2_000)  # the first poll goes out and hangs
+    assert len(held) == 1
+    api.pair(phone["pairing_phrase"], "hung@example.com")
+    page.clock.run_for(15_000)  # past the poll's wait: the next polls go
+    page.locator(".request", has_text="Pairing request").wait_for()

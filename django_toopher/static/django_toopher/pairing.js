@@ -16,6 +16,19 @@
   var delay = interval;
   var maxDelay = 30000;
   var stopped = false;
+
+  /* A poll the server never answers must not stop the polling: give up on it after
+     a while (the next one is scheduled as after any failed poll). */
+  var POLL_WAIT_MS = 15000;
+  function fetchJson(target) {
+    var options = {credentials: "same-origin", headers: {"Accept": "application/json"}, cache: "no-store"};
+    if (window.AbortController) {
+      var controller = new AbortController();
+      setTimeout(function () { controller.abort(); }, POLL_WAIT_MS);
+      options.signal = controller.signal;
+    }
+    return fetch(target, options);
+  }
   var texts = {
     pending: box.getAttribute("data-text-pending") || "Waiting for your phone…",
     unavailable: box.getAttribute("data-text-unavailable") || "Toopher cannot be reached right now; still trying…",
@@ -33,7 +46,7 @@
 
   function poll() {
     if (document.hidden) { schedule(); return; }
-    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" }, cache: "no-store" })
+    fetchJson(url)
       .then(function (response) {
         if (!response.ok && response.status !== 403) { throw new Error("HTTP " + response.status); }
         return response.json();

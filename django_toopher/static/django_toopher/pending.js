@@ -22,6 +22,19 @@
   var timer = null;
   var ticker = null;
 
+  /* A poll the server never answers must not stop the polling: give up on it after
+     a while (the next one is scheduled as after any failed poll). */
+  var POLL_WAIT_MS = 15000;
+  function fetchJson(target) {
+    var options = {credentials: "same-origin", headers: {"Accept": "application/json"}, cache: "no-store"};
+    if (window.AbortController) {
+      var controller = new AbortController();
+      setTimeout(function () { controller.abort(); }, POLL_WAIT_MS);
+      options.signal = controller.signal;
+    }
+    return fetch(target, options);
+  }
+
   function say(text) {
     if (statusEl && text && statusEl.textContent !== text) { statusEl.textContent = text; }
   }
@@ -76,7 +89,7 @@
 
   function poll() {
     if (stopped) { return; }
-    fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}, cache: "no-store"})
+    fetchJson(url)
       .then(function (response) { return response.json(); })
       .then(handle)
       .catch(function () { schedule(); });

@@ -7,14 +7,27 @@
   var stateUrl = root.getAttribute("data-state-url");
   var signature = root.getAttribute("data-signature");
   var busy = false;
+  var WAIT_MS = 10000;  /* a request the sandbox never answers must not stop the polling */
+
+  function get(url, headers) {
+    var options = { credentials: "same-origin", headers: headers || {} };
+    if (window.AbortController) {
+      var controller = new AbortController();
+      window.setTimeout(function () { controller.abort(); }, WAIT_MS);
+      options.signal = controller.signal;
+    }
+    return fetch(url, options);
+  }
 
   function typing() {
     var el = document.activeElement;
-    return el && (el.tagName === "INPUT" || el.tagName === "SELECT") && el.value;
+    /* a half-typed text field (a checkbox's value is always "on": not typing) */
+    var text = el && el.tagName === "INPUT" && /^(text|search|url|number|)$/.test(el.type);
+    return text && el.value;
   }
 
   function refreshLive() {
-    return fetch(window.location.pathname, { credentials: "same-origin" })
+    return get(window.location.pathname)
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, "text/html");
@@ -30,7 +43,7 @@
   function poll() {
     if (busy) { return; }
     busy = true;
-    fetch(stateUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    get(stateUrl, { "Accept": "application/json" })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (state) {
         document.querySelectorAll(".otp-code").forEach(function (el) {
