@@ -58,8 +58,8 @@ class Counts:
     time_cap: float = 60.0
     #: Sandbox ratio (verified API call / bare JSON view, same server): rounds,
     #: requests per kind per round, client threads.
-    ratio_rounds: int = 3
-    ratio_requests: int = 1500
+    ratio_rounds: int = 7
+    ratio_requests: int = 1000
     ratio_concurrency: int = 16
 
     def describe(self) -> str:

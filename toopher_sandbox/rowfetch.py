@@ -121,12 +121,31 @@ def authentication_request(request_id: str, using: str | None = None
         for position, converters, col in part.converters:
             for convert in converters:
                 values[position] = convert(values[position], col, connection)
-        built.append(part.model.from_db(using, part.attnames, values))
+        built.append(_loaded(part.model, using, part.attnames, values))
     auth = built[0]
     assert isinstance(auth, AuthenticationRequest)
     for (name, _model), related in zip(RELATED, built[1:], strict=True):
         attach_related(auth, name, related)
     return auth
+
+
+def _loaded(model: type[models.Model], using: str, attnames: list[str], values: list[Any]
+            ) -> models.Model:
+    """The instance ``Model.from_db`` would build from a full row, built directly.
+
+    ``from_db`` calls ``__init__``, which sends ``pre_init`` and ``post_init`` and sets
+    each field through its descriptor; for a row of every concrete field in order (what
+    the plan selects) the result is these attribute values and a loaded state, which is
+    what unpickling a model does too. The sandbox's models have no ``__init__`` of their
+    own and nothing listens to their init signals.
+    """
+    instance = model.__new__(model)
+    instance.__dict__.update(zip(attnames, values, strict=True))
+    state = models.base.ModelState()
+    state.adding = False
+    state.db = using
+    instance._state = state
+    return instance
 
 
 def attach_related(instance: models.Model, name: str, related: models.Model) -> None:

@@ -373,3 +373,30 @@ def test_a_status_poll_of_the_mounted_sandbox_on_the_sites_database(creds):
     answered = signed(client, "GET", f"/sandbox/v1/authentication_requests/{auth['id']}",
                       creds).json()
     assert answered["pending"] is False and answered["granted"] is True
+
+
+def test_the_prepared_status_query_builds_the_rows_the_orm_would(creds):
+    """rowfetch builds its five instances without ``Model.__init__``: each has the
+    values, the loaded state and the related rows ``select_related`` would give, and
+    saves as an UPDATE of its row (not a new one)."""
+    from toopher_sandbox import rowfetch
+
+    client = Client()
+    phone, phrase = new_phone_with_phrase()
+    _, auth = pending_auth(client, creds, phone, phrase)
+    fetched = rowfetch.authentication_request(auth["id"])
+    expected = AuthenticationRequest.objects.select_related(
+        "user", "terminal", "action", "pairing"
+    ).get(id=auth["id"])
+    assert fetched is not None
+    for mine, theirs in [(fetched, expected)] + [
+        (getattr(fetched, name), getattr(expected, name)) for name, _ in rowfetch.RELATED
+    ]:
+        assert type(mine) is type(theirs)
+        for field in type(theirs)._meta.concrete_fields:
+            assert getattr(mine, field.attname) == getattr(theirs, field.attname), field
+        assert (mine._state.adding, mine._state.db) == (False, theirs._state.db)
+    fetched.reason = "saved through the fetched row"
+    fetched.save()
+    assert AuthenticationRequest.objects.count() == 1
+    assert AuthenticationRequest.objects.get(id=auth["id"]).reason == fetched.reason

@@ -194,3 +194,23 @@ def test_the_standalone_server_serves_its_static_files_and_never_a_debug_page(
     assert unknown.status_code == 404
     for debug_text in ("URLconf", "Traceback", "DEBUG = True", "SECRET_KEY"):
         assert debug_text not in unknown.text
+
+
+def test_a_kept_database_is_synced_at_checkpoints_and_a_temporary_one_never():
+    """``--db FILE`` keeps state: SQLite syncs it (WAL, synchronous=NORMAL). Without
+    it the file is deleted at the end, so nothing is synced (synchronous=OFF)."""
+    import sqlite3
+
+    import django
+
+    from toopher_sandbox.server import _sqlite_options
+
+    if django.VERSION < (5, 1):
+        pytest.skip("before Django 5.1 the pragmas are set by a connection signal")
+
+    for durable, expected in ((True, 1), (False, 0)):
+        options = _sqlite_options(durable=durable)
+        db = sqlite3.connect(":memory:")
+        db.executescript(options["init_command"])
+        assert db.execute("PRAGMA synchronous").fetchone() == (expected,)
+        db.close()
