@@ -1,7 +1,7 @@
 """OAuth 1.0a (two-legged, HMAC-SHA1) verification with oauthlib's server side.
 
 Parameters may sit in the ``Authorization`` header, the query string or the form
-body (spec §1.3). Each consumer key has its own nonce cache in the database; a
+body (spec §1.3). Each consumer key's nonces are recorded (``nonces``); a
 timestamp outside the window, a reused nonce, an unknown key or a wrong signature
 all get 401 ``{"error_code": 401, "error_message": "Not a valid OAuth signed request"}``.
 
@@ -14,39 +14,27 @@ simply route to a 404.
 
 from __future__ import annotations
 
-import functools
 import logging
-import random
 import string
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.db import IntegrityError, connections
 from django.http import HttpRequest
-from django.utils import timezone
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
-from . import db, memo
+from . import memo, nonces
 from .errors import OAUTH_MESSAGE, ApiError
-from .models import Nonce, Requester
+from .models import Requester
+from .nonces import timestamp_window
 from .params import body_pairs, is_form, query_pairs, raw_body_text
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMESTAMP_WINDOW = 300
 _SAFE = set(string.ascii_letters + string.digits + "-._~+/=:")
 _PRINTABLE = set(string.printable) - set("\t\n\r\x0b\x0c")
 _DUMMY_KEY = "toopher-sandbox-dummy-client"
 _DUMMY_SECRET = "toopher-sandbox-dummy-secret"  # noqa: S105 (not a credential)
-_NONCE_FIELDS = ("key", "nonce", "timestamp", "created")
-
-
-def timestamp_window() -> int:
-    """Allowed clock skew, in seconds (setting ``TOOPHER_SANDBOX_TIMESTAMP_WINDOW``)."""
-    return int(getattr(settings, "TOOPHER_SANDBOX_TIMESTAMP_WINDOW", DEFAULT_TIMESTAMP_WINDOW))
 
 
 class SandboxRequestValidator(RequestValidator):
@@ -139,11 +127,6 @@ def _body_candidates(request: HttpRequest) -> list[str]:
     return [body]
 
 
-def _prune_nonces() -> None:
-    cutoff = timezone.now() - timedelta(seconds=2 * timestamp_window() + 60)
-    Nonce.objects.filter(created__lt=cutoff).delete()
-
-
 def sent_target(request: HttpRequest) -> str | None:
     """The request target's path and query as the client sent them (not decoded).
 
@@ -174,39 +157,6 @@ def _uri_candidates(request: HttpRequest, unsigned: tuple[str, ...]) -> list[str
         return [uri]
     kept = urlencode([(k, v) for k, v in pairs if k not in unsigned])
     return [uri, f"{base}?{kept}" if kept else base]
-
-
-def _record_nonce(key: str, nonce: str, timestamp: str) -> None:
-    """Store the nonce; a reused one raises ``IntegrityError`` (unique key and nonce).
-
-    In autocommit the INSERT commits on its own; inside a transaction (a project with
-    ``ATOMIC_REQUESTS``) a savepoint keeps that transaction usable after a replay.
-    One plain INSERT (no model instance, no ``RETURNING``): every signed call makes it.
-    """
-    alias = db.alias()
-    connection = connections[alias]
-    values = [key, nonce, int(timestamp),
-              connection.ops.adapt_datetimefield_value(timezone.now())]
-    if connection.in_atomic_block:
-        with db.atomic():
-            _insert_nonce(connection, values)
-    else:
-        _insert_nonce(connection, values)
-
-
-def _insert_nonce(connection: Any, values: list[Any]) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(_nonce_insert_sql(connection.alias), values)
-
-
-@functools.lru_cache(maxsize=8)
-def _nonce_insert_sql(alias: str) -> str:
-    """The nonce INSERT for this database (built once: every signed call makes it)."""
-    quote = connections[alias].ops.quote_name
-    meta = Nonce._meta
-    columns = ", ".join(quote(meta.get_field(name).column or name) for name in _NONCE_FIELDS)  # type: ignore[union-attr]
-    # Only quoted names from the model's metadata; the values are parameters.
-    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608
 
 
 def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Requester:
@@ -243,9 +193,7 @@ def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Reques
     if oauth_request.resource_owner_key:
         raise ApiError(401, 401, OAUTH_MESSAGE)
     try:
-        _record_nonce(oauth_request.client_key, oauth_request.nonce, oauth_request.timestamp)
-    except IntegrityError as exc:  # a reused nonce (or the same one raced in)
+        nonces.record(oauth_request.client_key, oauth_request.nonce, oauth_request.timestamp)
+    except nonces.Replayed as exc:
         raise ApiError(401, 401, OAUTH_MESSAGE) from exc
-    if random.random() < 0.01:  # noqa: S311 (housekeeping, not security)
-        _prune_nonces()
     return validator.requester

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
 import secrets
 import shutil
@@ -18,6 +19,7 @@ import signal
 import sqlite3
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,7 +99,7 @@ def configure(db_path: Path, args: argparse.Namespace) -> None:
             "default": {
                 "ENGINE": "django.db.backends.sqlite3",
                 "NAME": str(db_path),
-                # One connection, kept (shared by the server's threads, see _serialized).
+                # One connection, kept (shared by the server's threads, see _Serialized).
                 "CONN_MAX_AGE": None,
                 "OPTIONS": _sqlite_options(durable=bool(args.db)),
             }
@@ -185,40 +187,81 @@ def _announce(
     sys.stdout.flush()
 
 
-def _serialized(app: Any) -> Any:
+class _Serialized:
     """The Django app with its database work serialized (see ``toopher_sandbox.serial``).
 
     waitress has read the whole body before the app runs, so no lock waits on a client.
     All worker threads use one database connection, in turn: SQLite throws away a
     connection's page cache whenever another connection has written, so with a
-    connection per thread every call (each records a nonce) started cold and read its
-    pages again; one shared connection keeps them. Django shares a connection between
-    threads the way its live test server does (``inc_thread_sharing``); here the lock
-    makes sure only one thread uses it at a time, up to the end of the response (its
-    ``close()``, where Django's ``request_finished`` looks at the connection).
+    connection per thread every call started cold and read its pages again; one shared
+    connection keeps them. Django shares a connection between threads the way its live
+    test server does (``inc_thread_sharing``); here the lock makes sure only one thread
+    uses it at a time, up to the end of the response (its ``close()``, where Django's
+    ``request_finished`` looks at the connection). :meth:`run` does other work the same
+    way (the nonce writer).
     """
-    from django.db import DEFAULT_DB_ALIAS, connections
 
-    from . import memo, serial
+    def __init__(self, app: Any) -> None:
+        from django.db import DEFAULT_DB_ALIAS, connections
 
-    serial.enable()
-    memo.enable()
-    shared = connections[DEFAULT_DB_ALIAS]
-    shared.inc_thread_sharing()
+        from . import memo, serial
 
-    def application(environ: dict[str, Any], start_response: Any) -> Any:
+        serial.enable()
+        memo.enable()
+        self.app = app
+        self.shared = connections[DEFAULT_DB_ALIAS]
+        self.shared.inc_thread_sharing()
+
+    def run(self, work: Any) -> Any:
+        """``work()``, holding the lock, on the shared connection."""
+        from django.db import DEFAULT_DB_ALIAS, connections
+
+        from . import serial
+
         with serial.exclusive():
-            connections[DEFAULT_DB_ALIAS] = shared
-            result = app(environ, start_response)
+            connections[DEFAULT_DB_ALIAS] = self.shared
+            return work()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        def respond() -> bytes:
+            result = self.app(environ, start_response)
             try:
-                body = b"".join(result)  # small answers (JSON, pages, PNGs, scripts)
+                return b"".join(result)  # small answers (JSON, pages, PNGs, scripts)
             finally:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
-        return [body]
 
-    return application
+        return [self.run(respond)]
+
+
+class _NonceWriter(threading.Thread):
+    """Writes the nonces kept in memory to the database every ``WRITE_EVERY`` seconds
+    (see ``toopher_sandbox.nonces``), under the app's lock; a last time when stopped."""
+
+    def __init__(self, app: _Serialized) -> None:
+        super().__init__(name="toopher-sandbox-nonces", daemon=True)
+        self.app = app
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        from . import nonces
+
+        while not self.stopping.wait(nonces.WRITE_EVERY):
+            self.write()
+
+    def write(self) -> None:
+        from . import nonces
+
+        try:
+            self.app.run(nonces.write_pending)
+        except Exception:  # noqa: BLE001 - the writer must outlive one bad write
+            logging.getLogger(__name__).exception("toopher_sandbox: the nonce writer failed")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=5)
+        self.write()
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -254,12 +297,13 @@ def _serve(args: argparse.Namespace, db_path: Path, persistent: bool) -> int:
     from django.core.wsgi import get_wsgi_application
     from django.db import connections
 
+    from . import nonces
     from .transport import make_server
 
     call_command("migrate", verbosity=0, interactive=False)
     requester = _requester(args, persistent)
     connections.close_all()
-    # The request threads share one Django connection (see ``_serialized``), which may
+    # The request threads share one Django connection (see ``_Serialized``), which may
     # be closed and opened again (after a database error). Keeping one more connection
     # open for the server's life stops SQLite from checkpointing and deleting the WAL
     # (with fsyncs) every time the last connection closes: requests stay fast.
@@ -267,17 +311,22 @@ def _serve(args: argparse.Namespace, db_path: Path, persistent: bool) -> int:
     # fetchall() ends the statement: an open read would pin the WAL and make every commit
     # try (and fail) to checkpoint it, with an fsync each time.
     keeper.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()  # attach to the WAL
+    nonces.keep_in_memory()  # the only process on this file (see toopher_sandbox.nonces)
+    app = _Serialized(get_wsgi_application())
     try:
-        server = make_server(_serialized(get_wsgi_application()), args.host, args.port)
+        server = make_server(app, args.host, args.port)
     except OSError as exc:
         print(f"toopher_sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         keeper.close()
         return 2
+    writer = _NonceWriter(app)
+    writer.start()
     try:
         _announce(args, int(server.effective_port), requester, db_path, persistent)
         server.run()  # returns on KeyboardInterrupt (Ctrl-C, SIGTERM)
     finally:
         server.close()
+        writer.stop()
         keeper.close()
     return 0
 

@@ -400,3 +400,105 @@ def test_the_prepared_status_query_builds_the_rows_the_orm_would(creds):
     fetched.save()
     assert AuthenticationRequest.objects.count() == 1
     assert AuthenticationRequest.objects.get(id=auth["id"]).reason == fetched.reason
+
+
+@pytest.fixture
+def nonces_in_memory():
+    """The record kept in memory, as the standalone server keeps it, for one test."""
+    from toopher_sandbox import nonces
+
+    nonces.keep_in_memory()
+    yield nonces
+    nonces._book = None
+
+
+def test_nonces_kept_in_memory_refuse_a_replay_before_they_are_written(nonces_in_memory):
+    from toopher_sandbox.models import Nonce
+
+    nonces = nonces_in_memory
+    nonces.record("k", "n1", "1700000000")
+    with pytest.raises(nonces.Replayed):
+        nonces.record("k", "n1", "1700000000")
+    nonces.record("other key", "n1", "1700000000")  # per consumer key
+    assert Nonce.objects.count() == 0
+    assert nonces.write_pending() == 2
+    assert sorted(Nonce.objects.values_list("key", "nonce")) == [("k", "n1"), ("other key", "n1")]
+    with pytest.raises(nonces.Replayed):  # still refused once written
+        nonces.record("k", "n1", "1700000000")
+    assert nonces.write_pending() == 0
+
+
+def test_a_kept_record_starts_with_the_recent_nonces_of_the_database(creds):
+    """A restarted standalone server refuses the nonces its file saw lately, and only
+    those: one older than the keeping time is forgotten (oauthlib refuses its
+    timestamp anyway)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from toopher_sandbox import nonces
+    from toopher_sandbox.models import Nonce
+
+    Nonce.objects.create(key="k", nonce="recent", timestamp=1)
+    Nonce.objects.create(key="k", nonce="old", timestamp=1)
+    Nonce.objects.filter(nonce="old").update(
+        created=timezone.now() - timedelta(seconds=nonces.keep_seconds() + 5)
+    )
+    nonces.keep_in_memory()
+    try:
+        with pytest.raises(nonces.Replayed):
+            nonces.record("k", "recent", "1")
+        nonces.record("k", "old", "1")
+    finally:
+        nonces._book = None
+
+
+def test_a_failed_nonce_write_keeps_them_for_the_next(nonces_in_memory, monkeypatch):
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    from toopher_sandbox.models import Nonce
+
+    nonces = nonces_in_memory
+    nonces.record("k", "a", "1")
+    real = QuerySet.bulk_create
+
+    def failing(self, *args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(QuerySet, "bulk_create", failing)
+    assert nonces.write_pending() == 0
+    with pytest.raises(nonces.Replayed):
+        nonces.record("k", "a", "1")
+    nonces.record("k", "b", "1")
+    monkeypatch.setattr(QuerySet, "bulk_create", real)
+    assert nonces.write_pending() == 2
+    assert sorted(Nonce.objects.values_list("nonce", flat=True)) == ["a", "b"]
+
+
+def test_a_mounted_sandbox_records_each_nonce_in_the_database_at_once(creds):
+    """Mounted (maybe in several processes), the database is the one record."""
+    from toopher_sandbox import nonces
+    from toopher_sandbox.models import Nonce
+
+    nonces.record("k", "m", "1")
+    assert Nonce.objects.filter(key="k", nonce="m").count() == 1
+    with pytest.raises(nonces.Replayed):
+        nonces.record("k", "m", "1")
+    assert nonces.write_pending() == 0
+
+
+def test_the_memory_forgets_nonces_older_than_the_keeping_time(nonces_in_memory):
+    from datetime import timedelta
+
+    nonces = nonces_in_memory
+    nonces.record("k", "kept", "1")
+    nonces.record("k", "gone", "1")
+    book = nonces._book
+    when, entry = book.arrivals[1]
+    book.arrivals[1] = (when - timedelta(seconds=nonces.keep_seconds() + 1), entry)
+    book.arrivals.rotate(-1)  # oldest first, as they arrive
+    book.forget_old()
+    nonces.record("k", "gone", "1")
+    with pytest.raises(nonces.Replayed):
+        nonces.record("k", "kept", "1")

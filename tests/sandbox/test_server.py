@@ -214,3 +214,52 @@ def test_a_kept_database_is_synced_at_checkpoints_and_a_temporary_one_never():
         db.executescript(options["init_command"])
         assert db.execute("PRAGMA synchronous").fetchone() == (expected,)
         db.close()
+
+
+def test_a_kept_database_refuses_after_a_restart_a_nonce_used_before_it(tmp_path):
+    """The standalone server keeps its nonces in memory and writes them in batches; a
+    call answered just before it stops is in the file, so the next server (same
+    ``--db``, same port) refuses its replay, and a new nonce still works there."""
+    db = str(tmp_path / "sandbox.sqlite3")
+    with SandboxProcess(db=db) as first:
+        signer = OAuth1(first.key, first.secret)
+        call = requests.Request("GET", f"{first.api_url}/users", params={"name": "x"},
+                                auth=signer).prepare()
+        with requests.Session() as session:
+            assert session.send(call, timeout=10).status_code == 200
+            assert session.send(call, timeout=10).status_code == 401  # from memory
+        key, secret = first.key, first.secret
+        port = int(first.base_url.rsplit(":", 1)[1])  # the signature covers host and port
+    with SandboxProcess(db=db, port=port) as second, requests.Session() as session:
+        replay = session.send(call, timeout=10)
+        assert replay.status_code == 401, replay.text
+        fresh = requests.get(f"{second.api_url}/users", params={"name": "x"},
+                             auth=OAuth1(key, secret), timeout=10)
+        assert fresh.status_code == 200, fresh.text
+
+
+def test_the_nonces_reach_the_database_file_a_moment_after_the_calls(tmp_path):
+    """What the benchmarks count the verified calls from: one row per call, written
+    within a fraction of a second, while the server keeps running."""
+    import sqlite3
+
+    db = str(tmp_path / "sandbox.sqlite3")
+    with SandboxProcess(db=db) as sandbox, requests.Session() as session:
+        auth = OAuth1(sandbox.key, sandbox.secret)
+        for _ in range(25):
+            answer = session.get(f"{sandbox.api_url}/users", params={"name": "x"}, auth=auth,
+                                 timeout=10)
+            assert answer.status_code == 200
+        deadline = time.monotonic() + 5
+        while True:
+            reader = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+            try:
+                rows = reader.execute(
+                    "SELECT COUNT(*) FROM toopher_sandbox_nonce WHERE key = ?", (sandbox.key,)
+                ).fetchone()[0]
+            finally:
+                reader.close()
+            if rows == 25 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert rows == 25
