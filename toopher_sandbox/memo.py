@@ -1,9 +1,13 @@
-"""Process-local copies of rows every API call reads: requesters by key, the faults.
+"""Process-local copies of rows every API call reads: requesters by key, the faults,
+the row of an authentication request a status poll reads.
 
 Only the standalone server turns them on (``enable()``), because there this process is
-the database's only writer: every change goes through the ORM here, and the
-``post_save`` / ``post_delete`` receivers below drop the copies. A project that
-mounts the sandbox (maybe in several processes) always reads the database.
+the database's only writer, through one connection: :func:`watch_writes` drops every
+copy whenever that connection runs any statement but a SELECT (an ``update()`` or raw
+SQL included), and the ``post_save`` / ``post_delete`` receivers below drop them too. A
+copy is only taken outside a transaction (``remembered_committed``), so it never holds
+what a rollback undoes. A project that mounts the sandbox (maybe in several processes)
+always reads the database.
 """
 
 from __future__ import annotations
@@ -42,6 +46,27 @@ def remembered(kind: str, key: str, load: Callable[[], _T]) -> _T:
             _copies.clear()
         _copies[(kind, key)] = value
     return value
+
+
+def remembered_committed(kind: str, key: str, load: Callable[[], _T], connection: Any) -> _T:
+    """:func:`remembered`, but a load inside a transaction is not kept."""
+    if connection.in_atomic_block:
+        return load()
+    return remembered(kind, key, load)
+
+
+def watch_writes(connection: Any) -> None:
+    """Drop every copy after each statement ``connection`` runs that is not a SELECT."""
+    connection.execute_wrappers.append(_forget_after_writes)
+
+
+def _forget_after_writes(execute: Callable[..., Any], sql: str, params: Any, many: bool,
+                         context: dict[str, Any]) -> Any:
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        if sql.lstrip()[:6].upper() != "SELECT":
+            forget()
 
 
 def forget(**kwargs: Any) -> None:

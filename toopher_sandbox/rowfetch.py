@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import connections, models
 
-from . import db
+from . import db, memo
 from .models import Action, AuthenticationRequest, Pairing, Terminal, User
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -110,9 +110,14 @@ def authentication_request(request_id: str, using: str | None = None
     connection = connections[using]
     plan = _plan(using)
     pk = AuthenticationRequest._meta.pk.get_db_prep_value(request_id, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(plan.sql, {"id": pk})
-        row = cursor.fetchone()
+
+    def load() -> tuple[Any, ...] | None:
+        with connection.cursor() as cursor:
+            cursor.execute(plan.sql, {"id": pk})
+            return cursor.fetchone()
+
+    # The standalone server keeps the row until its connection next writes (see memo).
+    row = memo.remembered_committed("status-row", f"{using}:{pk}", load, connection)
     if row is None:
         return None
     built = []

@@ -211,6 +211,7 @@ class _Serialized:
         self.app = app
         self.shared = connections[DEFAULT_DB_ALIAS]
         self.shared.inc_thread_sharing()
+        memo.watch_writes(self.shared)  # every write of this process goes through it
 
     def run(self, work: Any) -> Any:
         """``work()``, holding the lock, on the shared connection."""

@@ -502,3 +502,64 @@ def test_the_memory_forgets_nonces_older_than_the_keeping_time(nonces_in_memory)
     nonces.record("k", "gone", "1")
     with pytest.raises(nonces.Replayed):
         nonces.record("k", "kept", "1")
+
+
+@pytest.fixture
+def copies_on_this_connection():
+    """memo's copies on, and this test's connection watched, as in the standalone
+    server (one connection, every write through it)."""
+    from django.db import connection
+
+    from toopher_sandbox import memo
+
+    memo.enable()
+    memo.watch_writes(connection)
+    yield memo
+    connection.execute_wrappers.remove(memo._forget_after_writes)
+    memo._enabled = False
+    memo.forget()
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as the server runs
+def test_a_status_row_copy_is_dropped_by_any_write_even_without_signals(
+    creds, copies_on_this_connection, django_assert_num_queries
+):
+    """The standalone server keeps a status poll's row until its connection writes:
+    an ``update()`` (no signal) or raw SQL drops it as a save does, so no poll answers
+    from a row the database no longer holds."""
+    from django.db import connection
+
+    from toopher_sandbox import rowfetch
+
+    client = Client()
+    phone, phrase = new_phone_with_phrase()
+    _, auth = pending_auth(client, creds, phone, phrase)
+    rowfetch.authentication_request(auth["id"])
+    with django_assert_num_queries(0):
+        assert rowfetch.authentication_request(auth["id"]).pending is True
+    AuthenticationRequest.objects.filter(id=auth["id"]).update(pending=False, granted=True)
+    fetched = rowfetch.authentication_request(auth["id"])
+    assert (fetched.pending, fetched.granted) == (False, True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {AuthenticationRequest._meta.db_table} SET reason = %s",  # noqa: S608
+            ["raw"],
+        )
+    assert rowfetch.authentication_request(auth["id"]).reason == "raw"
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as the server runs
+def test_a_status_row_read_inside_a_transaction_is_not_kept(creds, copies_on_this_connection):
+    """A row read in a transaction may hold what a rollback undoes: it is not kept."""
+    from django.db import transaction
+
+    from toopher_sandbox import rowfetch
+
+    client = Client()
+    phone, phrase = new_phone_with_phrase()
+    _, auth = pending_auth(client, creds, phone, phrase)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        AuthenticationRequest.objects.filter(id=auth["id"]).update(reason="rolled back")
+        assert rowfetch.authentication_request(auth["id"]).reason == "rolled back"
+        raise RuntimeError("roll back")
+    assert rowfetch.authentication_request(auth["id"]).reason != "rolled back"
