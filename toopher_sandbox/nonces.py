@@ -13,7 +13,7 @@ while it holds the server's database lock. The file still holds every nonce (a k
 calls from it), a fraction of a second later.
 
 Either way a nonce is kept for ``2 * window + 60`` seconds (``window``: the allowed
-clock skew, see :func:`toopher_sandbox.oauth.timestamp_window`): longer than its
+clock skew, :func:`timestamp_window`): longer than its
 timestamp stays acceptable, after which oauthlib refuses the request anyway.
 """
 
@@ -23,6 +23,7 @@ import functools
 import logging
 import random
 import threading
+import time
 from collections import deque
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,7 +40,10 @@ log = logging.getLogger(__name__)
 DEFAULT_TIMESTAMP_WINDOW = 300
 #: Seconds between two batch writes of the standalone server.
 WRITE_EVERY = 0.1
-#: Unwritten nonces kept for a database that keeps failing (then the oldest go).
+#: Seconds between two deletions of the nonces older than :func:`keep_seconds`.
+CLEAN_EVERY = 10.0
+#: Unwritten nonces kept for a database that keeps failing (then the oldest go; they
+#: are still refused from memory, only the file misses them).
 MAX_UNWRITTEN = 200_000
 _FIELDS = ("key", "nonce", "timestamp", "created")
 
@@ -66,6 +70,7 @@ class _MemoryBook:
         self.seen: set[tuple[str, str]] = set()
         self.arrivals: deque[tuple[datetime, tuple[str, str]]] = deque()
         self.unwritten: list[Nonce] = []
+        self.cleaned = time.monotonic()
         for key, nonce, created in sorted(known, key=lambda row: row[2]):
             self.seen.add((key, nonce))
             self.arrivals.append((created, (key, nonce)))
@@ -78,8 +83,7 @@ class _MemoryBook:
             self.seen.add((key, nonce))
             self.arrivals.append((now, (key, nonce)))
             self.unwritten.append(Nonce(key=key, nonce=nonce, timestamp=timestamp, created=now))
-            if len(self.unwritten) > MAX_UNWRITTEN:
-                del self.unwritten[: len(self.unwritten) - MAX_UNWRITTEN]
+            self._bound_unwritten()
 
     def forget_old(self) -> None:
         cutoff = timezone.now() - timedelta(seconds=keep_seconds())
@@ -95,8 +99,19 @@ class _MemoryBook:
     def give_back(self, rows: list[Nonce]) -> None:
         with self.lock:
             self.unwritten[:0] = rows
-            if len(self.unwritten) > MAX_UNWRITTEN:
-                del self.unwritten[: len(self.unwritten) - MAX_UNWRITTEN]
+            self._bound_unwritten()
+
+    def _bound_unwritten(self) -> None:
+        if len(self.unwritten) > MAX_UNWRITTEN:
+            del self.unwritten[: len(self.unwritten) - MAX_UNWRITTEN]
+
+    def clean_due(self) -> bool:
+        """True once every ``CLEAN_EVERY`` seconds."""
+        now = time.monotonic()
+        if now - self.cleaned < CLEAN_EVERY:
+            return False
+        self.cleaned = now
+        return True
 
 
 _book: _MemoryBook | None = None
@@ -145,7 +160,7 @@ def write_pending() -> int:
             _book.give_back(rows)
             log.warning("toopher_sandbox: could not write %d nonces yet: %s", len(rows), exc)
             return 0
-    if random.random() < WRITE_EVERY / 10:  # noqa: S311 - about every 10 s
+    if _book.clean_due():
         _book.forget_old()
         _delete_old()
     return len(rows)
