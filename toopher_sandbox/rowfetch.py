@@ -117,7 +117,7 @@ def authentication_request(request_id: str, using: str | None = None
             return cursor.fetchone()
 
     # The standalone server keeps the row until its connection next writes (see memo).
-    row = memo.remembered_committed("status-row", f"{using}:{pk}", load, connection)
+    row = memo.remembered("status-row", f"{using}:{pk}", load)
     if row is None:
         return None
     built = []

@@ -207,20 +207,18 @@ class _Serialized:
         from . import memo, serial
 
         serial.enable()
-        memo.enable()
         self.app = app
+        self.connections = connections
+        self.alias = DEFAULT_DB_ALIAS
+        self.exclusive = serial.exclusive
         self.shared = connections[DEFAULT_DB_ALIAS]
         self.shared.inc_thread_sharing()
-        memo.watch_writes(self.shared)  # every write of this process goes through it
+        memo.enable(self.shared)  # every write of this process goes through it
 
     def run(self, work: Any) -> Any:
         """``work()``, holding the lock, on the shared connection."""
-        from django.db import DEFAULT_DB_ALIAS, connections
-
-        from . import serial
-
-        with serial.exclusive():
-            connections[DEFAULT_DB_ALIAS] = self.shared
+        with self.exclusive():
+            self.connections[self.alias] = self.shared
             return work()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:

@@ -512,12 +512,9 @@ def copies_on_this_connection():
 
     from toopher_sandbox import memo
 
-    memo.enable()
-    memo.watch_writes(connection)
+    memo.enable(connection)
     yield memo
-    connection.execute_wrappers.remove(memo._forget_after_writes)
-    memo._enabled = False
-    memo.forget()
+    memo.disable()
 
 
 @pytest.mark.django_db(transaction=True)  # autocommit, as the server runs
