@@ -7,7 +7,7 @@ rather than all of them: a count of all rows would shrink in a run longer than t
 window. Any count over less than 11 minutes is exact.
 
 The standalone server writes its nonces to the file in batches, a tenth of a second
-apart (``toopher_sandbox.nonces``), so each figure here is read until two readings a
+apart (``toopher_sandbox.speedups.nonces``), so each figure here is read until two readings a
 few batches apart agree: the calls answered before it are all in it.
 """
 
@@ -45,13 +45,13 @@ def _scalar(sandbox_db: str, sql: str, params: tuple = ()) -> int:
 
 def api_mark(sandbox_db: str) -> int:
     """A mark to count verified calls from (see :func:`api_calls_since`)."""
-    return _scalar(sandbox_db, "SELECT MAX(id) FROM toopher_sandbox_nonce")
+    return _scalar(sandbox_db, "SELECT MAX(id) FROM toopher_server_nonce")
 
 
 def api_calls_since(sandbox_db: str, key: str, mark: int) -> int:
     """Calls from ``key`` the sandbox verified since ``mark`` was taken."""
     return _scalar(
         sandbox_db,
-        "SELECT COUNT(*) FROM toopher_sandbox_nonce WHERE key = ? AND id > ?",
+        "SELECT COUNT(*) FROM toopher_server_nonce WHERE key = ? AND id > ?",
         (key, mark),
     )

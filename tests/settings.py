@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_toopher",
+    "toopher_server",
     "toopher_sandbox",
     "tests.testapp",
 ]

@@ -31,7 +31,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("toopher", "django_toopher", "toopher_sandbox")
+PACKAGES = ("toopher", "django_toopher", "toopher_server", "toopher_sandbox")
 #: Directories of data (and migrations) that must travel with each package.
 DATA_DIRS = ("templates", "static", "migrations", "locale", "words")
 SOURCE_FILES = ("setup.cfg", "pyproject.toml", "MANIFEST.in", "README.md", "LICENSE")
@@ -148,10 +148,10 @@ def test_wheel_holds_every_template_static_file_and_migration(wheel_names: set[s
     missing = sorted(expected - wheel_names)
     assert not missing, f"left out of the wheel: {missing}"
     # The apps that have them really ship them (not a vacuous pass on an empty tree).
-    for package in ("django_toopher", "toopher_sandbox"):
+    for package in ("django_toopher", "toopher_server", "toopher_sandbox"):
         assert f"{package}/migrations/0001_initial.py" in wheel_names
         assert any(n.startswith(f"{package}/templates/") for n in wheel_names), package
-    assert any(n.startswith("toopher_sandbox/static/") for n in wheel_names)
+        assert any(n.startswith(f"{package}/static/") for n in wheel_names), package
 
 
 #: The languages shipped (docs/templates.md, "Translations"), each compiled for both apps.
@@ -159,7 +159,7 @@ LANGUAGES = ("de", "fr", "es", "pt_BR", "ja")
 
 
 def test_wheel_holds_the_compiled_catalogues(wheel_names: set[str]) -> None:
-    for package in ("django_toopher", "toopher_sandbox"):
+    for package in ("django_toopher", "toopher_server", "toopher_sandbox"):
         for language in LANGUAGES:
             for suffix in ("mo", "po"):
                 name = f"{package}/locale/{language}/LC_MESSAGES/django.{suffix}"
@@ -229,7 +229,7 @@ CHECK_SCRIPT = textwrap.dedent(
         INSTALLED_APPS=[
             "django.contrib.admin", "django.contrib.auth", "django.contrib.contenttypes",
             "django.contrib.sessions", "django.contrib.messages",
-            "django.contrib.staticfiles", "django_toopher", "toopher_sandbox",
+            "django.contrib.staticfiles", "django_toopher", "toopher_server", "toopher_sandbox",
         ],
         DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3",
                                "NAME": str(here / "db.sqlite3")}},
@@ -242,7 +242,7 @@ CHECK_SCRIPT = textwrap.dedent(
     )
     django.setup()
 
-    import django_toopher, toopher, toopher_sandbox
+    import django_toopher, toopher, toopher_sandbox, toopher_server
     from django.contrib.staticfiles import finders
     from django.core.management import call_command
     from django.db.migrations.recorder import MigrationRecorder
@@ -253,7 +253,7 @@ CHECK_SCRIPT = textwrap.dedent(
         __import__("django.db", fromlist=["connection"]).connection).applied_migrations()}
 
     templates, statics = [], []
-    for module in (django_toopher, toopher_sandbox):
+    for module in (django_toopher, toopher_server, toopher_sandbox):
         root = Path(module.__file__).parent
         for path in sorted((root / "templates").rglob("*.html")):
             name = path.relative_to(root / "templates").as_posix()
@@ -272,7 +272,8 @@ CHECK_SCRIPT = textwrap.dedent(
 
     print(json.dumps({
         "german": german,
-        "files": {m.__name__: m.__file__ for m in (toopher, django_toopher, toopher_sandbox)},
+        "files": {m.__name__: m.__file__
+                  for m in (toopher, django_toopher, toopher_server, toopher_sandbox)},
         "version": toopher.__version__,
         "applied": sorted(applied),
         "templates": templates,
@@ -332,7 +333,7 @@ def test_installed_wheel_imports_migrates_and_finds_templates_and_static(
     venv_dir = installed.parent.parent
     for name, path in report["files"].items():
         assert Path(path).is_relative_to(venv_dir), f"{name} imported from {path}, not the wheel"
-    assert {"django_toopher", "toopher_sandbox"} <= set(report["applied"])
+    assert {"django_toopher", "toopher_server", "toopher_sandbox"} <= set(report["applied"])
     shipped_templates = {n.split("/templates/", 1)[1] for n in wheel_names if "/templates/" in n}
     assert set(report["templates"]) == shipped_templates
     assert report["statics"], "no static files found through the staticfiles finders"
@@ -426,7 +427,7 @@ WITHOUT_SEGNO = textwrap.dedent(
     assert response.status_code == 200, response.status_code
     assert "segno" not in sys.modules
     try:  # the blocker works: the sandbox, which needs segno, does not import
-        import toopher_sandbox.api_views  # noqa: F401
+        import toopher_server.api_views  # noqa: F401
     except ModuleNotFoundError as exc:
         assert exc.name == "segno", exc
     else:

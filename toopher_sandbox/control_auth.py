@@ -15,7 +15,7 @@ import hmac
 from django.conf import settings
 from django.http import HttpRequest
 
-from .errors import ApiError
+from toopher_server.errors import ApiError
 
 HEADER = "X-Sandbox-Token"
 _META_KEY = "HTTP_X_SANDBOX_TOKEN"

@@ -16,15 +16,18 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from . import db, lifecycle, phones, totp
+from toopher_server import db, lifecycle, phones, totp
+from toopher_server.errors import ApiError, bad_request, not_found, unexpected_error
+from toopher_server.models import AuthenticationRequest, Message, Pairing, Phone, Terminal
+from toopher_server.params import parse_uuid, raw_body_text
+from toopher_server.requesters import create_requester, ensure_requester
+from toopher_server.serializers import authentication_request_json, pairing_json
+from toopher_server.service import DEFAULT_ACTION, get_or_create_action
+from toopher_server.urls_helpers import api_url
+
 from .control_auth import check_control_token
-from .errors import ApiError, bad_request, not_found, unexpected_error
-from .models import AuthenticationRequest, Fault, Message, Pairing, Phone, Terminal
-from .params import parse_uuid, raw_body_text
-from .requesters import create_requester, ensure_requester
-from .serializers import authentication_request_json, pairing_json
-from .service import DEFAULT_ACTION, get_or_create_action
-from .urls_helpers import api_url, phone_url
+from .models import Fault
+from .urls_helpers import phone_url
 
 MAX_TEXT = 500
 

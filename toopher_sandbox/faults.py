@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 
-from . import memo, serial
+from toopher_server.api_views import not_cached
+from toopher_server.errors import unexpected_error
+from toopher_server.middleware import KEEP_AS_IS_HEADER
+from toopher_server.oauth import consumer_key_of
+
 from .models import Fault
+from .speedups import memo, serial
 
 MAX_LATENCY_MS = 60_000
 MALFORMED_BODY = b'<html><body>502 Bad Gateway</body></html>{"error_code": '
 #: Header that marks an injected malformed answer (the JSON-errors middleware keeps it).
-INJECTED_HEADER = "X-Sandbox-Fault"
+INJECTED_HEADER = KEEP_AS_IS_HEADER
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,30 @@ class ActiveFault:
     latency_ms: int
     status: int | None
     malformed: bool
+
+
+def injecting(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The API view ``view`` behind the fault set for the caller's consumer key, if any:
+    its latency first, then its error status instead of the view, or the view's answer
+    made unreadable."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            fault = fault_for(consumer_key_of(request)) if configured() else None
+        except Exception:  # noqa: BLE001 - a bug: answered as JSON, logged
+            return unexpected_error(request.path_info)
+        if fault is None:
+            return view(request, *args, **kwargs)
+        delay(fault)
+        injected = status_response(fault)
+        if injected is not None:
+            return not_cached(injected)
+        response = view(request, *args, **kwargs)
+        return corrupt(response) if fault.malformed else response
+
+    return wrapper
 
 
 def configured() -> bool:

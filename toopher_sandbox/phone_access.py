@@ -14,7 +14,7 @@ import uuid
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from .models import Phone
+from toopher_server.models import Phone
 
 PHONES_COOKIE = "toopher_sandbox_phones"
 MAX_REMEMBERED = 20

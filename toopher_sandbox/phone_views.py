@@ -23,9 +23,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import lifecycle, phones, totp
-from .errors import ApiError
-from .models import AuthenticationRequest, AutomationRule, Message, Pairing, Phone
+from toopher_server import lifecycle, phones, totp
+from toopher_server.errors import ApiError
+from toopher_server.models import AuthenticationRequest, AutomationRule, Message, Pairing, Phone
+
 from .phone_access import known_phones, remember_phone
 
 PHONE_COOKIE = "toopher_sandbox_phone"

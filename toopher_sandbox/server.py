@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import re
 import secrets
 import shutil
@@ -19,12 +18,11 @@ import signal
 import sqlite3
 import sys
 import tempfile
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .models import Requester
+    from toopher_server.models import Requester
 
 DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
@@ -83,7 +81,7 @@ def configure(db_path: Path, args: argparse.Namespace) -> None:
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS=["127.0.0.1", "localhost", "[::1]"] if loopback else ["*"],
         ROOT_URLCONF="toopher_sandbox.standalone_urls",
-        INSTALLED_APPS=["django.contrib.staticfiles", "toopher_sandbox"],
+        INSTALLED_APPS=["django.contrib.staticfiles", "toopher_server", "toopher_sandbox"],
         TOOPHER_SANDBOX_CONTROL_TOKEN=args.control_token,
         TOOPHER_SANDBOX_REQUEST_EXPIRY=args.request_expiry,
         MIDDLEWARE=[
@@ -132,8 +130,8 @@ def configure(db_path: Path, args: argparse.Namespace) -> None:
 
 
 def _requester(args: argparse.Namespace, persistent: bool) -> Requester:
-    from .models import Requester
-    from .requesters import create_requester, ensure_requester
+    from toopher_server.models import Requester
+    from toopher_server.requesters import create_requester, ensure_requester
 
     if args.key:
         return ensure_requester(args.key, args.secret, args.name)
@@ -187,82 +185,6 @@ def _announce(
     sys.stdout.flush()
 
 
-class _Serialized:
-    """The Django app with its database work serialized (see ``toopher_sandbox.serial``).
-
-    waitress has read the whole body before the app runs, so no lock waits on a client.
-    All worker threads use one database connection, in turn: SQLite throws away a
-    connection's page cache whenever another connection has written, so with a
-    connection per thread every call started cold and read its pages again; one shared
-    connection keeps them. Django shares a connection between threads the way its live
-    test server does (``inc_thread_sharing``); here the lock makes sure only one thread
-    uses it at a time, up to the end of the response (its ``close()``, where Django's
-    ``request_finished`` looks at the connection). :meth:`run` does other work the same
-    way (the nonce writer).
-    """
-
-    def __init__(self, app: Any) -> None:
-        from django.db import DEFAULT_DB_ALIAS, connections
-
-        from . import memo, serial
-
-        serial.enable()
-        self.app = app
-        self.connections = connections
-        self.alias = DEFAULT_DB_ALIAS
-        self.exclusive = serial.exclusive
-        self.shared = connections[DEFAULT_DB_ALIAS]
-        self.shared.inc_thread_sharing()
-        memo.enable(self.shared)  # every write of this process goes through it
-
-    def run(self, work: Any) -> Any:
-        """``work()``, holding the lock, on the shared connection."""
-        with self.exclusive():
-            self.connections[self.alias] = self.shared
-            return work()
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        def respond() -> bytes:
-            result = self.app(environ, start_response)
-            try:
-                return b"".join(result)  # small answers (JSON, pages, PNGs, scripts)
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
-
-        return [self.run(respond)]
-
-
-class _NonceWriter(threading.Thread):
-    """Writes the nonces kept in memory to the database every ``WRITE_EVERY`` seconds
-    (see ``toopher_sandbox.nonces``), under the app's lock; a last time when stopped."""
-
-    def __init__(self, app: _Serialized) -> None:
-        super().__init__(name="toopher-sandbox-nonces", daemon=True)
-        self.app = app
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        from . import nonces
-
-        while not self.stopping.wait(nonces.WRITE_EVERY):
-            self.write()
-
-    def write(self) -> None:
-        from . import nonces
-
-        try:
-            self.app.run(nonces.write_pending)
-        except Exception:  # noqa: BLE001 - the writer must outlive one bad write
-            logging.getLogger(__name__).exception("toopher_sandbox: the nonce writer failed")
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.join(timeout=5)
-        self.write()
-
-
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -296,13 +218,13 @@ def _serve(args: argparse.Namespace, db_path: Path, persistent: bool) -> int:
     from django.core.wsgi import get_wsgi_application
     from django.db import connections
 
-    from . import nonces
+    from .speedups import NonceWriter, SerializedApp, keep_nonces_in_memory
     from .transport import make_server
 
     call_command("migrate", verbosity=0, interactive=False)
     requester = _requester(args, persistent)
     connections.close_all()
-    # The request threads share one Django connection (see ``_Serialized``), which may
+    # The request threads share one Django connection (see ``SerializedApp``), which may
     # be closed and opened again (after a database error). Keeping one more connection
     # open for the server's life stops SQLite from checkpointing and deleting the WAL
     # (with fsyncs) every time the last connection closes: requests stay fast.
@@ -310,15 +232,15 @@ def _serve(args: argparse.Namespace, db_path: Path, persistent: bool) -> int:
     # fetchall() ends the statement: an open read would pin the WAL and make every commit
     # try (and fail) to checkpoint it, with an fsync each time.
     keeper.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()  # attach to the WAL
-    nonces.keep_in_memory()  # the only process on this file (see toopher_sandbox.nonces)
-    app = _Serialized(get_wsgi_application())
+    keep_nonces_in_memory()  # the only process on this file
+    app = SerializedApp(get_wsgi_application())
     try:
         server = make_server(app, args.host, args.port)
     except OSError as exc:
         print(f"toopher_sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         keeper.close()
         return 2
-    writer = _NonceWriter(app)
+    writer = NonceWriter(app)
     writer.start()
     try:
         _announce(args, int(server.effective_port), requester, db_path, persistent)

@@ -1,55 +1,24 @@
 """URLs of the sandbox. Mount it anywhere: ``path("sandbox/", include("toopher_sandbox.urls"))``.
 
-``v1/`` is Toopher API v1, ``phone/`` the phone simulator, ``control/`` the control API,
-``r/pairings/<id>`` the QR deep link and ``pairings/<id>/reset`` the reset-link page.
+The service's own views (``toopher_server.urls``: API v1, the iframe, the reset-link
+page) are served here unchanged, each API view behind the fault injection; around them
+``phone/`` is the phone simulator, ``control/`` the control API and ``r/pairings/<id>``
+the QR deep link that a simulated phone "scans".
 """
 
-from django.urls import path, re_path
+from django.urls import path
 
-from . import api_views as api
+from toopher_server import urls as service
+
 from . import control_views as control
-from . import iframe_views as web_iframe
+from . import faults
 from . import phone_views as phone
 from . import web_views as web
 
 app_name = "toopher_sandbox"
 
-v1 = [
-    # The status poll first: it is the call clients make most (initiate must precede it).
-    path("v1/authentication_requests/initiate", api.authentication_initiate),
-    path("v1/authentication_requests/<str:request_id>", api.authentication_detail),
-    path("v1", api.index, name="v1"),
-    path("v1/", api.index),
-    path("v1/pairings/create", api.pairing_create, name="v1-pairing-create"),
-    path("v1/pairings/create/qr", api.pairing_create_qr),
-    path("v1/pairings/create/sms", api.pairing_create_sms),
-    path("v1/pairings/<str:pairing_id>", api.pairing_detail),
-    path("v1/pairings/<str:pairing_id>/generate_reset_link", api.pairing_generate_reset_link),
-    path("v1/pairings/<str:pairing_id>/send_reset_link", api.pairing_send_reset_link),
-    path("v1/qr/pairings/<str:pairing_id>", api.pairing_qr),
-    path("v1/authentication_requests/<str:request_id>/otp_auth", api.authentication_otp),
-    path("v1/authentication_requests/<str:request_id>/cancel", api.authentication_cancel),
-    path("v1/users", api.user_list),
-    path("v1/users/create", api.user_create),
-    path("v1/users/reset", api.user_reset),
-    path("v1/users/<str:user_id>", api.user_detail),
-    path("v1/users/<str:user_id>/pairings", api.user_pairings),
-    path("v1/user_terminals/create", api.terminal_create),
-    path("v1/user_terminals/<str:terminal_id>", api.terminal_detail),
-]
-
-iframe = [
-    path("v1/web/authenticate", web_iframe.web_authenticate, name="iframe-authenticate"),
-    path("v1/web/auth", web_iframe.web_auth),
-    path("v1/web/auth-v2", web_iframe.web_auth),
-    path("v1/web/manage_user", web_iframe.web_manage_user, name="iframe-manage-user"),
-    path("v1/web/pair", web_iframe.web_manage_user),
-    path("v1/web/pair-v2", web_iframe.web_manage_user),
-    path("v1/web/unpair", web_iframe.web_unpair),
-    path("v1/web/flow", web_iframe.web_flow, name="iframe-flow"),
-    path("v1/web/error.html", web_iframe.web_error, name="iframe-error"),
-    path("static/toopher-web.js", web_iframe.toopher_web_js, name="toopher-web-js"),
-]
+v1 = [path("v1", web.api_index, name="v1"), path("v1/", web.api_index)]
+v1 += [path(str(p.pattern), faults.injecting(p.callback), name=p.name) for p in service.v1]
 
 controls = [
     path("control/requesters", control.requesters, name="control-requesters"),
@@ -98,9 +67,9 @@ phones = [
 web_urls = [
     path("", web.index, name="index"),
     path("r/pairings/<str:pairing_id>", web.qr_link, name="qr_link"),
-    path("pairings/<str:pairing_id>/reset", web.reset_pairing, name="reset"),
 ]
 
-unknown = [re_path(r"^(?P<rest>(?:v1|control)(?:/.*)?)$", api.not_found)]
-
-urlpatterns = v1 + iframe + controls + phones + web_urls + unknown
+urlpatterns = (
+    v1 + service.iframe + controls + phones + web_urls + service.pages
+    + service.unknown("v1", "control")
+)

@@ -1,33 +1,39 @@
-"""Pages outside the API: the sandbox home, the QR deep link and the reset-link page."""
+"""The sandbox's own pages: its home and the QR deep link opened by a simulated phone.
+
+The reset-link page is the service's (``toopher_server.web_views``).
+"""
 
 from __future__ import annotations
 
 import uuid
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from . import db, phones
-from .models import Message, Pairing, Phone, Requester, ResetLink
+from toopher_server import phones
+from toopher_server.api_views import index as service_index
+from toopher_server.models import Message, Phone, Requester
+from toopher_server.urls_helpers import api_url, base_url
+from toopher_server.web_views import pairing_or_404
+
 from .phone_access import known_phones
 from .phone_views import PHONE_COOKIE
-from .urls_helpers import api_url, base_url, control_url
+from .urls_helpers import control_url, phone_url
 
 
-def _pairing_or_404(pairing_id: str) -> Pairing:
-    try:
-        pid = uuid.UUID(pairing_id)
-    except ValueError as exc:
-        raise Http404("No such pairing") from exc
-    pairing = Pairing.objects.select_related("user", "requester").filter(id=pid).first()
-    if pairing is None:
-        raise Http404("No such pairing")
-    return pairing
+@csrf_exempt
+def api_index(request: HttpRequest) -> HttpResponse:
+    """GET v1 of the sandbox: the service's answer, naming the sandbox and its phone page."""
+    response = service_index(request)
+    if response.status_code != 200 or not isinstance(response, JsonResponse):
+        return response
+    return JsonResponse({"service": "toopher_sandbox", "api_url": api_url(request),
+                         "phone_url": phone_url(request)})
 
 
 @never_cache
@@ -50,7 +56,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def qr_link(request: HttpRequest, pairing_id: str) -> HttpResponse:
     """The QR deep link: choose the phone that 'scanned' it, which then shows the pairing."""
-    pairing = _pairing_or_404(pairing_id)
+    pairing = pairing_or_404(pairing_id)
     error = ""
     if request.method == "POST":
         chosen = _uuid_or_none(request.POST.get("phone_id"))
@@ -79,29 +85,3 @@ def _uuid_or_none(value) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
-
-
-@never_cache
-@require_http_methods(["GET", "POST"])
-def reset_pairing(request: HttpRequest, pairing_id: str) -> HttpResponse:
-    """A one-time reset link: answer the question (if any) and the pairing is deactivated."""
-    pairing = _pairing_or_404(pairing_id)
-    token = (request.GET.get("reset_authorization") or "")[:100]
-    link = ResetLink.objects.filter(token=token, pairing=pairing).first() if token else None
-    context = {"pairing": pairing, "link": link, "token": token, "error": "", "done": False}
-    if link is None or link.used:
-        context["error"] = _("This reset link is not valid or has already been used.")
-        return render(request, "toopher_sandbox/reset.html", context, status=404)
-    if request.method == "POST":
-        answer = (request.POST.get("answer") or "")[:500].strip()
-        expected = link.security_answer.strip()
-        if expected and not constant_time_compare(answer.lower(), expected.lower()):
-            context["error"] = _("That answer is not right.")
-            return render(request, "toopher_sandbox/reset.html", context, status=400)
-        with db.atomic():
-            if not ResetLink.objects.filter(pk=link.pk, used=False).update(used=True):
-                context["error"] = _("This reset link has already been used.")
-                return render(request, "toopher_sandbox/reset.html", context, status=404)
-            phones.deactivate_pairing(str(pairing.id))
-        context["done"] = True
-    return render(request, "toopher_sandbox/reset.html", context)

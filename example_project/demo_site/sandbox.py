@@ -17,7 +17,7 @@ def sandbox_requester() -> dict[str, str] | None:
 
 def sandbox_database() -> str:
     """The alias of the database that holds the sandbox's tables (see the router)."""
-    return router.db_for_write(apps.get_model("toopher_sandbox", "Requester")) or DEFAULT_DB_ALIAS
+    return router.db_for_write(apps.get_model("toopher_server", "Requester")) or DEFAULT_DB_ALIAS
 
 
 def migrate_all(verbosity: int = 0) -> None:
@@ -34,7 +34,7 @@ def ensure_sandbox_requester() -> bool:
     wanted = sandbox_requester()
     if not wanted:
         return False
-    from toopher_sandbox.requesters import ensure_requester
+    from toopher_server.requesters import ensure_requester
 
     ensure_requester(wanted["key"], wanted["secret"], wanted["name"])
     return True

@@ -16,8 +16,8 @@ if TYPE_CHECKING:  # settings import this module: keep it free of Django imports
 
 #: The database alias of the sandbox's tables (see settings.DATABASES).
 SANDBOX_DATABASE = "sandbox"
-#: The app whose models live there.
-SANDBOX_APP = "toopher_sandbox"
+#: The apps whose models live there: the service and the sandbox on top of it.
+SANDBOX_APPS = ("toopher_server", "toopher_sandbox")
 
 
 def sandbox_sqlite_path(default: dict[str, Any]) -> Path:
@@ -30,12 +30,13 @@ def sandbox_sqlite_path(default: dict[str, Any]) -> Path:
 
 
 def _is_sandbox(model_or_obj: Any) -> bool:
-    return getattr(getattr(model_or_obj, "_meta", None), "app_label", None) == SANDBOX_APP
+    return getattr(getattr(model_or_obj, "_meta", None), "app_label", None) in SANDBOX_APPS
 
 
 class SandboxRouter:
-    """``toopher_sandbox`` reads, writes and migrates in :data:`SANDBOX_DATABASE` only;
-    no other app migrates there. Everything else is left to the default database."""
+    """``toopher_server`` and ``toopher_sandbox`` read, write and migrate in
+    :data:`SANDBOX_DATABASE` only; no other app migrates there. Everything else is left
+    to the default database."""
 
     def db_for_read(self, model: type[Model], **hints: Any) -> str | None:
         return SANDBOX_DATABASE if _is_sandbox(model) else None
@@ -52,7 +53,7 @@ class SandboxRouter:
     def allow_migrate(
         self, db: str, app_label: str, model_name: str | None = None, **hints: Any
     ) -> bool | None:
-        if app_label == SANDBOX_APP:
+        if app_label in SANDBOX_APPS:
             return db == SANDBOX_DATABASE
         if db == SANDBOX_DATABASE:
             return False

@@ -81,7 +81,7 @@ INSTALLED_APPS = [
     "django_toopher",
 ]
 if USE_SANDBOX:
-    INSTALLED_APPS.append("toopher_sandbox")
+    INSTALLED_APPS += ["toopher_server", "toopher_sandbox"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -158,15 +158,16 @@ def test_the_mounted_sandbox_keeps_its_tables_in_a_database_of_its_own(tmp_path:
     server.manage("demo", "--port", str(server.port), "--no-serve")
     site, sandbox = _tables(tmp_path / "db.sqlite3"), _tables(tmp_path / "sandbox.sqlite3")
     assert "django_toopher_toopherprofile" in site and "auth_user" in site
+    assert any(name.startswith("toopher_server_") for name in sandbox)
     assert any(name.startswith("toopher_sandbox_") for name in sandbox)
-    assert not any(name.startswith("toopher_sandbox_") for name in site)
+    assert not any(name.startswith(("toopher_server_", "toopher_sandbox_")) for name in site)
     assert not any(name.startswith(("auth_", "django_toopher_")) for name in sandbox)
     # The demo's requester was created where the sandbox reads it.
     with sqlite3.connect(tmp_path / "sandbox.sqlite3") as db:
-        assert db.execute("SELECT count(*) FROM toopher_sandbox_requester").fetchone() == (1,)
+        assert db.execute("SELECT count(*) FROM toopher_server_requester").fetchone() == (1,)
     out = server.manage(
         "shell", "-v", "0", "-c",
-        "from django.db import router; from toopher_sandbox.models import Requester; "
+        "from django.db import router; from toopher_server.models import Requester; "
         "from django_toopher.models import Terminal; "
         "print(router.db_for_write(Requester), router.db_for_write(Terminal))",
     )

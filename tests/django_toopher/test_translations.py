@@ -20,12 +20,13 @@ from django.urls import reverse
 
 import django_toopher
 import toopher_sandbox
+import toopher_server
 from tests.django_toopher.enroll_support import login, make_user
 from tests.django_toopher.helpers import start_login, template_name
 
 #: Django language code -> the locale directory name.
 LANGUAGES = {"de": "de", "fr": "fr", "es": "es", "pt-br": "pt_BR", "ja": "ja"}
-APPS = (Path(django_toopher.__file__).parent, Path(toopher_sandbox.__file__).parent)
+APPS = tuple(Path(app.__file__).parent for app in (django_toopher, toopher_server, toopher_sandbox))
 
 #: What each page says in each language (written here, not read from the catalogues).
 PENDING = {
@@ -171,7 +172,7 @@ def test_the_catalogue_is_complete(app, locale, regenerated):
     assert not fuzzy, f"fuzzy: {fuzzy}"
     empty = sorted(msgid for msgid, e in fresh.items() if not all(e["msgstr"]))
     assert not empty, f"untranslated: {empty}"
-    assert len(shipped) > 50
+    assert len(shipped) > 20  # not a vacuous pass on an empty catalogue
 
 
 @pytest.mark.slow

@@ -418,8 +418,8 @@ def sandbox_requests(db_path: Path) -> list[tuple[str, str, bool]]:
     """``(user name, request id, granted)`` of every authentication request the sandbox sent."""
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30) as conn:
         rows = conn.execute(
-            "SELECT u.name, r.id, r.granted FROM toopher_sandbox_authenticationrequest r "
-            "JOIN toopher_sandbox_user u ON u.id = r.user_id"
+            "SELECT u.name, r.id, r.granted FROM toopher_server_authenticationrequest r "
+            "JOIN toopher_server_user u ON u.id = r.user_id"
         ).fetchall()
     return [(name, _norm(str(rid)), bool(granted)) for name, rid, granted in rows]
 

@@ -16,11 +16,12 @@ from django.test import Client
 from django.test.utils import override_settings
 from oauthlib.oauth1 import Client as OAuthClient
 
-from toopher_sandbox import phones, totp
 from toopher_sandbox.checks import W001
-from toopher_sandbox.models import AuthenticationRequest, Pairing, Phone, Requester
-from toopher_sandbox.phrases import generate_phrase
-from toopher_sandbox.requesters import ensure_requester
+from toopher_server import nonces as service_nonces
+from toopher_server import phones, totp
+from toopher_server.models import AuthenticationRequest, Pairing, Phone, Requester
+from toopher_server.phrases import generate_phrase
+from toopher_server.requesters import ensure_requester
 
 pytestmark = pytest.mark.django_db
 
@@ -299,7 +300,7 @@ def test_control_api_needs_the_instance_token(client):
 
 def test_a_bug_is_still_answered_with_error_json(client, creds, monkeypatch, caplog):
     """Last resort: an exception no rule expected is a logged JSON 500, never HTML."""
-    from toopher_sandbox import service
+    from toopher_server import service
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
@@ -314,11 +315,12 @@ def test_a_bug_is_still_answered_with_error_json(client, creds, monkeypatch, cap
 def test_the_sandbox_reads_and_writes_only_its_own_database(settings):
     """Mounted beside a site with a router (the example keeps the sandbox's tables in
     a database of its own), every read and transaction of the sandbox uses that alias."""
-    from toopher_sandbox import db
+    from toopher_server import db
 
     class Router:
         def db_for_write(self, model, **hints):
-            return "sandbox" if model._meta.app_label == "toopher_sandbox" else None
+            service = model._meta.app_label in {"toopher_server", "toopher_sandbox"}
+            return "sandbox" if service else None
 
         db_for_read = db_for_write
 
@@ -355,7 +357,7 @@ def test_no_api_answer_may_be_cached(creds):
 
 
 def test_a_status_poll_of_the_mounted_sandbox_on_the_sites_database(creds):
-    """The prepared status query (toopher_sandbox.rowfetch) on whatever database the
+    """The prepared status query (toopher_sandbox.speedups.rowfetch) on whatever database the
     site runs (SQLite here, PostgreSQL under `make test-postgres`): the request with its
     user, terminal, action and pairing, as initiated, then as answered."""
     client = Client()
@@ -379,7 +381,7 @@ def test_the_prepared_status_query_builds_the_rows_the_orm_would(creds):
     """rowfetch builds its five instances without ``Model.__init__``: each has the
     values, the loaded state and the related rows ``select_related`` would give, and
     saves as an UPDATE of its row (not a new one)."""
-    from toopher_sandbox import rowfetch
+    from toopher_sandbox.speedups import rowfetch
 
     client = Client()
     phone, phrase = new_phone_with_phrase()
@@ -405,26 +407,26 @@ def test_the_prepared_status_query_builds_the_rows_the_orm_would(creds):
 @pytest.fixture
 def nonces_in_memory():
     """The record kept in memory, as the standalone server keeps it, for one test."""
-    from toopher_sandbox import nonces
+    from toopher_sandbox.speedups import nonces
 
     nonces.keep_in_memory()
     yield nonces
-    nonces._book = None
+    nonces.stop_keeping()
 
 
 def test_nonces_kept_in_memory_refuse_a_replay_before_they_are_written(nonces_in_memory):
-    from toopher_sandbox.models import Nonce
+    from toopher_server.models import Nonce
 
     nonces = nonces_in_memory
-    nonces.record("k", "n1", "1700000000")
+    service_nonces.record("k", "n1", "1700000000")
     with pytest.raises(nonces.Replayed):
-        nonces.record("k", "n1", "1700000000")
-    nonces.record("other key", "n1", "1700000000")  # per consumer key
+        service_nonces.record("k", "n1", "1700000000")
+    service_nonces.record("other key", "n1", "1700000000")  # per consumer key
     assert Nonce.objects.count() == 0
     assert nonces.write_pending() == 2
     assert sorted(Nonce.objects.values_list("key", "nonce")) == [("k", "n1"), ("other key", "n1")]
     with pytest.raises(nonces.Replayed):  # still refused once written
-        nonces.record("k", "n1", "1700000000")
+        service_nonces.record("k", "n1", "1700000000")
     assert nonces.write_pending() == 0
 
 
@@ -436,8 +438,8 @@ def test_a_kept_record_starts_with_the_recent_nonces_of_the_database(creds):
 
     from django.utils import timezone
 
-    from toopher_sandbox import nonces
-    from toopher_sandbox.models import Nonce
+    from toopher_sandbox.speedups import nonces
+    from toopher_server.models import Nonce
 
     Nonce.objects.create(key="k", nonce="recent", timestamp=1)
     Nonce.objects.create(key="k", nonce="old", timestamp=1)
@@ -447,20 +449,20 @@ def test_a_kept_record_starts_with_the_recent_nonces_of_the_database(creds):
     nonces.keep_in_memory()
     try:
         with pytest.raises(nonces.Replayed):
-            nonces.record("k", "recent", "1")
-        nonces.record("k", "old", "1")
+            service_nonces.record("k", "recent", "1")
+        service_nonces.record("k", "old", "1")
     finally:
-        nonces._book = None
+        nonces.stop_keeping()
 
 
 def test_a_failed_nonce_write_keeps_them_for_the_next(nonces_in_memory, monkeypatch):
     from django.db import OperationalError
     from django.db.models import QuerySet
 
-    from toopher_sandbox.models import Nonce
+    from toopher_server.models import Nonce
 
     nonces = nonces_in_memory
-    nonces.record("k", "a", "1")
+    service_nonces.record("k", "a", "1")
     real = QuerySet.bulk_create
 
     def failing(self, *args, **kwargs):
@@ -469,8 +471,8 @@ def test_a_failed_nonce_write_keeps_them_for_the_next(nonces_in_memory, monkeypa
     monkeypatch.setattr(QuerySet, "bulk_create", failing)
     assert nonces.write_pending() == 0
     with pytest.raises(nonces.Replayed):
-        nonces.record("k", "a", "1")
-    nonces.record("k", "b", "1")
+        service_nonces.record("k", "a", "1")
+    service_nonces.record("k", "b", "1")
     monkeypatch.setattr(QuerySet, "bulk_create", real)
     assert nonces.write_pending() == 2
     assert sorted(Nonce.objects.values_list("nonce", flat=True)) == ["a", "b"]
@@ -478,13 +480,13 @@ def test_a_failed_nonce_write_keeps_them_for_the_next(nonces_in_memory, monkeypa
 
 def test_a_mounted_sandbox_records_each_nonce_in_the_database_at_once(creds):
     """Mounted (maybe in several processes), the database is the one record."""
-    from toopher_sandbox import nonces
-    from toopher_sandbox.models import Nonce
+    from toopher_sandbox.speedups import nonces
+    from toopher_server.models import Nonce
 
-    nonces.record("k", "m", "1")
+    service_nonces.record("k", "m", "1")
     assert Nonce.objects.filter(key="k", nonce="m").count() == 1
     with pytest.raises(nonces.Replayed):
-        nonces.record("k", "m", "1")
+        service_nonces.record("k", "m", "1")
     assert nonces.write_pending() == 0
 
 
@@ -492,16 +494,16 @@ def test_the_memory_forgets_nonces_older_than_the_keeping_time(nonces_in_memory)
     from datetime import timedelta
 
     nonces = nonces_in_memory
-    nonces.record("k", "kept", "1")
-    nonces.record("k", "gone", "1")
+    service_nonces.record("k", "kept", "1")
+    service_nonces.record("k", "gone", "1")
     book = nonces._book
     when, entry = book.arrivals[1]
     book.arrivals[1] = (when - timedelta(seconds=nonces.keep_seconds() + 1), entry)
     book.arrivals.rotate(-1)  # oldest first, as they arrive
     book.forget_old()
-    nonces.record("k", "gone", "1")
+    service_nonces.record("k", "gone", "1")
     with pytest.raises(nonces.Replayed):
-        nonces.record("k", "kept", "1")
+        service_nonces.record("k", "kept", "1")
 
 
 @pytest.fixture
@@ -510,7 +512,7 @@ def copies_on_this_connection():
     server (one connection, every write through it)."""
     from django.db import connection
 
-    from toopher_sandbox import memo
+    from toopher_sandbox.speedups import memo
 
     memo.enable(connection)
     yield memo
@@ -526,7 +528,7 @@ def test_a_status_row_copy_is_dropped_by_any_write_even_without_signals(
     from a row the database no longer holds."""
     from django.db import connection
 
-    from toopher_sandbox import rowfetch
+    from toopher_sandbox.speedups import rowfetch
 
     client = Client()
     phone, phrase = new_phone_with_phrase()
@@ -550,7 +552,7 @@ def test_a_status_row_read_inside_a_transaction_is_not_kept(creds, copies_on_thi
     """A row read in a transaction may hold what a rollback undoes: it is not kept."""
     from django.db import transaction
 
-    from toopher_sandbox import rowfetch
+    from toopher_sandbox.speedups import rowfetch
 
     client = Client()
     phone, phrase = new_phone_with_phrase()

@@ -255,7 +255,7 @@ def test_the_nonces_reach_the_database_file_a_moment_after_the_calls(tmp_path):
             reader = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
             try:
                 rows = reader.execute(
-                    "SELECT COUNT(*) FROM toopher_sandbox_nonce WHERE key = ?", (sandbox.key,)
+                    "SELECT COUNT(*) FROM toopher_server_nonce WHERE key = ?", (sandbox.key,)
                 ).fetchone()[0]
             finally:
                 reader.close()

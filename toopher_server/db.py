@@ -1,4 +1,4 @@
-"""The sandbox's database: where its tables live when a site mounts it beside its own
+"""The service's database: where its tables live when a site mounts it beside its own
 (a router may keep them in a database of their own, as the example project does)."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from .models import Requester
 
 
 def alias() -> str:
-    """The database alias the sandbox writes to."""
+    """The database alias the service writes to."""
     return router.db_for_write(Requester) or "default"
 
 
 def atomic() -> Atomic:
-    """``transaction.atomic()`` on the sandbox's own database."""
+    """``transaction.atomic()`` on the service's own database."""
     return transaction.atomic(using=alias())

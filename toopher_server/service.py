@@ -11,7 +11,7 @@ import secrets
 
 from django.db import IntegrityError
 
-from . import db, lifecycle, rowfetch, totp
+from . import db, lifecycle, lookups, totp
 from .errors import (
     ApiError,
     bad_request,
@@ -82,7 +82,7 @@ def get_terminal(requester: Requester, terminal_id: str) -> Terminal:
 
 def get_authentication_request(requester: Requester, request_id: str) -> AuthenticationRequest:
     rid = _uuid_or_404(request_id, "authentication request")
-    auth = rowfetch.authentication_request(rid)
+    auth = lookups.authentication_request(rid)
     owned = _owned(auth, auth and auth.requester_id, requester, "authentication request")
     _share_relations(owned, requester)
     return lifecycle.expire_if_stale(owned)
@@ -94,7 +94,7 @@ def _share_relations(auth: AuthenticationRequest, requester: Requester) -> None:
     The request, its pairing and its terminal all belong to one user of ``requester``:
     serializing them then needs no further query.
     """
-    cache = rowfetch.attach_related
+    cache = lookups.attach_related
     cache(auth, "requester", requester)
     cache(auth.user, "requester", requester)
     if auth.pairing.user_id == auth.user_id:

@@ -1,4 +1,4 @@
-"""What a person does with the Toopher app: the phone side of the sandbox.
+"""What a person does with the Toopher app: the phone side of the service.
 
 Used by the phone page and by the control API, so both behave the same way.
 """

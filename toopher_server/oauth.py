@@ -23,7 +23,7 @@ from django.http import HttpRequest
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
-from . import memo, nonces
+from . import lookups, nonces
 from .errors import OAUTH_MESSAGE, ApiError
 from .models import Requester
 from .nonces import timestamp_window
@@ -38,7 +38,7 @@ _DUMMY_SECRET = "toopher-sandbox-dummy-secret"  # noqa: S105 (not a credential)
 
 
 class SandboxRequestValidator(RequestValidator):
-    """oauthlib's validator, backed by the sandbox's requesters and nonces."""
+    """oauthlib's validator, backed by the service's requesters and nonces."""
 
     enforce_ssl = False
     allowed_signature_methods = ("HMAC-SHA1",)
@@ -59,9 +59,7 @@ class SandboxRequestValidator(RequestValidator):
         return 1 <= len(nonce) <= 255 and set(nonce) <= _SAFE
 
     def validate_client_key(self, client_key: str, request) -> bool:
-        self.requester = memo.remembered(
-            "requester", client_key, lambda: Requester.objects.filter(key=client_key).first()
-        )
+        self.requester = lookups.requester(client_key)
         return self.requester is not None
 
     def get_client_secret(self, client_key: str, request) -> str:

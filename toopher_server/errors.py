@@ -4,7 +4,7 @@ import logging
 
 from django.http import JsonResponse
 
-log = logging.getLogger("toopher_sandbox")
+log = logging.getLogger("toopher_server")
 
 NOT_AUTHORIZED_MESSAGE = "This pairing has not been authorized to authenticate."
 OAUTH_MESSAGE = "Not a valid OAuth signed request"
@@ -62,4 +62,4 @@ def unexpected_error(where: str) -> JsonResponse:
     Call it from an ``except Exception`` block, so the traceback is logged.
     """
     log.exception("unexpected error in %s", where)
-    return error_response(500, 500, "The sandbox failed to handle this request.")
+    return error_response(500, 500, "The service failed to handle this request.")

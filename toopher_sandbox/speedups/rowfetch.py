@@ -15,8 +15,11 @@ from typing import Any
 
 from django.db import connections, models
 
-from . import db, memo
-from .models import Action, AuthenticationRequest, Pairing, Terminal, User
+from toopher_server import db
+from toopher_server.lookups import attach_related
+from toopher_server.models import Action, AuthenticationRequest, Pairing, Terminal, User
+
+from . import memo
 
 Converter = Callable[[Any, Any, Any], Any]
 
@@ -105,7 +108,7 @@ def authentication_request(request_id: str, using: str | None = None
                            ) -> AuthenticationRequest | None:
     """The request with this id (a valid UUID string) and its related rows, or None.
 
-    ``using``: the database alias (default: the sandbox's own, see :mod:`.db`)."""
+    ``using``: the database alias (default: the service's own, see ``toopher_server.db``)."""
     using = using or db.alias()
     connection = connections[using]
     plan = _plan(using)
@@ -151,11 +154,3 @@ def _loaded(model: type[models.Model], using: str, attnames: list[str], values: 
     state.db = using
     instance._state = state
     return instance
-
-
-def attach_related(instance: models.Model, name: str, related: models.Model) -> None:
-    """Attach a related row already in hand to ``instance``'s foreign key ``name``, as
-    ``select_related()`` does (no descriptor checks; reading it needs no query)."""
-    field = instance._meta.get_field(name)
-    assert isinstance(field, models.ForeignKey)
-    field.set_cached_value(instance, related)

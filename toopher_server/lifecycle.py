@@ -1,6 +1,6 @@
 """How long an authentication request lives, and how its end is told apart.
 
-A pending request expires at the service ``TOOPHER_SANDBOX_REQUEST_EXPIRY`` seconds
+A pending request expires at the service ``TOOPHER_SERVER_REQUEST_EXPIRY`` seconds
 after it was made (default 300; the standalone server's ``--request-expiry``). Expiry
 is applied when the request is next looked at (A2, the phone, the control API): it then
 becomes ``pending=false, granted=false, reason="Request expired"``. A request the
@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from .conf import setting_int
 from .models import AuthenticationRequest
 
 DEFAULT_REQUEST_EXPIRY = 300
@@ -26,8 +26,8 @@ CANCELLED_REASON = "Cancelled"
 
 
 def request_expiry() -> int:
-    """Seconds a pending authentication request lives (``TOOPHER_SANDBOX_REQUEST_EXPIRY``)."""
-    return int(getattr(settings, "TOOPHER_SANDBOX_REQUEST_EXPIRY", DEFAULT_REQUEST_EXPIRY))
+    """Seconds a pending authentication request lives (``TOOPHER_SERVER_REQUEST_EXPIRY``)."""
+    return setting_int("REQUEST_EXPIRY", DEFAULT_REQUEST_EXPIRY)
 
 
 def cutoff(now: datetime | None = None) -> datetime:

@@ -9,7 +9,7 @@ MAX_PHRASE_LENGTH = 100
 
 @cache
 def _words(name: str) -> tuple[str, ...]:
-    text = resources.files("toopher_sandbox").joinpath("words", name).read_text("utf-8")
+    text = resources.files("toopher_server").joinpath("words", name).read_text("utf-8")
     return tuple(w.strip() for w in text.splitlines() if w.strip())
 
 

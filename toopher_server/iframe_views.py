@@ -19,7 +19,6 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
@@ -30,16 +29,16 @@ from .errors import NOT_AUTHORIZED_MESSAGE, ApiError
 from .models import AuthenticationRequest, Message, Pairing, Requester, Terminal, User
 from .oauth import authenticate as verify_oauth
 from .params import Params
-from .urls_helpers import base_url
+from .urls_helpers import base_url, reverse_here
 
-TERMINAL_COOKIE = "toopher_sandbox_terminal"
+TERMINAL_COOKIE = "toopher_server_terminal"
 AUTHENTICATE, MANAGE, UNPAIR = "authenticate", "manage", "unpair"
 NAME_LENGTH = 200
 
 
 def _error_page(request: HttpRequest, message: str, status: int) -> HttpResponse:
     return render(
-        request, "toopher_sandbox/iframe.html", {"mode": "error", "message": message}, status=status
+        request, "toopher_server/iframe.html", {"mode": "error", "message": message}, status=status
     )
 
 
@@ -156,11 +155,11 @@ def web_flow(request: HttpRequest) -> HttpResponse:
 
 def _render(request: HttpRequest, mode: str, state: dict, **context: Any) -> HttpResponse:
     token = iframe.dump_state(state)
-    flow_url = reverse("toopher_sandbox:iframe-flow")
+    flow_url = reverse_here(request, "iframe-flow")
     context.update(mode=mode, state=token, flow_url=flow_url,
                    refresh_url=f"{flow_url}?{urlencode({'state': token})}",
                    username=state["username"], action_name=state["action_name"])
-    response = render(request, "toopher_sandbox/iframe.html", context)
+    response = render(request, "toopher_server/iframe.html", context)
     if state.get("terminal_id"):
         _remember_terminal(request, response, state["terminal_id"])
     return response
@@ -169,7 +168,7 @@ def _render(request: HttpRequest, mode: str, state: dict, **context: Any) -> Htt
 def _result(request: HttpRequest, requester: Requester, state: dict, fields: dict,
             summary: str) -> HttpResponse:
     payload = iframe.signed_result(requester, state, fields)
-    return render(request, "toopher_sandbox/iframe.html",
+    return render(request, "toopher_server/iframe.html",
                   {"mode": "result", "payload": payload, "summary": summary})
 
 
@@ -350,7 +349,7 @@ def _act(request: HttpRequest, requester: Requester, state: dict, action: str):
 @require_GET
 def toopher_web_js(request: HttpRequest) -> HttpResponse:
     """``static/toopher-web.js``: the helper script host pages load (§5.3)."""
-    source = resources.files("toopher_sandbox").joinpath(
-        "static", "toopher_sandbox", "toopher-web.js"
+    source = resources.files("toopher_server").joinpath(
+        "static", "toopher_server", "toopher-web.js"
     )
     return HttpResponse(source.read_bytes(), content_type="application/javascript")

@@ -1,4 +1,4 @@
-"""Toopher API v1 (spec §3): thin views over ``service``, behind OAuth and faults."""
+"""Toopher API v1 (spec §3): thin views over ``service``, behind OAuth."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ from functools import wraps
 
 import segno
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import reverse
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
-from . import faults, service
+from . import service
 from .errors import ApiError, error_response, unexpected_error
-from .oauth import authenticate, consumer_key_of
+from .oauth import authenticate
 from .params import Params
 from .serializers import (
     authentication_request_json,
@@ -21,11 +20,11 @@ from .serializers import (
     terminal_json,
     user_json,
 )
-from .urls_helpers import api_url, base_url
+from .urls_helpers import api_url, base_url, reverse_here
 
 
 def api_view(*methods: str):
-    """Method check, faults, OAuth, parameters and JSON errors around an API view.
+    """Method check, OAuth, parameters and JSON errors around an API view.
 
     The view is called as ``view(request, requester, params, *args)`` and returns a
     response or something ``JsonResponse`` can serialize. No answer may be cached.
@@ -35,7 +34,7 @@ def api_view(*methods: str):
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs):
-            return _not_cached(_answer(view, methods, request, *args, **kwargs))
+            return not_cached(_answer(view, methods, request, *args, **kwargs))
 
         return wrapper
 
@@ -47,14 +46,7 @@ def _answer(view, methods, request: HttpRequest, *args, **kwargs) -> HttpRespons
         response = error_response(405, 405, "Method not allowed.")
         response["Allow"] = ", ".join(methods)
         return response
-    fault = None
     try:
-        fault = faults.fault_for(consumer_key_of(request)) if faults.configured() else None
-        if fault is not None:
-            faults.delay(fault)
-            injected = faults.status_response(fault)
-            if injected is not None:
-                return injected
         requester = authenticate(request)
         params = Params.from_request(request)
         result = view(request, requester, params, *args, **kwargs)
@@ -64,8 +56,6 @@ def _answer(view, methods, request: HttpRequest, *args, **kwargs) -> HttpRespons
         return unexpected_error(request.path_info)
     if not isinstance(result, HttpResponse):
         result = JsonResponse(result, safe=False)
-    if fault is not None and fault.malformed:
-        result = faults.corrupt(result)
     return result
 
 
@@ -74,7 +64,8 @@ def _answer(view, methods, request: HttpRequest, *args, **kwargs) -> HttpRespons
 NOT_CACHED = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 
-def _not_cached(response: HttpResponse) -> HttpResponse:
+def not_cached(response: HttpResponse) -> HttpResponse:
+    """``response`` marked as never to be cached (every API answer is)."""
     response.headers["Expires"] = http_date()
     response.headers["Cache-Control"] = NOT_CACHED
     return response
@@ -82,18 +73,12 @@ def _not_cached(response: HttpResponse) -> HttpResponse:
 
 @csrf_exempt
 def index(request: HttpRequest) -> JsonResponse:
-    """GET v1: a small description (unsigned), handy to check the sandbox is up."""
+    """GET v1: a small description (unsigned), handy to check the service is up."""
     if request.method not in {"GET", "HEAD"}:
         response = error_response(405, 405, "Method not allowed.")
         response["Allow"] = "GET, HEAD"
         return response
-    return JsonResponse(
-        {
-            "service": "toopher_sandbox",
-            "api_url": api_url(request),
-            "phone_url": request.build_absolute_uri(reverse("toopher_sandbox:phones")),
-        }
-    )
+    return JsonResponse({"service": "toopher_server", "api_url": api_url(request)})
 
 
 @csrf_exempt
@@ -131,7 +116,7 @@ def pairing_detail(request, requester, params, pairing_id: str):
 @api_view("GET")
 def pairing_qr(request, requester, params, pairing_id: str):
     pairing = service.get_pairing(requester, pairing_id)
-    link = request.build_absolute_uri(reverse("toopher_sandbox:qr_link", args=[str(pairing.id)]))
+    link = request.build_absolute_uri(reverse_here(request, "qr_link", [pairing.id]))
     buffer = io.BytesIO()
     segno.make(link, error="m").save(buffer, kind="png", scale=6, border=4)
     return HttpResponse(buffer.getvalue(), content_type="image/png")

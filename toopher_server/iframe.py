@@ -22,7 +22,7 @@ from django.core import signing
 
 from .models import AuthenticationRequest, Pairing, Requester, User
 
-STATE_SALT = "toopher_sandbox.iframe.state"
+STATE_SALT = "toopher_server.iframe.state"
 STATE_MAX_AGE = 30 * 60
 
 

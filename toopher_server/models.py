@@ -1,0 +1,267 @@
+"""The service's state: requesters, their users, pairings, terminals and requests.
+
+Everything a requester owns hangs off its ``Requester`` row, so one consumer key can
+never reach another requester's data: every lookup in the API goes through
+``requester=...``. Phones (the devices that answer, real or simulated) and sent
+messages are not a requester's.
+"""
+
+import uuid
+
+from django.db import models
+
+
+def new_id() -> uuid.UUID:
+    """A fresh UUID4 (stored and shown in lowercase)."""
+    return uuid.uuid4()
+
+
+class Requester(models.Model):
+    """A site that uses Toopher: a consumer key and secret."""
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    name = models.CharField(max_length=200)
+    key = models.CharField(max_length=200, unique=True)
+    secret = models.CharField(max_length=200)
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Phone(models.Model):
+    """A simulated phone running the Toopher app."""
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    name = models.CharField(max_length=100, default="My phone")
+    phone_number = models.CharField(max_length=32, blank=True, default="", db_index=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PairingPhrase(models.Model):
+    """A two-word phrase the phone app generated; used at most once."""
+
+    phrase = models.CharField(max_length=100, db_index=True)
+    phone = models.ForeignKey(Phone, on_delete=models.CASCADE, related_name="phrases")
+    used = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return self.phrase
+
+
+class User(models.Model):
+    """A requester's user (unique by name within the requester)."""
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    requester = models.ForeignKey(Requester, on_delete=models.CASCADE, related_name="users")
+    name = models.CharField(max_length=200)
+    toopher_authentication_enabled = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["requester", "name"], name="server_user_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Pairing(models.Model):
+    """A user paired with a phone. Pending until the phone allows or denies it."""
+
+    PENDING = "pending"
+    ENABLED = "enabled"
+    DENIED = "denied"
+    STATES = [(PENDING, "pending"), (ENABLED, "enabled"), (DENIED, "denied")]
+
+    PHRASE = "phrase"
+    QR = "qr"
+    SMS = "sms"
+    KINDS = [(PHRASE, "pairing phrase"), (QR, "QR code"), (SMS, "SMS")]
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    requester = models.ForeignKey(Requester, on_delete=models.CASCADE, related_name="pairings")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="pairings")
+    phone = models.ForeignKey(
+        Phone, on_delete=models.SET_NULL, null=True, blank=True, related_name="pairings"
+    )
+    kind = models.CharField(max_length=10, choices=KINDS, default=PHRASE)
+    state = models.CharField(max_length=10, choices=STATES, default=PENDING)
+    deactivated = models.BooleanField(default=False)
+    otp_secret = models.CharField(max_length=64)
+    phone_number = models.CharField(max_length=32, blank=True, default="")
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.user.name} ({self.state})"
+
+    @property
+    def pending(self) -> bool:
+        return self.state == self.PENDING
+
+    @property
+    def enabled(self) -> bool:
+        return self.state == self.ENABLED
+
+    @property
+    def usable(self) -> bool:
+        """True when this pairing can authenticate."""
+        return self.enabled and not self.deactivated
+
+
+class Terminal(models.Model):
+    """A (user, browser or device) with a friendly name."""
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="terminals")
+    name = models.CharField(max_length=200, blank=True, default="")
+    requester_specified_id = models.CharField(max_length=200, blank=True, default="")
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created"]
+
+    def __str__(self) -> str:
+        return self.name or "(unnamed terminal)"
+
+
+class Action(models.Model):
+    """A named action of a requester ("Log in", "Change email"...)."""
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    requester = models.ForeignKey(Requester, on_delete=models.CASCADE, related_name="actions")
+    name = models.CharField(max_length=200)
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["requester", "name"], name="server_action_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AuthenticationRequest(models.Model):
+    """A request to approve an action, answered on the phone, by automation or by OTP."""
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    requester = models.ForeignKey(
+        Requester, on_delete=models.CASCADE, related_name="authentication_requests"
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    pairing = models.ForeignKey(
+        Pairing, on_delete=models.CASCADE, related_name="authentication_requests"
+    )
+    terminal = models.ForeignKey(Terminal, on_delete=models.CASCADE, related_name="+")
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="+")
+    pending = models.BooleanField(default=True)
+    granted = models.BooleanField(default=False)
+    automated = models.BooleanField(default=False)
+    cancelled = models.BooleanField(default=False)
+    expired = models.BooleanField(default=False)
+    totp_valid = models.BooleanField(default=False)
+    automation_allowed = models.BooleanField(default=True)
+    challenge_required = models.BooleanField(default=False)
+    reason = models.CharField(max_length=500, blank=True, default="")
+    reason_code = models.IntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["pending", "created"], name="server_auth_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.action.name} for {self.user.name}"
+
+
+class AutomationRule(models.Model):
+    """The phone answers requests for this pairing, terminal and action by itself."""
+
+    pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="automations")
+    terminal = models.ForeignKey(Terminal, on_delete=models.CASCADE, related_name="+")
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="+")
+    grant = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pairing", "terminal", "action"], name="server_automation_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{'allow' if self.grant else 'deny'} {self.action_id} from {self.terminal_id}"
+
+
+class ResetLink(models.Model):
+    """A one-time link that deactivates a pairing (P6, P7)."""
+
+    token = models.CharField(max_length=64, unique=True)
+    pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="reset_links")
+    security_question = models.CharField(max_length=500, blank=True, default="")
+    security_answer = models.CharField(max_length=500, blank=True, default="")
+    used = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"reset link for {self.pairing_id}"
+
+
+class Message(models.Model):
+    """An SMS or email the sandbox 'sent' (kept so tests and people can read it)."""
+
+    SMS = "sms"
+    EMAIL = "email"
+
+    kind = models.CharField(max_length=10, choices=[(SMS, "SMS"), (EMAIL, "email")])
+    to = models.CharField(max_length=320)
+    body = models.TextField()
+    requester = models.ForeignKey(
+        Requester, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to}"
+
+
+class Nonce(models.Model):
+    """An OAuth nonce seen for a consumer key (replays are refused)."""
+
+    key = models.CharField(max_length=200)
+    nonce = models.CharField(max_length=255)
+    timestamp = models.BigIntegerField()
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "nonce"], name="server_nonce_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}:{self.nonce}"

@@ -1,0 +1,68 @@
+"""URLs of the service. Mount it anywhere: ``path("toopher/", include("toopher_server.urls"))``.
+
+``v1/`` is Toopher API v1 with the iframe pages under ``v1/web/``; ``r/pairings/<id>``
+is the QR code's deep link and ``pairings/<id>/reset`` the reset-link page. The lists
+are public so that the sandbox can serve the very same views among its own pages.
+"""
+
+from django.urls import path, re_path
+
+from . import api_views as api
+from . import iframe_views as web_iframe
+from . import web_views as web
+
+app_name = "toopher_server"
+
+index = [
+    path("v1", api.index, name="v1"),
+    path("v1/", api.index),
+]
+
+v1 = [
+    # The status poll first: it is the call clients make most (initiate must precede it).
+    path("v1/authentication_requests/initiate", api.authentication_initiate),
+    path("v1/authentication_requests/<str:request_id>", api.authentication_detail),
+    path("v1/pairings/create", api.pairing_create, name="v1-pairing-create"),
+    path("v1/pairings/create/qr", api.pairing_create_qr),
+    path("v1/pairings/create/sms", api.pairing_create_sms),
+    path("v1/pairings/<str:pairing_id>", api.pairing_detail),
+    path("v1/pairings/<str:pairing_id>/generate_reset_link", api.pairing_generate_reset_link),
+    path("v1/pairings/<str:pairing_id>/send_reset_link", api.pairing_send_reset_link),
+    path("v1/qr/pairings/<str:pairing_id>", api.pairing_qr),
+    path("v1/authentication_requests/<str:request_id>/otp_auth", api.authentication_otp),
+    path("v1/authentication_requests/<str:request_id>/cancel", api.authentication_cancel),
+    path("v1/users", api.user_list),
+    path("v1/users/create", api.user_create),
+    path("v1/users/reset", api.user_reset),
+    path("v1/users/<str:user_id>", api.user_detail),
+    path("v1/users/<str:user_id>/pairings", api.user_pairings),
+    path("v1/user_terminals/create", api.terminal_create),
+    path("v1/user_terminals/<str:terminal_id>", api.terminal_detail),
+]
+
+iframe = [
+    path("v1/web/authenticate", web_iframe.web_authenticate, name="iframe-authenticate"),
+    path("v1/web/auth", web_iframe.web_auth),
+    path("v1/web/auth-v2", web_iframe.web_auth),
+    path("v1/web/manage_user", web_iframe.web_manage_user, name="iframe-manage-user"),
+    path("v1/web/pair", web_iframe.web_manage_user),
+    path("v1/web/pair-v2", web_iframe.web_manage_user),
+    path("v1/web/unpair", web_iframe.web_unpair),
+    path("v1/web/flow", web_iframe.web_flow, name="iframe-flow"),
+    path("v1/web/error.html", web_iframe.web_error, name="iframe-error"),
+    path("static/toopher-web.js", web_iframe.toopher_web_js, name="toopher-web-js"),
+]
+
+qr_link = [path("r/pairings/<str:pairing_id>", web.qr_link, name="qr_link")]
+
+pages = [path("pairings/<str:pairing_id>/reset", web.reset_pairing, name="reset")]
+
+
+def unknown(*prefixes: str) -> list:
+    """A JSON 404 for any other path under these prefixes (``v1`` and the sandbox's
+    ``control``)."""
+    alternatives = "|".join(prefixes)
+    return [re_path(rf"^(?P<rest>(?:{alternatives})(?:/.*)?)$", api.not_found)]
+
+
+urlpatterns = index + v1 + iframe + qr_link + pages + unknown("v1")
