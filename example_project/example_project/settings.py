@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import django
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -142,8 +143,12 @@ for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.sqlite3":
         # The site calls its own sandbox while serving a request: several threads may
         # write at once, so wait for the lock instead of failing with "database is
-        # locked".
+        # locked". A transaction that reads and then writes must take the write lock at
+        # its start (IMMEDIATE, Django 5.1+): a deferred one that finds another writer
+        # when it upgrades fails at once, without waiting (seen under heavy load).
         _database.setdefault("OPTIONS", {}).setdefault("timeout", 20)
+        if django.VERSION >= (5, 1):
+            _database["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://example-site")}
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     # Room for many pending logins (django_toopher.W007: LocMemCache keeps 300 by default).

@@ -172,7 +172,7 @@ def test_the_catalogue_is_complete(app, locale, regenerated):
     assert not fuzzy, f"fuzzy: {fuzzy}"
     empty = sorted(msgid for msgid, e in fresh.items() if not all(e["msgstr"]))
     assert not empty, f"untranslated: {empty}"
-    assert len(shipped) > 20  # not a vacuous pass on an empty catalogue
+    assert len(shipped) > 15  # not a vacuous pass on an empty catalogue
 
 
 @pytest.mark.slow
