@@ -30,8 +30,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from ..internal import cookies
-from ..views.compat import login_not_required
-from ..views.unavailable import INFRASTRUCTURE_ERRORS
+from ..internal.failures import INFRASTRUCTURE_ERRORS
+from ..internal.http import login_not_required
 from .body import parse
 from .responses import error
 

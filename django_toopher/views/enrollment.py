@@ -27,14 +27,13 @@ from ..decorators import toopher_required
 from ..forms import PairingPhraseForm
 from ..internal.flows import enrollment
 from ..internal.flows.base import message
+from ..internal.flows.enrollment import UNPAIR_ACTION
 from ..internal.flows.pairing import PairingResult, PairingState, qr_image
+from ..internal.http import png
 from ..internal.modes import get_profile
 from ..internal.reauth import is_recently_authenticated
-from .compat import change_view, png
+from .decorators import change_view
 from .unavailable import guarded
-
-#: The action name of the approval needed to remove a pairing.
-UNPAIR_ACTION = "Remove pairing"
 
 _LEVELS = {PairingState.PAIRED: messages.SUCCESS, PairingState.DENIED: messages.ERROR,
            PairingState.EXPIRED: messages.ERROR, PairingState.FAILED: messages.ERROR}

@@ -23,8 +23,9 @@ from ..internal import cookies, redirects, state
 from ..internal.flows import login, naming
 from ..internal.flows import otp as otp_flow
 from ..internal.flows.base import Result
+from ..internal.http import png
 from ..internal.state import Kind, Status, Step
-from .compat import pending_view, png
+from .decorators import pending_view
 
 TEMPLATES = {
     Step.NAME_TERMINAL: "django_toopher/name_terminal.html",

@@ -74,3 +74,29 @@ def test_unknown_client_kinds_are_not_found(db):
 def test_documented_paths_cover_the_whole_api():
     paths = build()["paths"]
     assert len(paths) == len({path for _m, path, *_r in ENDPOINTS})
+
+
+def test_the_api_imports_nothing_from_the_html_views():
+    """The JSON API shares the flows with the pages, not the pages' views: no module of
+    ``django_toopher.headless`` imports from ``django_toopher.views``."""
+    import ast
+    from pathlib import Path
+
+    import django_toopher.headless
+
+    root = Path(django_toopher.headless.__file__).parent
+    found = []
+    for path in root.rglob("*.py"):
+        package = ["django_toopher", *path.relative_to(root.parent).parent.parts]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = package[: len(package) - node.level + 1] if node.level else []
+                module = ".".join([*base, *(node.module or "").split(".")]).strip(".")
+                names = [f"{module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            found += [f"{path.name}: {name}" for name in names
+                      if name.startswith("django_toopher.views")]
+    assert found == []

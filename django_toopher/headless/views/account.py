@@ -15,11 +15,11 @@ from ...forms import PairingPhraseForm, ReauthenticationForm, TerminalNameForm
 from ...internal import failures
 from ...internal.flows import enrollment, terminals
 from ...internal.flows.base import message
+from ...internal.flows.enrollment import UNPAIR_ACTION
 from ...internal.flows.pairing import FINAL_STATES, PairingState, qr_image
+from ...internal.http import png
 from ...internal.reauth import check_password, is_locked, is_recently_authenticated
 from ...models import Terminal
-from ...views.compat import png
-from ...views.enrollment import UNPAIR_ACTION
 from ..responses import error, form_error, ok
 from ..serializers import account_data, terminal_data
 from ..transport import api_view

@@ -13,7 +13,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from ...views.compat import login_not_required
+from ...internal.http import login_not_required
 from ..responses import error
 
 

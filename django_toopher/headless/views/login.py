@@ -18,7 +18,7 @@ from ...forms import OTPForm, PairingPhraseForm, TerminalNameForm
 from ...internal import ratelimit
 from ...internal.flows import login, naming, otp
 from ...internal.flows.base import Result
-from ...views.compat import png
+from ...internal.http import png
 from ..responses import error, form_error, ok
 from ..serializers import session_data
 from ..transport import BROWSER, api_view, client_kind

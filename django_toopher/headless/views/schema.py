@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from ...views.compat import login_not_required
+from ...internal.http import login_not_required
 from ..openapi import build
 from ..responses import error
 
