@@ -24,10 +24,6 @@ from .cache import CacheUnavailable
 
 logger = logging.getLogger("django_toopher")
 
-#: Wrong passwords allowed per user and window on the re-entry page.
-FAILURE_LIMIT = 5
-#: Seconds of that window.
-FAILURE_WINDOW = 900
 #: Name of the query parameter that carries the page to return to.
 REDIRECT_FIELD_NAME = "next"
 
@@ -58,15 +54,11 @@ def mark_authenticated(request: HttpRequest) -> None:
     request.session[AUTH_AT] = time.time()
 
 
-def failure_key(request: HttpRequest) -> str:
-    return f"reauth:{request.user.pk}"
-
-
 def is_locked(request: HttpRequest) -> bool:
     """Too many wrong passwords on re-entry lately (or no cache to count them in:
     fail closed)."""
     try:
-        return ratelimit.count(failure_key(request)) >= FAILURE_LIMIT
+        return ratelimit.reauth_locked(request.user.pk)
     except CacheUnavailable:
         return True
 
@@ -76,12 +68,12 @@ def check_password(request: HttpRequest, form: Any) -> bool:
     wrong password against the limit; on success the authentication time is now."""
     if form.is_valid():
         with contextlib.suppress(CacheUnavailable):
-            ratelimit.reset(failure_key(request))
+            ratelimit.reset(ratelimit.reauth_key(request.user.pk))
         mark_authenticated(request)
         return True
     if form.has_error("password", "invalid"):
         with contextlib.suppress(CacheUnavailable):  # is_locked() then fails closed
-            ratelimit.hit(failure_key(request), FAILURE_LIMIT, FAILURE_WINDOW)
+            ratelimit.count_wrong_password(request.user.pk)
         logger.warning("Wrong password on re-authentication, user pk=%s", request.user.pk)
     return False
 

@@ -1,7 +1,7 @@
 """The password re-entry page (URL name ``django_toopher:reauth``).
 
-Wrong passwords are rate-limited per user (``FAILURE_LIMIT`` per ``FAILURE_WINDOW``
-seconds) and reported through Django's ``user_login_failed`` signal, as any other
+Wrong passwords are rate-limited per user (``TOOPHER["REAUTH_RATE_LIMIT"]`` per
+``REAUTH_RATE_WINDOW`` seconds, shared with the JSON API) and reported through Django's ``user_login_failed`` signal, as any other
 failed password check is.
 """
 
