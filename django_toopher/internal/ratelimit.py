@@ -83,11 +83,11 @@ def otp_tries_left(flow_id: str) -> int:
     return max(0, app_settings.OTP_RATE_LIMIT - count(_otp_key(flow_id)))
 
 
-def login_key(address: str) -> str:
-    return f"headless-login:{address}"
+def login_key(address: str | None) -> str:
+    return f"headless-login:{address or 'unknown'}"
 
 
-def allow_login(address: str) -> bool:
+def allow_login(address: str | None) -> bool:
     """Count one password try on the JSON login from ``address``; False once
     ``LOGIN_RATE_LIMIT`` per ``LOGIN_RATE_WINDOW`` is passed."""
     return hit(login_key(address), app_settings.LOGIN_RATE_LIMIT,

@@ -1,8 +1,8 @@
 """The password re-entry page (URL name ``django_toopher:reauth``).
 
 Wrong passwords are rate-limited per user (``TOOPHER["REAUTH_RATE_LIMIT"]`` per
-``REAUTH_RATE_WINDOW`` seconds, shared with the JSON API) and reported through Django's ``user_login_failed`` signal, as any other
-failed password check is.
+``REAUTH_RATE_WINDOW`` seconds, shared with the JSON API) and reported through
+Django's ``user_login_failed`` signal, as any other failed password check is.
 """
 
 from __future__ import annotations
