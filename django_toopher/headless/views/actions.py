@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ...forms import ActionForm
 from ...internal import state
 from ...internal.flows import actions
+from ...internal.flows.actions import Verdict
 from ...internal.flows.base import Result
 from ..responses import error, form_error, ok
 from ..serializers import pending_data
@@ -35,11 +36,11 @@ def step_up(request: HttpRequest, action: str, max_age: int | None = None, *,
     (``not_authenticated``, ``unavailable``, or ``approval_required`` with the pending
     approval, whose push the client starts with ``pending/start``)."""
     decision = actions.check(request, action, max_age, if_configured=if_configured)
-    if decision.verdict == "run":
+    if decision.verdict is Verdict.RUN:
         return None
-    if decision.verdict == "login":
+    if decision.verdict is Verdict.LOGIN:
         return error("not_authenticated")
-    if decision.verdict == "unavailable":
+    if decision.verdict is Verdict.UNAVAILABLE:
         return error("unavailable")
     waiting = state.load(request)
     data = {"pending": pending_data(Result(step=waiting.step, pending=waiting))} if waiting \
