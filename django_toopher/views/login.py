@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -119,12 +118,6 @@ def status(request: HttpRequest) -> HttpResponse:
     result = login.poll(request)
     if result.final and result.status not in (Status.GRANTED, Status.NONE):
         _say(request, result)
-    if result.status is Status.NONE and request.session.is_empty():
-        # A poll that raced a grant in another tab (or on another instance) carries the
-        # session key that grant just cycled away. Its empty session would make
-        # SessionMiddleware delete the session cookie, and if this answer arrived last
-        # the browser would lose the login it was just given. A poll leaves it alone.
-        request.COOKIES.pop(settings.SESSION_COOKIE_NAME, None)
     answer = JsonResponse(result.as_json(), status=404 if result.status is Status.NONE else 200)
     return cookies.apply(request, answer)
 
