@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from enum import Enum
 from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
+from django.middleware.csrf import rotate_token
 from django.urls import reverse
 
 from ..app_settings import app_settings
@@ -76,6 +78,37 @@ def check_password(request: HttpRequest, form: Any) -> bool:
             ratelimit.count_wrong_password(request.user.pk)
         logger.warning("Wrong password on re-authentication, user pk=%s", request.user.pk)
     return False
+
+
+class Outcome(str, Enum):
+    """How a password re-entry ended."""
+
+    DONE = "done"  # the password was right: recently authenticated now
+    WRONG = "wrong"  # the form says why (a wrong password was counted)
+    LOCKED = "locked"  # too many wrong passwords lately (REAUTH_RATE_LIMIT)
+    NO_PASSWORD = "no_password"  # the account has no usable password: log in again
+
+
+def has_usable_password(user: Any) -> bool:
+    """Whether ``user`` can re-enter a password at all (a social login may have none)."""
+    return bool(getattr(user, "has_usable_password", lambda: False)())
+
+
+def reauthenticate(request: HttpRequest, form: Any) -> Outcome:
+    """The one way a password re-entry ends, for the page and the JSON API: check the
+    bound :class:`~django_toopher.forms.ReauthenticationForm` against the limit; on
+    success the authentication time is now, the session key is cycled and the CSRF
+    token rotated (as at login). An account without a usable password proves itself
+    by logging in again instead; nothing is counted for it."""
+    if not has_usable_password(request.user):
+        return Outcome.NO_PASSWORD
+    if is_locked(request):
+        return Outcome.LOCKED
+    if not check_password(request, form):
+        return Outcome.LOCKED if is_locked(request) else Outcome.WRONG
+    request.session.cycle_key()
+    rotate_token(request)
+    return Outcome.DONE
 
 
 def reauth_url(request: HttpRequest, next_url: str | None = None) -> str:
