@@ -13,7 +13,6 @@ from ...internal.flows import actions
 from ...internal.flows.actions import Verdict
 from ...internal.flows.base import Result
 from ..responses import error, form_error, ok
-from ..serializers import pending_data
 from ..transport import api_view
 from .base import as_text, body
 
@@ -43,7 +42,7 @@ def step_up(request: HttpRequest, action: str, max_age: int | None = None, *,
     if decision.verdict is Verdict.UNAVAILABLE:
         return error("unavailable")
     waiting = state.load(request)
-    data = {"pending": pending_data(Result(step=waiting.step, pending=waiting))} if waiting \
+    data = {"pending": Result(step=waiting.step, pending=waiting).present()} if waiting \
         else None
     return error("approval_required", data=data)
 

@@ -10,7 +10,7 @@ from ...internal.flows.base import Result
 from ...internal.state import Status
 from ..body import parse
 from ..responses import error, form_error, ok
-from ..serializers import pending_data, user_data
+from ..serializers import user_data
 
 
 def body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
@@ -48,7 +48,7 @@ def answer(request: HttpRequest, result: Result) -> JsonResponse:
     when there is none)."""
     if result.status is Status.NONE:
         return error("no_pending_login", result.message)
-    data: dict[str, Any] = {"pending": pending_data(result)}
+    data: dict[str, Any] = {"pending": result.present()}
     if result.problem:
         return error(result.problem, result.message, data=data)
     if result.status is Status.GRANTED and result.kind == "login":
