@@ -128,6 +128,9 @@ def api_view(*methods: str) -> Callable[[View], View]:
                 logger.warning("django_toopher: %s during %s; answered 503",
                                type(exc).__name__, request.path)
                 return error("service_unavailable")
+            except Exception:  # a bug: logged with its traceback, answered as JSON still
+                logger.exception("django_toopher: unexpected error during %s", request.path)
+                return error("server_error")
 
         wrapper.api_methods = methods  # type: ignore[attr-defined]  # read by the tests
         return login_not_required(never_cache(csrf_exempt(wrapper)))

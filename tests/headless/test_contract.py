@@ -3,7 +3,10 @@ exchange against it really refuses a wrong answer."""
 
 from __future__ import annotations
 
+import ast
 import json
+import re
+from pathlib import Path
 
 import pytest
 from django.http import JsonResponse
@@ -12,7 +15,9 @@ from django.urls import get_resolver
 from openapi_core import OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 
+import django_toopher.headless
 from django_toopher.headless.openapi import ENDPOINTS, build
+from django_toopher.headless.responses import ERRORS
 
 from .conftest import PREFIX
 from .endpoints import served
@@ -79,11 +84,6 @@ def test_documented_paths_cover_the_whole_api():
 def test_the_api_imports_nothing_from_the_html_views():
     """The JSON API shares the flows with the pages, not the pages' views: no module of
     ``django_toopher.headless`` imports from ``django_toopher.views``."""
-    import ast
-    from pathlib import Path
-
-    import django_toopher.headless
-
     root = Path(django_toopher.headless.__file__).parent
     found = []
     for path in root.rglob("*.py"):
@@ -100,3 +100,10 @@ def test_the_api_imports_nothing_from_the_html_views():
             found += [f"{path.name}: {name}" for name in names
                       if name.startswith("django_toopher.views")]
     assert found == []
+
+
+def test_every_error_code_is_documented_with_its_status():
+    """docs/headless.md's table of codes is the table of ``responses.ERRORS``."""
+    text = (Path(__file__).parents[2] / "docs" / "headless.md").read_text()
+    rows = dict(re.findall(r"^\| `([a-z_]+)` \| (\d{3}) \|", text, re.MULTILINE))
+    assert rows == {code: str(status) for code, (status, _message) in ERRORS.items()}

@@ -211,3 +211,16 @@ def test_a_browser_post_without_its_csrf_token_is_json_everywhere(user, terminal
                                          b"{}", "application/json")
             assert_json_error(response, "csrf_failed", f"{method} {route}")
     assert browser.snapshot() == before
+
+
+def test_even_a_bug_is_answered_as_json(session, monkeypatch, caplog):
+    """The last resort: an unexpected exception in a view is logged with its traceback
+    and answered ``500 server_error`` as JSON, not Django's HTML page."""
+
+    def broken(request):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("django_toopher.headless.views.login.session_data", broken)
+    response = session.send("get", "session")
+    assert_json_error(response, "server_error", "GET session with a bug")
+    assert "a bug" in caplog.text
