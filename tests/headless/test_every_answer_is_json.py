@@ -224,3 +224,21 @@ def test_even_a_bug_is_answered_as_json(session, monkeypatch, caplog):
     response = session.send("get", "session")
     assert_json_error(response, "server_error", "GET session with a bug")
     assert "a bug" in caplog.text
+
+
+@pytest.mark.parametrize("token", ["x" * 5000, "\u00e9\u00ff", " ", "../../etc/passwd",
+                                   "a" * 40, "\t"])
+def test_app_tokens_that_name_no_session_are_json_everywhere(user, terminal, token):
+    """Session and terminal tokens that are garbage: an anonymous session, and JSON."""
+    client = Client()
+    headers = {"X-Session-Token": token, "X-Toopher-Terminal": token}
+    sessions = SessionStore.get_model_class().objects.count()
+    for method, route in _routes():
+        response = client.generic(method.upper(),
+                                  f"{PREFIX}/app/v1/{_path(route, terminal)}", b"",
+                                  "application/json", headers=headers)
+        body = assert_json_error(response, None, f"{token[:10]!r}: {method} {route}")
+        assert response.status_code < 500, body
+        assert not response.cookies
+    assert SessionStore.get_model_class().objects.count() == sessions
+    assert Terminal.objects.get(pk=terminal.pk).name == "Desk"
