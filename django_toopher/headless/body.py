@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse, UnreadablePostError
 from django.http.request import RawPostDataException
 
 from .responses import error
@@ -40,7 +40,8 @@ def parse(request: HttpRequest) -> dict[str, Any] | JsonResponse:
 def _parse(request: HttpRequest) -> dict[str, Any] | JsonResponse:
     try:
         raw = request.body
-    except (RequestDataTooBig, RawPostDataException):
+    except (RequestDataTooBig, RawPostDataException, UnreadablePostError):
+        # Too large; read as a form by a middleware before us; the client went away.
         return error("invalid_request")
     content_type = request.content_type or ""
     # Multipart is refused even empty: Django's parser refuses a missing boundary.

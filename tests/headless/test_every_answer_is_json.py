@@ -13,6 +13,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
+from django_toopher.headless.body import parse
 from django_toopher.headless.responses import ERRORS
 from django_toopher.models import AuditEvent, Terminal, ToopherProfile
 
@@ -242,3 +243,22 @@ def test_app_tokens_that_name_no_session_are_json_everywhere(user, terminal, tok
         assert not response.cookies
     assert SessionStore.get_model_class().objects.count() == sessions
     assert Terminal.objects.get(pk=terminal.pk).name == "Desk"
+
+
+class _GoneStream:
+    """The body of a client that went away mid-request."""
+
+    def read(self, *args: Any) -> bytes:
+        raise OSError("connection reset")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_body_that_cannot_be_read_is_invalid_request(rf):
+    read_as_form = rf.post("/_toopher/browser/v1/login", {"username": "alice"})
+    assert read_as_form.POST["username"] == "alice"  # a middleware read it first
+    assert json.loads(parse(read_as_form).content)["error"]["code"] == "invalid_request"
+    gone = rf.post("/_toopher/app/v1/login", b"{}", content_type="application/json")
+    gone._stream = _GoneStream()
+    assert json.loads(parse(gone).content)["error"]["code"] == "invalid_request"
