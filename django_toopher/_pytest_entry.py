@@ -7,6 +7,7 @@ module only adds the ``toopher_fixtures`` ini option; the fixtures live in
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 PLUGIN = "django_toopher.pytest_plugin"
@@ -23,6 +24,4 @@ def pytest_addoption(parser: Any) -> None:
 
 def pytest_configure(config: Any) -> None:
     if config.getini("toopher_fixtures") and not config.pluginmanager.has_plugin(PLUGIN):
-        import importlib
-
         config.pluginmanager.register(importlib.import_module(PLUGIN), PLUGIN)

@@ -31,6 +31,10 @@ DEFAULTS: dict[str, Any] = {
     "PUSH_RATE_LIMIT": 5,
     "PUSH_RATE_WINDOW": 600,
     "OTP_RATE_LIMIT": 5,
+    "LOGIN_RATE_LIMIT": 20,
+    "LOGIN_RATE_WINDOW": 900,
+    "REAUTH_RATE_LIMIT": 5,
+    "REAUTH_RATE_WINDOW": 900,
     "PAIRING_TTL": 120,
     "PAIRING_RATE_LIMIT": 5,
     "PAIRING_RATE_WINDOW": 3600,
@@ -157,6 +161,28 @@ class AppSettings:
     def OTP_RATE_LIMIT(self) -> int:  # noqa: N802
         """Wrong one-time passwords allowed per pending login."""
         return int(self._get("OTP_RATE_LIMIT"))
+
+    @property
+    def LOGIN_RATE_LIMIT(self) -> int:  # noqa: N802
+        """Password tries per client address and LOGIN_RATE_WINDOW on the JSON API's
+        ``login`` (the site's own login pages are the site's to limit)."""
+        return int(self._get("LOGIN_RATE_LIMIT"))
+
+    @property
+    def LOGIN_RATE_WINDOW(self) -> int:  # noqa: N802
+        """Seconds of the JSON login's rate-limit window."""
+        return _positive(self._get("LOGIN_RATE_WINDOW"))
+
+    @property
+    def REAUTH_RATE_LIMIT(self) -> int:  # noqa: N802
+        """Wrong passwords a user may enter per REAUTH_RATE_WINDOW on re-authentication
+        (the page and the JSON API together); then even the right one waits."""
+        return int(self._get("REAUTH_RATE_LIMIT"))
+
+    @property
+    def REAUTH_RATE_WINDOW(self) -> int:  # noqa: N802
+        """Seconds of the re-authentication rate-limit window."""
+        return _positive(self._get("REAUTH_RATE_WINDOW"))
 
     @property
     def PAIRING_TTL(self) -> int:  # noqa: N802

@@ -20,6 +20,7 @@ from django.shortcuts import render
 
 from .internal import redirects
 from .internal.flows import actions
+from .internal.flows.actions import Verdict
 from .internal.reauth import is_recently_authenticated, reauth_url
 
 View = Callable[..., HttpResponse]
@@ -30,11 +31,11 @@ def check_action(
 ) -> HttpResponse | None:
     """None if the view may run now; otherwise the response that asks for approval."""
     decision = actions.check(request, action, max_age, if_configured=if_configured)
-    if decision.verdict == "run":
+    if decision.verdict is Verdict.RUN:
         return None
-    if decision.verdict == "login":
+    if decision.verdict is Verdict.LOGIN:
         return redirect_to_login(request.get_full_path())
-    if decision.verdict == "unavailable":
+    if decision.verdict is Verdict.UNAVAILABLE:
         return render(request, "django_toopher/action_unavailable.html", {"action": action},
                       status=403)
     return HttpResponseRedirect(redirects.pending_url())

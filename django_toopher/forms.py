@@ -17,6 +17,11 @@ PHRASE_RE = re.compile(r"\A[^\W\d_]+(?:[ -][^\W\d_]+){0,5}\Z")
 PHRASE_MAX = 60
 #: Longest terminal name Toopher and the model accept.
 TERMINAL_NAME_MAX = 100
+#: Longest action name ("Change email") a step-up may ask the phone to approve.
+ACTION_MAX = 100
+#: An age in seconds as the query string or a form gives it: ASCII digits only
+#: (``"²".isdigit()`` is true, and ``int()`` takes Arabic-Indic digits).
+DIGITS_RE = re.compile(r"\A[0-9]{1,9}\Z")
 #: Unicode categories a name may not contain: controls (BEL, NUL), format characters
 #: (U+202E right-to-left override, zero-width joiners), surrogates, private use, unassigned.
 FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
@@ -25,6 +30,17 @@ FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 def collapse_spaces(value: Any) -> str:
     """Trim and collapse runs of whitespace to one space."""
     return " ".join(str(value or "").split())
+
+
+def _printable(value: str) -> str:
+    """``value`` unchanged, or a ValidationError when it holds characters that cannot
+    be shown (:data:`FORBIDDEN_CATEGORIES`; tabs and newlines are spaces)."""
+    if any(unicodedata.category(ch) in FORBIDDEN_CATEGORIES for ch in value
+           if ch not in " \t\r\n"):
+        raise forms.ValidationError(
+            _("The name contains characters that cannot be shown."), code="invalid"
+        )
+    return value
 
 
 class TerminalNameForm(forms.Form):
@@ -39,13 +55,7 @@ class TerminalNameForm(forms.Form):
     )
 
     def clean_name(self) -> str:
-        raw = self.cleaned_data["name"]
-        if any(unicodedata.category(ch) in FORBIDDEN_CATEGORIES for ch in raw
-               if ch not in " \t\r\n"):
-            raise forms.ValidationError(
-                _("The name contains characters that cannot be shown."), code="invalid"
-            )
-        name = collapse_spaces(raw)
+        name = collapse_spaces(_printable(self.cleaned_data["name"]))
         if not name:
             raise forms.ValidationError(_("Enter a name for this browser."), code="required")
         return name
@@ -130,3 +140,26 @@ class ReauthenticationForm(forms.Form):
         if checked is None or checked.pk != user.pk:
             raise forms.ValidationError(_("That password is not correct."), code="invalid")
         return password
+
+
+class SecondsField(forms.IntegerField):
+    """A whole number of seconds written with the ASCII digits 0-9 only."""
+
+    def to_python(self, value: Any) -> int | None:
+        if value not in self.empty_values and not DIGITS_RE.match(str(value).strip()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class ActionForm(forms.Form):
+    """A step-up: the name of the action to approve ("Change email"), and how old its
+    approval may be (``max_age`` seconds; empty: ``ACTION_MAX_AGE``)."""
+
+    action = forms.CharField(
+        max_length=ACTION_MAX,
+        error_messages={"required": _("Name the action to approve.")},
+    )
+    max_age = SecondsField(required=False, min_value=0)
+
+    def clean_action(self) -> str:
+        return _printable(self.cleaned_data["action"])

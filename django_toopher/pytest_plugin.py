@@ -67,6 +67,7 @@ def toopher_sandbox(toopher_sandbox_process: SandboxProcess) -> SandboxControl:
 @pytest.fixture
 def toopher_settings(settings: Any, toopher_sandbox: SandboxControl) -> Iterator[dict[str, Any]]:
     """``settings.TOOPHER`` for a fresh sandbox requester; faults cleared afterwards."""
+    # Imported here: Django is not set up when pytest loads this plugin.
     from .testing import sandbox_settings
 
     settings.TOOPHER = sandbox_settings(toopher_sandbox.new_requester(), MODE="stored")
@@ -77,6 +78,7 @@ def toopher_settings(settings: Any, toopher_sandbox: SandboxControl) -> Iterator
 @pytest.fixture
 def toopher_phone(toopher_sandbox: SandboxControl) -> Phone:
     """A fresh simulated phone that allows pushes (``.answer = "deny"`` or ``"otp"``)."""
+    # Imported here: Django is not set up when pytest loads this plugin.
     from .testing import Phone
 
     return Phone.create(toopher_sandbox)
@@ -85,6 +87,7 @@ def toopher_phone(toopher_sandbox: SandboxControl) -> Phone:
 @pytest.fixture
 def toopher_user(db: None) -> Any:
     """A new user with the password ``django_toopher.testing.PASSWORD``."""
+    # Imported here: Django is not set up when pytest loads this plugin.
     from .testing import create_user
 
     return create_user()
@@ -95,6 +98,7 @@ def toopher_paired_user(
     toopher_settings: dict[str, Any], toopher_user: Any, toopher_phone: Phone
 ) -> Any:
     """``toopher_user``, paired with ``toopher_phone`` in the current mode."""
+    # Imported here: Django is not set up when pytest loads this plugin.
     from .testing import pair
 
     pair(toopher_user, toopher_phone)
@@ -104,6 +108,7 @@ def toopher_paired_user(
 @pytest.fixture
 def toopher_verified_client(toopher_paired_user: Any) -> Any:
     """A test client logged in as ``toopher_paired_user``, the login approved."""
+    # Imported here: Django is not set up when pytest loads this plugin.
     from django.test import Client
 
     from .testing import force_login_verified

@@ -24,13 +24,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth import SESSION_KEY
+from django.contrib.auth import SESSION_KEY, get_user_model
+from django.test import override_settings
 from django.urls import reverse
 
-# The one import of toopher_sandbox from django_toopher: its test-client module, which
-# needs neither Django settings nor the sandbox's own dependencies.
+# The sandbox's test-client module (this module and pytest_plugin.py are the only ones
+# of django_toopher that import toopher_sandbox, for sites' tests): it needs neither
+# Django settings nor the sandbox's own dependencies.
 from toopher_sandbox.testing import SandboxControl, SandboxProcess
 
+from .internal import ratelimit
+from .internal.flows import pairing
 from .internal.flows.hook import approved_login
 
 #: The password :func:`create_user` gives a test user.
@@ -153,8 +157,6 @@ def create_user(username: str = "toopher-user", password: str = PASSWORD, **fiel
     ``username`` goes to the model's ``USERNAME_FIELD`` (an e-mail address for an
     e-mail user model: ``create_user("ann@example.com")``).
     """
-    from django.contrib.auth import get_user_model
-
     model = get_user_model()
     fields[model.USERNAME_FIELD] = username
     return model._default_manager.create_user(password=password, **fields)
@@ -163,8 +165,6 @@ def create_user(username: str = "toopher-user", password: str = PASSWORD, **fiel
 def _reset_limits(user: Any) -> None:
     """Forget the push and pairing counters of ``user``: a test database that rolls
     back reuses primary keys, and the counters live in the cache, which does not."""
-    from .internal import ratelimit
-
     pk = str(user._meta.pk.value_to_string(user))
     for kind in ("push", "pair"):
         ratelimit.reset(f"{kind}:{pk}")
@@ -178,8 +178,6 @@ def pair(user: Any, phone: Phone, timeout: float = 10.0) -> str:
     Uses the current ``TOOPHER`` settings and mode, so call it after pointing them
     at the sandbox (:func:`sandbox_settings`).
     """
-    from .internal.flows import pairing
-
     _reset_limits(user)
     attempt, problem = pairing.start(user, phone.pairing_phrase)
     if attempt is None:
@@ -326,8 +324,6 @@ class ToopherTestMixin:
 
     @classmethod
     def setUpClass(cls) -> None:  # noqa: N802 - unittest's name
-        from django.test import override_settings
-
         cls.toopher_sandbox = shared_sandbox()
         cls.toopher_requester = cls.toopher_sandbox.new_requester()
         conf = sandbox_settings(cls.toopher_requester, **cls.toopher_overrides)

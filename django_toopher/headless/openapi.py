@@ -45,7 +45,8 @@ SCHEMAS: dict[str, Any] = {
             "kind": {"enum": ["login", "action", None]},
             "action": NULLABLE_STRING,
             "remaining": NULLABLE_INT,
-            "interval": {"type": "integer", "minimum": 1},
+            "interval": {"type": "integer", "minimum": 1,
+                         "description": "Seconds between two polls (POLL_INTERVAL)."},
             "otp_required": {"type": "boolean"},
             "qr": {"type": "boolean"},
             "repair": {"type": "boolean"},
@@ -219,7 +220,9 @@ CLIENT = {"name": "client", "in": "path", "required": True,
 PK = {"name": "pk", "in": "path", "required": True, "schema": {"type": "integer"}}
 QUERY = {"actions/result": [
     {"name": "action", "in": "query", "required": True, "schema": {"type": "string"}},
-    {"name": "max_age", "in": "query", "required": False, "schema": {"type": "string"}},
+    {"name": "max_age", "in": "query", "required": False,
+     "schema": {"type": "string", "pattern": "^[0-9]{1,9}$"},
+     "description": "Seconds, in ASCII digits; anything else is invalid_input."},
 ]}
 
 
@@ -257,7 +260,9 @@ def build() -> dict[str, Any]:
             "title": "django-toopher JSON API",
             "version": "1",
             "description": "The Toopher second-factor flow for single-page and mobile apps. "
-            "See docs/headless.md.",
+            "Every answer under the API's prefix is JSON: an unknown path answers 404 "
+            "not_found, a body that is not a JSON object (a form, multipart, too deep, too "
+            "large) 400 invalid_request. See docs/headless.md.",
         },
         "paths": paths,
         "components": {"schemas": SCHEMAS},

@@ -21,6 +21,8 @@ ERRORS: dict[str, tuple[int, Any]] = {
     "reauthentication_required": (403, _("Enter your password again to continue.")),
     "approval_required": (403, _("Approve this action on your phone to continue.")),
     "unavailable": (403, _("This needs a paired phone. Pair a phone first.")),
+    "no_usable_password": (403, _("Your account has no password here. To continue, log out "
+                                  "and log in again.")),
     "csrf_failed": (403, _("The CSRF token is missing or not valid.")),
     "not_found": (404, _("There is nothing here.")),
     "no_pending_login": (404, _("There is no login or action waiting for approval.")),

@@ -27,30 +27,12 @@ def user_data(user: Any) -> dict[str, Any] | None:
     return {"id": user._meta.pk.value_to_string(user), "username": user.get_username()}
 
 
-def pending_data(result: Result) -> dict[str, Any]:
-    """A live step or a final status of the pending login or action."""
-    pending = result.pending
-    return {
-        "status": result.code if result.final else "pending",
-        "step": result.step.value if result.step else None,
-        "final": result.final,
-        "message": result.message,
-        "kind": pending.kind.value if pending else result.kind,
-        "action": pending.action if pending else result.action,
-        "remaining": pending.remaining_seconds() if pending else None,
-        "interval": app_settings.POLL_INTERVAL,
-        "otp_required": result.otp_required,
-        "qr": bool(pending and pending.pairing and pending.pairing.get("qr")),
-        "repair": bool(pending and pending.repair),
-    }
-
-
 def session_data(request: HttpRequest) -> dict[str, Any]:
     """``{"user", "pending"}``: who is logged in, and what waits for approval."""
     waiting = state.load(request)
     pending = None
     if waiting is not None and not waiting.expired():
-        pending = pending_data(Result(step=waiting.step, pending=waiting))
+        pending = Result(step=waiting.step, pending=waiting).present()
     return {"user": user_data(getattr(request, "user", None)), "pending": pending}
 
 

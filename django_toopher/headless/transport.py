@@ -30,8 +30,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from ..internal import cookies
-from ..views.compat import login_not_required
-from ..views.unavailable import INFRASTRUCTURE_ERRORS
+from ..internal.failures import INFRASTRUCTURE_ERRORS
+from ..internal.http import login_not_required
+from .body import parse
 from .responses import error
 
 logger = logging.getLogger("django_toopher")
@@ -107,7 +108,8 @@ def client_kind(request: HttpRequest) -> str:
 
 def api_view(*methods: str) -> Callable[[View], View]:
     """The decorators of every JSON API view: ``methods`` only, never cached, reachable
-    without a login, and the client kind of the URL (``client`` keyword) applied."""
+    without a login, a body that is empty or a JSON object (else ``invalid_request``,
+    whatever the kind), and the client kind of the URL (``client`` keyword) applied."""
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
@@ -116,13 +118,21 @@ def api_view(*methods: str) -> Callable[[View], View]:
                 return error("not_found")
             if request.method not in methods:
                 return error("method_not_allowed")
+            # Before the CSRF check, which would read a form body (see body.py).
+            refusal = parse(request)
+            if isinstance(refusal, JsonResponse):
+                return refusal
             try:
                 return _dispatch(request, client == APP, view, *args, **kwargs)
             except INFRASTRUCTURE_ERRORS as exc:
                 logger.warning("django_toopher: %s during %s; answered 503",
                                type(exc).__name__, request.path)
                 return error("service_unavailable")
+            except Exception:  # a bug: logged with its traceback, answered as JSON still
+                logger.exception("django_toopher: unexpected error during %s", request.path)
+                return error("server_error")
 
+        wrapper.api_methods = methods  # type: ignore[attr-defined]  # read by the tests
         return login_not_required(never_cache(csrf_exempt(wrapper)))
 
     return decorate

@@ -3,12 +3,14 @@
     path("_toopher/", include("django_toopher.headless.urls")),
 
 Every endpoint is served under ``browser/v1/`` (session cookie, CSRF) and ``app/v1/``
-(``X-Session-Token``); the OpenAPI 3.1 document is ``openapi.json``.
+(``X-Session-Token``); the OpenAPI 3.1 document is ``openapi.json``. Any other path
+under the prefix answers a JSON ``not_found``.
 """
 
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from .views import account, actions, login
+from .views.fallback import not_found
 from .views.schema import openapi
 
 app_name = "django_toopher_headless"
@@ -44,4 +46,7 @@ endpoints: list[URLPattern | URLResolver] = [
 urlpatterns: list[URLPattern | URLResolver] = [
     path("openapi.json", openapi, name="openapi"),
     path("<str:client>/v1/", include(endpoints)),
+    # Last: whatever no endpoint took (an unknown path, an id that is no integer) is a
+    # JSON not_found, not Django's HTML page.
+    re_path(r"^.*$", not_found, name="not_found"),
 ]

@@ -20,6 +20,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import salted_hmac
 
@@ -134,6 +135,18 @@ def clear_hint(request: HttpRequest) -> None:
 
 
 # -- writing ------------------------------------------------------------------------------
+
+
+def spare_session_cookie(request: HttpRequest) -> None:
+    """Leave the session cookie alone when this request's session is empty.
+
+    A status poll that raced a grant in another tab (or on another instance) carries
+    the session key that grant just cycled away. Its empty session would make
+    ``SessionMiddleware`` delete the session cookie, and if this answer arrived last
+    the browser would lose the login it was just given. A poll never ends a session.
+    """
+    if request.session.is_empty():
+        request.COOKIES.pop(settings.SESSION_COOKIE_NAME, None)
 
 
 def apply(request: HttpRequest, response: HttpResponse) -> HttpResponse:

@@ -1,15 +1,23 @@
 """What "Toopher failed" means, stated once: the exceptions to catch, how each one is
-classified, and the secret-free description that goes to logs and the audit trail."""
+classified, and the secret-free description that goes to logs and the audit trail;
+and what "the site's own parts failed" means (:data:`INFRASTRUCTURE_ERRORS`)."""
 
 from __future__ import annotations
 
 from enum import Enum
 
+from django.db import DatabaseError
+
 import toopher
+
+from .cache import CacheUnavailable
 
 #: The exceptions a call through the ``toopher`` client may raise. Anything else is a
 #: programming error and is left to propagate.
 CLIENT_ERRORS: tuple[type[BaseException], ...] = (toopher.ToopherApiError,)
+#: The site's own parts did not answer (the database, the cache): the pages answer a
+#: 503 with a retry path, the JSON API ``service_unavailable``; nothing was changed.
+INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (DatabaseError, CacheUnavailable)
 
 
 class Failure(str, Enum):

@@ -11,6 +11,7 @@ raises the client's errors (:data:`~.failures.CLIENT_ERRORS`) for the flow to ha
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -41,6 +42,14 @@ def _otp(otp: str | None) -> dict[str, str]:
     return {"otp": otp} if otp else {}
 
 
+class Requirement(str, Enum):
+    """What a login needs besides the password (a ``str`` enum, like
+    :class:`~.state.Step`)."""
+
+    APPROVE = "approve"  # an approval on the paired phone
+    PAIR = "pair"  # a phone paired first (REQUIRE_ENROLLMENT)
+
+
 class Mode:
     """What both modes share. Use :func:`get_mode` to get the configured one."""
 
@@ -52,8 +61,8 @@ class Mode:
     def client(self) -> toopher.ToopherApi:
         return get_client()
 
-    def login_requirement(self, user: Any) -> str | None:
-        """What a login of ``user`` needs: ``"approve"``, ``"pair"`` or None (plain)."""
+    def login_requirement(self, user: Any) -> Requirement | None:
+        """What a login of ``user`` needs: a :class:`Requirement`, or None (plain)."""
         raise NotImplementedError
 
     def is_paired(self, user: Any) -> bool:
@@ -85,13 +94,13 @@ class StoredMode(Mode):
     name = STORED
     knows_pairing_locally = True
 
-    def login_requirement(self, user: Any) -> str | None:
+    def login_requirement(self, user: Any) -> Requirement | None:
         profile = get_profile(user)
         if not get_adapter().is_toopher_enabled(user, profile):
             return None
         if profile is not None and profile.pairing_id:
-            return "approve"
-        return "pair" if app_settings.REQUIRE_ENROLLMENT else None
+            return Requirement.APPROVE
+        return Requirement.PAIR if app_settings.REQUIRE_ENROLLMENT else None
 
     def is_paired(self, user: Any) -> bool:
         profile = get_profile(user)
@@ -130,11 +139,11 @@ class ZeroStorageMode(Mode):
 
     name = ZERO_STORAGE
 
-    def login_requirement(self, user: Any) -> str | None:
+    def login_requirement(self, user: Any) -> Requirement | None:
         if not get_adapter().is_toopher_enabled(user, get_profile(user)):
             return None
         # Only Toopher knows whether the user is paired: ask it at the pending page.
-        return "approve"
+        return Requirement.APPROVE
 
     def is_paired(self, user: Any) -> bool:
         try:

@@ -1,5 +1,6 @@
 """Cache-based limits: pushes and pairings per user, one-time-password tries per
-pending login, wrong passwords on the re-entry page.
+pending login, password tries on the JSON login per client address, wrong passwords
+on re-authentication per user. Each limit's cache key is written here only.
 
 The counters live in the Django cache (``TOOPHER["CACHE_ALIAS"]``), so every process
 and instance that shares the cache shares the limits. A window starts at the first
@@ -80,3 +81,29 @@ def allow_otp_try(flow_id: str) -> bool:
 
 def otp_tries_left(flow_id: str) -> int:
     return max(0, app_settings.OTP_RATE_LIMIT - count(_otp_key(flow_id)))
+
+
+def login_key(address: str | None) -> str:
+    return f"headless-login:{address or 'unknown'}"
+
+
+def allow_login(address: str | None) -> bool:
+    """Count one password try on the JSON login from ``address``; False once
+    ``LOGIN_RATE_LIMIT`` per ``LOGIN_RATE_WINDOW`` is passed."""
+    return hit(login_key(address), app_settings.LOGIN_RATE_LIMIT,
+               app_settings.LOGIN_RATE_WINDOW)
+
+
+def reauth_key(user_pk: object) -> str:
+    return f"reauth:{user_pk}"
+
+
+def count_wrong_password(user_pk: object) -> None:
+    """Count one wrong password on re-authentication (``REAUTH_RATE_LIMIT`` per
+    ``REAUTH_RATE_WINDOW``)."""
+    hit(reauth_key(user_pk), app_settings.REAUTH_RATE_LIMIT, app_settings.REAUTH_RATE_WINDOW)
+
+
+def reauth_locked(user_pk: object) -> bool:
+    """Whether the user entered ``REAUTH_RATE_LIMIT`` wrong passwords in the window."""
+    return count(reauth_key(user_pk)) >= app_settings.REAUTH_RATE_LIMIT

@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from enum import Enum
 from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
+from django.middleware.csrf import rotate_token
 from django.urls import reverse
 
 from ..app_settings import app_settings
@@ -24,10 +26,6 @@ from .cache import CacheUnavailable
 
 logger = logging.getLogger("django_toopher")
 
-#: Wrong passwords allowed per user and window on the re-entry page.
-FAILURE_LIMIT = 5
-#: Seconds of that window.
-FAILURE_WINDOW = 900
 #: Name of the query parameter that carries the page to return to.
 REDIRECT_FIELD_NAME = "next"
 
@@ -58,15 +56,11 @@ def mark_authenticated(request: HttpRequest) -> None:
     request.session[AUTH_AT] = time.time()
 
 
-def failure_key(request: HttpRequest) -> str:
-    return f"reauth:{request.user.pk}"
-
-
 def is_locked(request: HttpRequest) -> bool:
     """Too many wrong passwords on re-entry lately (or no cache to count them in:
     fail closed)."""
     try:
-        return ratelimit.count(failure_key(request)) >= FAILURE_LIMIT
+        return ratelimit.reauth_locked(request.user.pk)
     except CacheUnavailable:
         return True
 
@@ -76,14 +70,45 @@ def check_password(request: HttpRequest, form: Any) -> bool:
     wrong password against the limit; on success the authentication time is now."""
     if form.is_valid():
         with contextlib.suppress(CacheUnavailable):
-            ratelimit.reset(failure_key(request))
+            ratelimit.reset(ratelimit.reauth_key(request.user.pk))
         mark_authenticated(request)
         return True
     if form.has_error("password", "invalid"):
         with contextlib.suppress(CacheUnavailable):  # is_locked() then fails closed
-            ratelimit.hit(failure_key(request), FAILURE_LIMIT, FAILURE_WINDOW)
+            ratelimit.count_wrong_password(request.user.pk)
         logger.warning("Wrong password on re-authentication, user pk=%s", request.user.pk)
     return False
+
+
+class Outcome(str, Enum):
+    """How a password re-entry ended."""
+
+    DONE = "done"  # the password was right: recently authenticated now
+    WRONG = "wrong"  # the form says why (a wrong password was counted)
+    LOCKED = "locked"  # too many wrong passwords lately (REAUTH_RATE_LIMIT)
+    NO_PASSWORD = "no_password"  # the account has no usable password: log in again
+
+
+def has_usable_password(user: Any) -> bool:
+    """Whether ``user`` can re-enter a password at all (a social login may have none)."""
+    return bool(getattr(user, "has_usable_password", lambda: False)())
+
+
+def reauthenticate(request: HttpRequest, form: Any) -> Outcome:
+    """The one way a password re-entry ends, for the page and the JSON API: check the
+    bound :class:`~django_toopher.forms.ReauthenticationForm` against the limit; on
+    success the authentication time is now, the session key is cycled and the CSRF
+    token rotated (as at login). An account without a usable password proves itself
+    by logging in again instead; nothing is counted for it."""
+    if not has_usable_password(request.user):
+        return Outcome.NO_PASSWORD
+    if is_locked(request):
+        return Outcome.LOCKED
+    if not check_password(request, form):
+        return Outcome.LOCKED if is_locked(request) else Outcome.WRONG
+    request.session.cycle_key()
+    rotate_token(request)
+    return Outcome.DONE
 
 
 def reauth_url(request: HttpRequest, next_url: str | None = None) -> str:

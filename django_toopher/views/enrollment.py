@@ -27,14 +27,13 @@ from ..decorators import toopher_required
 from ..forms import PairingPhraseForm
 from ..internal.flows import enrollment
 from ..internal.flows.base import message
+from ..internal.flows.enrollment import UNPAIR_ACTION
 from ..internal.flows.pairing import PairingResult, PairingState, qr_image
+from ..internal.http import png
 from ..internal.modes import get_profile
 from ..internal.reauth import is_recently_authenticated
-from .compat import change_view, png
+from .decorators import change_view
 from .unavailable import guarded
-
-#: The action name of the approval needed to remove a pairing.
-UNPAIR_ACTION = "Remove pairing"
 
 _LEVELS = {PairingState.PAIRED: messages.SUCCESS, PairingState.DENIED: messages.ERROR,
            PairingState.EXPIRED: messages.ERROR, PairingState.FAILED: messages.ERROR}
@@ -163,11 +162,12 @@ def pair_status(request: HttpRequest) -> JsonResponse:
     """JSON state of the session's pairing, for ``pairing.js``.
 
     ``{"status": "pending|unavailable|paired|denied|expired|failed|none", "final": bool,
-    "message": str, "redirect": url|null, "poll_interval": s}``
+    "message": str, "redirect": url|null, "interval": s}`` (and ``poll_interval``, its
+    old name). Nothing to poll (not logged in) is a 404, as for a pending login.
     """
     if not request.user.is_authenticated:
         return JsonResponse({"status": "none", "final": True, "message": "",
-                             "redirect": None}, status=403)
+                             "redirect": None}, status=404)
     result = enrollment.check(request)
     if result.final:  # shown on the page the script goes to next
         _say(request, result)
@@ -176,7 +176,8 @@ def pair_status(request: HttpRequest) -> JsonResponse:
         "final": result.final,
         "message": result.message,
         "redirect": reverse(_after(result)) if result.final else None,
-        "poll_interval": app_settings.POLL_INTERVAL,
+        "interval": app_settings.POLL_INTERVAL,
+        "poll_interval": app_settings.POLL_INTERVAL,  # the old name, kept for old scripts
     })
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -23,8 +22,9 @@ from ..internal import cookies, redirects, state
 from ..internal.flows import login, naming
 from ..internal.flows import otp as otp_flow
 from ..internal.flows.base import Result
+from ..internal.http import png
 from ..internal.state import Kind, Status, Step
-from .compat import pending_view, png
+from .decorators import pending_view
 
 TEMPLATES = {
     Step.NAME_TERMINAL: "django_toopher/name_terminal.html",
@@ -61,29 +61,31 @@ def _back_to_pending(request: HttpRequest, result: Result) -> HttpResponse:
 def _render(request: HttpRequest, result: Result, forms: dict[str, Any] | None = None,
             status: int = 200) -> HttpResponse:
     pending = result.pending
+    shown = _shown(result)
     context: dict[str, Any] = {
+        **shown,
         "result": result,
-        "status": result.code,
-        "message": result.message,
-        "kind": pending.kind.value if pending else None,
-        "is_action": bool(pending and pending.kind is Kind.ACTION),
-        "action": pending.action if pending else "",
+        "is_action": shown["kind"] == Kind.ACTION.value,
+        "action": shown["action"] or "",
         "terminal_name": pending.terminal_name if pending else "",
-        "remaining": pending.remaining_seconds() if pending else 0,
+        "remaining": shown["remaining"] or 0,
         "ttl": pending.step_ttl() if pending else app_settings.PENDING_TTL,
-        "interval": app_settings.POLL_INTERVAL,
         "otp_form": OTPForm(),
         "name_form": TerminalNameForm(
             initial={"name": get_adapter().suggested_terminal_name(request)}
         ),
         "pair_form": PairingPhraseForm(),
-        "qr": bool(pending and pending.pairing and pending.pairing.get("qr")),
-        "repair": bool(pending and pending.repair),
-        "otp_required": result.otp_required,
         **(forms or {}),
     }
     template = TEMPLATES.get(result.step, DEFAULT_TEMPLATE) if result.step else DEFAULT_TEMPLATE
     return cookies.apply(request, render(request, template, context, status=status))
+
+
+def _shown(result: Result) -> dict[str, Any]:
+    """:meth:`Result.present`, the page's way: for the page and pending.js, ``status``
+    keeps the name it has always had (the step while the login lives, then how it
+    ended), as scripts written against it read it; ``step`` is as in the JSON API."""
+    return {**result.present(), "status": result.code}
 
 
 def _show_invalid(request: HttpRequest, forms: dict[str, Any]) -> HttpResponse:
@@ -113,18 +115,14 @@ def pending(request: HttpRequest) -> HttpResponse:
 
 @pending_view("GET", json=True)
 def status(request: HttpRequest) -> HttpResponse:
-    """JSON for pending.js: ``status``, ``final``, ``message``, ``redirect``,
-    ``remaining``, ``interval``. The request id comes from the session only."""
+    """JSON for pending.js: :meth:`Result.present` (as ``_shown``) and ``redirect``;
+    404 when nothing waits, as in the JSON API. The request id comes from the session
+    only."""
     result = login.poll(request)
     if result.final and result.status not in (Status.GRANTED, Status.NONE):
         _say(request, result)
-    if result.status is Status.NONE and request.session.is_empty():
-        # A poll that raced a grant in another tab (or on another instance) carries the
-        # session key that grant just cycled away. Its empty session would make
-        # SessionMiddleware delete the session cookie, and if this answer arrived last
-        # the browser would lose the login it was just given. A poll leaves it alone.
-        request.COOKIES.pop(settings.SESSION_COOKIE_NAME, None)
-    answer = JsonResponse(result.as_json(), status=404 if result.status is Status.NONE else 200)
+    answer = JsonResponse({**_shown(result), "redirect": result.redirect},
+                          status=404 if result.status is Status.NONE else 200)
     return cookies.apply(request, answer)
 
 

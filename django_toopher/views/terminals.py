@@ -23,7 +23,7 @@ from ..internal.cookies import read_terminal_id
 from ..internal.flows.base import message
 from ..internal.flows.terminals import forget_terminal, rename_terminal
 from ..models import Terminal
-from .compat import change_view
+from .decorators import change_view
 from .unavailable import guarded
 
 logger = logging.getLogger("django_toopher")

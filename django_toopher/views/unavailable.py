@@ -9,17 +9,13 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from ..internal.cache import CacheUnavailable
+from ..internal.failures import INFRASTRUCTURE_ERRORS
 from ..internal.flows.base import message
 
 logger = logging.getLogger("django_toopher")
-
-#: What "the site's own parts did not answer" means, stated once.
-INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (DatabaseError, CacheUnavailable)
 
 F = TypeVar("F", bound=Callable[..., HttpResponse])
 

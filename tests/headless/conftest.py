@@ -24,8 +24,6 @@ from ..django_toopher.conftest import (  # noqa: F401 - fixtures
 )
 
 PREFIX = "/_toopher"
-#: (method, endpoint path) of every exchange validated in this run.
-EXERCISED: set[tuple[str, str]] = set()
 
 
 @pytest.fixture(scope="session")
@@ -96,8 +94,6 @@ class ApiClient:
         request = DjangoOpenAPIRequest(response.wsgi_request)
         self.openapi.validate_response(request, DjangoOpenAPIResponse(response))
         self.exchanges += 1
-        route = response.wsgi_request.resolver_match.route.split("/v1/", 1)[1]
-        EXERCISED.add((response.wsgi_request.method.lower(), route.replace("<int:pk>", "{pk}")))
 
     def prime_csrf(self) -> None:
         """Browser clients: get the CSRF cookie (any GET of the app's pages sets it)."""

@@ -3,7 +3,10 @@ exchange against it really refuses a wrong answer."""
 
 from __future__ import annotations
 
+import ast
 import json
+import re
+from pathlib import Path
 
 import pytest
 from django.http import JsonResponse
@@ -12,10 +15,12 @@ from django.urls import get_resolver
 from openapi_core import OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 
-from django_toopher.headless import urls as headless_urls
+import django_toopher.headless
 from django_toopher.headless.openapi import ENDPOINTS, build
+from django_toopher.headless.responses import ERRORS
 
 from .conftest import PREFIX
+from .endpoints import served
 
 
 def test_the_document_is_served_and_valid(db):
@@ -28,9 +33,9 @@ def test_the_document_is_served_and_valid(db):
 
 
 def test_every_endpoint_is_documented_and_every_documented_one_exists():
-    routes = {str(p.pattern).replace("<int:pk>", "{pk}") for p in headless_urls.endpoints}
-    documented = {path for _method, path, *_rest in ENDPOINTS}
-    assert routes == documented
+    """Methods too: the URL patterns' views say which methods they take."""
+    documented = {(method, path) for method, path, *_rest in ENDPOINTS}
+    assert served() == documented
 
 
 def test_the_harness_refuses_an_answer_that_does_not_match(openapi, db):
@@ -74,3 +79,31 @@ def test_unknown_client_kinds_are_not_found(db):
 def test_documented_paths_cover_the_whole_api():
     paths = build()["paths"]
     assert len(paths) == len({path for _m, path, *_r in ENDPOINTS})
+
+
+def test_the_api_imports_nothing_from_the_html_views():
+    """The JSON API shares the flows with the pages, not the pages' views: no module of
+    ``django_toopher.headless`` imports from ``django_toopher.views``."""
+    root = Path(django_toopher.headless.__file__).parent
+    found = []
+    for path in root.rglob("*.py"):
+        package = ["django_toopher", *path.relative_to(root.parent).parent.parts]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = package[: len(package) - node.level + 1] if node.level else []
+                module = ".".join([*base, *(node.module or "").split(".")]).strip(".")
+                names = [f"{module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            found += [f"{path.name}: {name}" for name in names
+                      if name.startswith("django_toopher.views")]
+    assert found == []
+
+
+def test_every_error_code_is_documented_with_its_status():
+    """docs/headless.md's table of codes is the table of ``responses.ERRORS``."""
+    text = (Path(__file__).parents[2] / "docs" / "headless.md").read_text()
+    rows = dict(re.findall(r"^\| `([a-z_]+)` \| (\d{3}) \|", text, re.MULTILINE))
+    assert rows == {code: str(status) for code, (status, _message) in ERRORS.items()}

@@ -12,14 +12,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.debug import sensitive_variables
 
 from ...forms import PairingPhraseForm, ReauthenticationForm, TerminalNameForm
-from ...internal import failures
+from ...internal import failures, reauth
 from ...internal.flows import enrollment, terminals
 from ...internal.flows.base import message
+from ...internal.flows.enrollment import UNPAIR_ACTION
 from ...internal.flows.pairing import FINAL_STATES, PairingState, qr_image
-from ...internal.reauth import check_password, is_locked, is_recently_authenticated
+from ...internal.http import png
+from ...internal.reauth import Outcome, is_recently_authenticated
 from ...models import Terminal
-from ...views.compat import png
-from ...views.enrollment import UNPAIR_ACTION
 from ..responses import error, form_error, ok
 from ..serializers import account_data, terminal_data
 from ..transport import api_view
@@ -60,14 +60,14 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
     data = body(request)
     if isinstance(data, HttpResponse):
         return data
-    if is_locked(request):
-        return error("rate_limited")
-    # Not read_form: check_password validates, and counts a wrong password.
+    # Not read_form: reauthenticate validates, and counts a wrong password.
     form = ReauthenticationForm(request, data=as_text(data, "password"))
-    if not check_password(request, form):
-        return error("rate_limited") if is_locked(request) else form_error(form)
-    request.session.cycle_key()
-    return ok(account_data(request))
+    outcome = reauth.reauthenticate(request, form)
+    if outcome is Outcome.DONE:
+        return ok(account_data(request))
+    if outcome is Outcome.NO_PASSWORD:
+        return error("no_usable_password")
+    return error("rate_limited") if outcome is Outcome.LOCKED else form_error(form)
 
 
 def _pairing_answer(request: HttpRequest, state: PairingState, message: str) -> JsonResponse:

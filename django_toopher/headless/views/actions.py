@@ -7,27 +7,26 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from ...forms import ActionForm
 from ...internal import state
 from ...internal.flows import actions
+from ...internal.flows.actions import Verdict
 from ...internal.flows.base import Result
-from ..responses import error, ok
-from ..serializers import pending_data
+from ..responses import error, form_error, ok
 from ..transport import api_view
-from .base import body
-
-ACTION_MAX = 100
+from .base import as_text, body
 
 
-def _action(data: dict[str, Any]) -> str | JsonResponse:
-    action = data.get("action")
-    if not isinstance(action, str) or not action.strip() or len(action) > ACTION_MAX:
-        return error("invalid_input", fields={"action": ["Name the action (1 to 100 "
-                                                         "characters)."]})
-    return action.strip()
-
-
-def _max_age(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def _read(data: dict[str, Any]) -> ActionForm | JsonResponse:
+    """A valid :class:`ActionForm` of ``data`` (the JSON body, or the query string),
+    or the ``invalid_input`` answer. ``max_age`` must be a whole number, not a bool."""
+    fields = as_text(data, "action")
+    max_age = data.get("max_age")
+    if max_age is not None:
+        exact = isinstance(max_age, int | str) and not isinstance(max_age, bool)
+        fields["max_age"] = str(max_age) if exact else repr(max_age)
+    form = ActionForm(data=fields)
+    return form if form.is_valid() else form_error(form)
 
 
 def step_up(request: HttpRequest, action: str, max_age: int | None = None, *,
@@ -36,14 +35,14 @@ def step_up(request: HttpRequest, action: str, max_age: int | None = None, *,
     (``not_authenticated``, ``unavailable``, or ``approval_required`` with the pending
     approval, whose push the client starts with ``pending/start``)."""
     decision = actions.check(request, action, max_age, if_configured=if_configured)
-    if decision.verdict == "run":
+    if decision.verdict is Verdict.RUN:
         return None
-    if decision.verdict == "login":
+    if decision.verdict is Verdict.LOGIN:
         return error("not_authenticated")
-    if decision.verdict == "unavailable":
+    if decision.verdict is Verdict.UNAVAILABLE:
         return error("unavailable")
     waiting = state.load(request)
-    data = {"pending": pending_data(Result(step=waiting.step, pending=waiting))} if waiting \
+    data = {"pending": Result(step=waiting.step, pending=waiting).present()} if waiting \
         else None
     return error("approval_required", data=data)
 
@@ -54,10 +53,11 @@ def begin(request: HttpRequest) -> HttpResponse:
     data = body(request)
     if isinstance(data, HttpResponse):
         return data
-    action = _action(data)
-    if isinstance(action, JsonResponse):
-        return action
-    refusal = step_up(request, action, _max_age(data.get("max_age")))
+    form = _read(data)
+    if isinstance(form, JsonResponse):
+        return form
+    action = form.cleaned_data["action"]
+    refusal = step_up(request, action, form.cleaned_data["max_age"])
     if refusal is not None:
         return refusal
     return ok({"action": action, "approved": True})
@@ -68,10 +68,9 @@ def result(request: HttpRequest) -> HttpResponse:
     """``?action=Change%20email&max_age=300``: whether it is approved (not consumed)."""
     if not request.user.is_authenticated:
         return error("not_authenticated")
-    action = _action({"action": request.GET.get("action")})
-    if isinstance(action, JsonResponse):
-        return action
-    raw = request.GET.get("max_age", "")
-    max_age = int(raw) if raw.isdigit() else None
-    approved = actions.is_approved(request, action, max_age)
+    form = _read({name: request.GET.get(name) for name in ("action", "max_age")})
+    if isinstance(form, JsonResponse):
+        return form
+    action = form.cleaned_data["action"]
+    approved = actions.is_approved(request, action, form.cleaned_data["max_age"])
     return ok({"action": action, "approved": approved})

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 
 from ...internal.flows.base import Result
 from ...internal.state import Status
+from ..body import parse
 from ..responses import error, form_error, ok
-from ..serializers import pending_data, user_data
+from ..serializers import user_data
 
 
 def body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
-    """The JSON object of the body (``{}`` when empty), or an ``invalid_request``."""
-    try:
-        raw = request.body
-    except RequestDataTooBig:
-        return error("invalid_request")
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        return error("invalid_request")
-    if not isinstance(data, dict):
-        return error("invalid_request")
-    return data
+    """The JSON object of the body (``{}`` when empty), or an ``invalid_request``
+    (read once: :func:`django_toopher.headless.body.parse`)."""
+    return parse(request)
 
 
 def as_text(data: dict[str, Any], *names: str) -> dict[str, Any]:
@@ -60,7 +48,7 @@ def answer(request: HttpRequest, result: Result) -> JsonResponse:
     when there is none)."""
     if result.status is Status.NONE:
         return error("no_pending_login", result.message)
-    data: dict[str, Any] = {"pending": pending_data(result)}
+    data: dict[str, Any] = {"pending": result.present()}
     if result.problem:
         return error(result.problem, result.message, data=data)
     if result.status is Status.GRANTED and result.kind == "login":

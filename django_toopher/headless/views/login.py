@@ -18,15 +18,11 @@ from ...forms import OTPForm, PairingPhraseForm, TerminalNameForm
 from ...internal import ratelimit
 from ...internal.flows import login, naming, otp
 from ...internal.flows.base import Result
-from ...views.compat import png
+from ...internal.http import png
 from ..responses import error, form_error, ok
 from ..serializers import session_data
 from ..transport import BROWSER, api_view, client_kind
 from .base import answer, as_text, body, read_form
-
-#: Password tries per client address and window on the JSON login.
-LOGIN_LIMIT = 20
-LOGIN_WINDOW = 900
 
 
 @api_view("GET")
@@ -47,7 +43,7 @@ def password_login(request: HttpRequest) -> HttpResponse:
     data = body(request)
     if isinstance(data, HttpResponse):
         return data
-    if not ratelimit.hit(f"headless-login:{client_ip(request)}", LOGIN_LIMIT, LOGIN_WINDOW):
+    if not ratelimit.allow_login(client_ip(request)):
         return error("rate_limited")
     form = AuthenticationForm(request, data=as_text(data, "username", "password"))
     if not form.is_valid():

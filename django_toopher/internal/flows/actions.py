@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from django.http import HttpRequest
@@ -27,12 +28,20 @@ from .base import same_user
 SINGLE_USE_WINDOW = 60
 
 
+class Verdict(str, Enum):
+    """What :func:`check` decided (a ``str`` enum: ``Verdict.RUN == "run"``)."""
+
+    RUN = "run"  # the view may run now
+    LOGIN = "login"  # nobody is logged in
+    WAIT = "wait"  # the approval is pending: on the pending page, or ``pending/start``
+    UNAVAILABLE = "unavailable"  # the user cannot approve anything (not paired, disabled)
+
+
 @dataclass(frozen=True)
 class Decision:
-    """What :func:`check` decided: ``"run"`` the view, ``"login"``, ``"wait"`` on the
-    pending page, or ``"unavailable"`` (the user cannot approve anything)."""
+    """What :func:`check` decided, as a :class:`Verdict`."""
 
-    verdict: str
+    verdict: Verdict
 
 
 def can_approve(user: Any) -> bool:
@@ -103,15 +112,15 @@ def check(
     """May the view of ``action`` run now? Starts the approval when it may not."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return Decision("login")
+        return Decision(Verdict.LOGIN)
     age = _age(max_age)
     if is_approved(request, action, max_age):
         if age <= 0:
             consume(request, action)
-        return Decision("run")
+        return Decision(Verdict.RUN)
     if _waiting_for(request, action):
-        return Decision("wait")  # one push per pending approval
+        return Decision(Verdict.WAIT)  # one push per pending approval
     if not can_approve(user):
-        return Decision("run" if if_configured else "unavailable")
+        return Decision(Verdict.RUN if if_configured else Verdict.UNAVAILABLE)
     begin(request, action, request.get_full_path(), if_configured=if_configured)
-    return Decision("wait")
+    return Decision(Verdict.WAIT)

@@ -71,18 +71,25 @@ class Result:
         found = self.status if self.status is not None else self.step
         return found.value if found is not None else Status.NONE.value
 
-    def as_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "status": self.code,
+    def present(self) -> dict[str, Any]:
+        """The one presentation of a pending login or action: the JSON API's
+        ``pending`` object, the pending page's status JSON and its template context
+        are built from it. ``status`` is ``"pending"`` while it lives (``step`` says
+        where), then how it ended; ``interval`` is the seconds between two polls."""
+        pending = self.pending
+        return {
+            "status": self.code if self.final else "pending",
+            "step": self.step.value if self.step else None,
             "final": self.final,
             "message": self.message,
-            "redirect": self.redirect,
+            "kind": pending.kind.value if pending else self.kind,
+            "action": pending.action if pending else self.action,
+            "remaining": pending.remaining_seconds() if pending else None,
             "interval": app_settings.POLL_INTERVAL,
+            "otp_required": self.otp_required,
+            "qr": bool(pending and pending.pairing and pending.pairing.get("qr")),
+            "repair": bool(pending and pending.repair),
         }
-        if self.pending is not None:
-            data["remaining"] = self.pending.remaining_seconds()
-            data["otp_required"] = self.otp_required
-        return data
 
 
 def message(key: str, **params: Any) -> str:

@@ -35,7 +35,7 @@ from ...app_settings import app_settings
 from ...session_keys import ACTIONS, AUTH_AT, PENDING
 from .. import cookies, events, redirects, state
 from ..cancel import cancel_push
-from ..modes import get_mode
+from ..modes import Requirement, get_mode
 from ..state import Kind, PendingLogin
 
 logger = logging.getLogger("django_toopher")
@@ -94,7 +94,7 @@ def on_user_logged_in(request: HttpRequest | None, user: Any) -> None:
             requirement = get_mode().login_requirement(user)
         except Exception:  # fail closed: the pending page reports the problem
             logger.exception("django_toopher: could not decide whether a login needs approval")
-            requirement = "approve"
+            requirement = Requirement.APPROVE
         if requirement is not None:
             begin_login(request, user)
             return

@@ -66,9 +66,18 @@ def advance(request: HttpRequest, pending: PendingLogin) -> Result:
     return _poll(request, pending)
 
 
+def poll(request: HttpRequest) -> Result:
+    """The status endpoints of the page and of the JSON API (and the no-JS "check now"
+    button). A poll that finds nothing to poll leaves the session cookie alone
+    (:func:`~..cookies.spare_session_cookie`: it may have lost a race with a grant)."""
+    result = _poll_live(request)
+    if result.status is Status.NONE:
+        cookies.spare_session_cookie(request)
+    return result
+
+
 @with_live_pending
-def poll(request: HttpRequest, pending: PendingLogin) -> Result:
-    """The status endpoint (and the no-JS "check now" button)."""
+def _poll_live(request: HttpRequest, pending: PendingLogin) -> Result:
     return _poll(request, pending)
 
 

@@ -205,12 +205,6 @@ def claim_token(pairing_id: str) -> str:
     return f"pairing:{digest.hexdigest()[:48]}"
 
 
-def record_pairing(user: Any, pairing_id: str, *, request: HttpRequest | None = None) -> None:
-    """Keep an enabled pairing of ``user`` (stored mode) and record it."""
-    get_mode().store_pairing(user, pairing_id)
-    events.emit(events.Kind.PAIRED, user=user, request=request)
-
-
 def qr_image(attempt: PairingAttempt | None) -> bytes | None:
     """The PNG of a QR pairing, or None (not a QR pairing, Toopher failed, not a PNG)."""
     if attempt is None or not attempt.qr:

@@ -48,7 +48,7 @@
     if (document.hidden) { schedule(); return; }
     fetchJson(url)
       .then(function (response) {
-        if (!response.ok && response.status !== 403) { throw new Error("HTTP " + response.status); }
+        if (!response.ok && response.status !== 404) { throw new Error("HTTP " + response.status); }
         return response.json();
       })
       .then(function (data) {
@@ -58,7 +58,7 @@
           if (data.redirect) { window.location.assign(data.redirect); }
           return;
         }
-        delay = data.status === "unavailable" ? Math.min(delay * 2, maxDelay) : Math.max(interval, (data.poll_interval || 2) * 1000);
+        delay = data.status === "unavailable" ? Math.min(delay * 2, maxDelay) : Math.max(interval, (data.interval || data.poll_interval || 2) * 1000);
         show(data.message || texts[data.status] || texts.pending);
         schedule();
       })
