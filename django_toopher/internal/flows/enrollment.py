@@ -26,6 +26,9 @@ from .pairing import PairingAttempt, PairingResult, PairingState
 logger = logging.getLogger("django_toopher")
 
 
+#: The action name of the approval needed to remove a pairing.
+UNPAIR_ACTION = "Remove pairing"
+
 #: How many of the user's own audit events the security page (and its JSON) shows.
 RECENT_ACTIVITY = 10
 
