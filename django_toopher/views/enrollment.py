@@ -25,16 +25,15 @@ from django.views.decorators.http import require_GET
 from ..app_settings import app_settings
 from ..decorators import toopher_required
 from ..forms import PairingPhraseForm
+from ..internal import recovery_codes
 from ..internal.flows import enrollment
 from ..internal.flows.base import message
+from ..internal.flows.enrollment import UNPAIR_ACTION
 from ..internal.flows.pairing import PairingResult, PairingState, qr_image
 from ..internal.modes import get_profile
 from ..internal.reauth import is_recently_authenticated
 from .compat import change_view, png
 from .unavailable import guarded
-
-#: The action name of the approval needed to remove a pairing.
-UNPAIR_ACTION = "Remove pairing"
 
 _LEVELS = {PairingState.PAIRED: messages.SUCCESS, PairingState.DENIED: messages.ERROR,
            PairingState.EXPIRED: messages.ERROR, PairingState.FAILED: messages.ERROR}
@@ -70,6 +69,7 @@ def security(request: HttpRequest) -> HttpResponse:
         "recently_authenticated": is_recently_authenticated(request),
         "mode": app_settings.MODE,
         "recent_activity": enrollment.recent_activity(request.user),
+        "recovery_codes_left": recovery_codes.remaining(request.user),
     }
     return render(request, "django_toopher/security.html", context)
 
