@@ -56,7 +56,6 @@ _SIGNALS: dict[str, tuple[Any, tuple[str, ...]]] = {
     Kind.ADMIN_RESET: (signals.toopher_unpaired, ("actor",)),
     Kind.ADMIN_DISABLED: (signals.toopher_disabled, ("actor",)),
     Kind.RECOVERY_CODE_USED: (signals.toopher_recovery_code_used, ("remaining",)),
-    Kind.RESET_BY_EMAIL: (signals.toopher_unpaired, ("actor",)),
 }
 
 

@@ -408,3 +408,28 @@ def test_asking_for_a_link_is_csrf_checked(client, rita, sandbox, quick):
     start_login(client, rita)
     assert strict(client).post(EMAIL).status_code == 403
     assert not _sent_to(sandbox, rita.email)
+
+
+def test_a_link_stays_usable_when_toopher_fails_and_nothing_changed(
+        client, zero_conf, sandbox, phone, quick):
+    user = _zero_user(sandbox, phone)
+    link = _mailed_link(client, user)
+    sandbox.set_faults(status=503, key=zero_conf["CONSUMER_KEY"])
+    response = client.post(link, follow=True)
+    assert response.status_code == 200 and logged_in_pk(client) is None
+    assert "cannot be reached" in response.content.decode()
+    assert "reset_by_email" not in kinds(user) and "unpaired" not in kinds(user)
+    sandbox.clear_faults(zero_conf["CONSUMER_KEY"])
+    client.post(link)
+    assert str(logged_in_pk(client)) == str(user.pk)
+    assert {"unpaired", "reset_by_email"} <= set(kinds(user))
+
+
+def test_the_reset_request_does_not_fail_when_toopher_fails(client, rita, sandbox, quick,
+                                                           toopher_conf):
+    start_login(client, rita)
+    sandbox.set_faults(status=503, key=toopher_conf["CONSUMER_KEY"])
+    response = client.post(EMAIL, follow=True)
+    assert response.status_code == 200
+    assert "a link to reset the pairing is on its way" in response.content.decode()
+    assert "reset_link_sent" not in kinds(rita)

@@ -9,8 +9,9 @@ Asked from a pending *login* (after the password step), :func:`request_reset` se
   salt of its own), valid ``RESET_LINK_MAX_AGE`` seconds, bound to the user and to a
   fingerprint of the password hash and email address (a change of either kills it).
   :func:`use_link`, opened in a session whose pending login is that user's (the
-  password step again), resets the user at Toopher (U5 ``users/reset``), once, and
-  the login goes on to pairing, or in without a phone where enrollment is optional.
+  password step again), unpairs the user (:func:`.pairing.unpair`: U5 ``users/reset``
+  at Toopher, then here), once, and the login goes on to pairing, or in without a
+  phone where enrollment is optional.
 
 The answer is the same whether or not a mail went out (no email address, no pairing,
 the limit reached, Toopher failed), and takes at least :data:`ANSWER_SECONDS`, so it
@@ -36,8 +37,9 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from ...app_settings import app_settings
 from .. import claims, events, failures, ratelimit, redirects, state, upstream
 from ..cancel import cancel_push
-from ..modes import get_mode, get_profile, user_name
+from ..modes import get_mode, get_profile
 from ..state import PendingLogin, Status, Step
+from . import pairing
 from .base import Result, describe, message, pending_user, with_live_pending
 from .grant import let_in
 from .recovery import security_url
@@ -166,12 +168,11 @@ def use_link(request: HttpRequest, pending: PendingLogin, token: Any) -> Result:
     key = f"reset:{data['n']}"
     if not claims.claim(key):
         return describe(pending, message("reset_link_invalid"), problem="invalid_link")
-    try:
-        get_mode().client.reset_user(user_name(user))
+    try:  # the one unpairing (Toopher first): audits `unpaired`, sends toopher_unpaired
+        pairing.unpair(user, request=request)
     except failures.CLIENT_ERRORS:
         claims.release(key)  # nothing changed: the link may be used again
         return describe(pending, message("unreachable_retry"), problem="toopher_unavailable")
-    get_mode().forget_pairing(user)
     events.emit(events.Kind.RESET_BY_EMAIL, user=user, request=request)
     upstream.forget(f"auth:{pending.id}")
     cancel_push(pending.request_id)
