@@ -7,19 +7,23 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from datetime import timedelta
+from io import StringIO
 from typing import Any
 
 import pytest
 import requests
 from django.contrib.auth import get_user_model
 from django.core import mail, signing
+from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from django_toopher import signals
 from django_toopher.internal import ratelimit, recovery_codes
 from django_toopher.internal.flows import reset
 from django_toopher.internal.modes import get_mode
-from django_toopher.models import AuditEvent, RecoveryCode
+from django_toopher.models import AuditEvent, ConsumedRequest, RecoveryCode
 
 from .conftest import PASSWORD, pair_user
 from .helpers import approve, logged_in_pk, login_fully, start_login, state
@@ -433,3 +437,20 @@ def test_the_reset_request_does_not_fail_when_toopher_fails(client, rita, sandbo
     assert response.status_code == 200
     assert "a link to reset the pairing is on its way" in response.content.decode()
     assert "reset_link_sent" not in kinds(rita)
+
+
+def test_the_cleanup_keeps_a_used_link_s_marker_while_the_link_could_be_valid(
+        client, zero_conf, sandbox, phone, quick):
+    user = _zero_user(sandbox, phone)
+    link = _mailed_link(client, user)
+    client.post(link)
+    marker = ConsumedRequest.objects.get(request_id__startswith="reset:")
+    ConsumedRequest.objects.filter(pk=marker.pk).update(
+        used_at=timezone.now() - timedelta(seconds=3000))  # older than any pending login
+    call_command("toopher_cleanup", stdout=StringIO())
+    assert ConsumedRequest.objects.filter(pk=marker.pk).exists()
+    pair_user(sandbox, user, sandbox.new_phone())
+    other = Client()
+    start_login(other, user)
+    other.post(link)
+    assert get_mode().is_paired(user) and logged_in_pk(other) is None
