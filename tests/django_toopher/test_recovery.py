@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from django_toopher import signals
 from django_toopher.internal import ratelimit, recovery_codes
+from django_toopher.internal.cache import CacheUnavailable
 from django_toopher.internal.flows import reset
 from django_toopher.internal.modes import get_mode
 from django_toopher.models import AuditEvent, ConsumedRequest, RecoveryCode
@@ -454,3 +455,17 @@ def test_the_cleanup_keeps_a_used_link_s_marker_while_the_link_could_be_valid(
     start_login(other, user)
     other.post(link)
     assert get_mode().is_paired(user) and logged_in_pk(other) is None
+
+
+def test_a_failing_cache_sends_nothing_and_answers_as_always(
+        client, zero_conf, sandbox, phone, quick, monkeypatch):
+    user = _zero_user(sandbox, phone)
+    start_login(client, user)
+
+    def no_cache(*args: Any, **kwargs: Any) -> bool:
+        raise CacheUnavailable("down")
+
+    monkeypatch.setattr(ratelimit, "hit", no_cache)
+    response = client.post(EMAIL, follow=True)
+    assert "a link to reset the pairing is on its way" in response.content.decode()
+    assert not mail.outbox and state(client) is not None

@@ -36,6 +36,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from ...app_settings import app_settings
 from .. import claims, events, failures, ratelimit, redirects, state, upstream
+from ..cache import CacheUnavailable
 from ..cancel import cancel_push
 from ..modes import get_mode, get_profile
 from ..state import PendingLogin, Status, Step
@@ -85,7 +86,13 @@ def email_of(user: Any) -> str:
 def _send(request: HttpRequest, user: Any) -> None:
     """Mail the link when the user has an address and a pairing, within the limit."""
     email = email_of(user)
-    if not email or not ratelimit.hit(f"reset-email:{user.pk}", SEND_LIMIT, SEND_WINDOW):
+    if not email:
+        return
+    try:
+        if not ratelimit.hit(f"reset-email:{user.pk}", SEND_LIMIT, SEND_WINDOW):
+            return
+    except CacheUnavailable:  # fail closed, and answer as always (no "busy" that tells)
+        logger.warning("django_toopher: the cache failed; no reset link was sent")
         return
     mode = get_mode()
     try:
