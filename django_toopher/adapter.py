@@ -131,6 +131,36 @@ MESSAGES: dict[str, Any] = {
     "sessions_ended": ngettext_lazy(
         "%(count)d other session ended.", "%(count)d other sessions ended.", "count"
     ),
+    # a lost phone: recovery codes and the reset by email
+    "recovery_login_only": _("This ends a login only; it cannot approve an action."),
+    "recovery_code_wrong": ngettext_lazy(
+        "That recovery code is not right, or it was used already. You can try %(count)d "
+        "more time.",
+        "That recovery code is not right, or it was used already. You can try %(count)d "
+        "more times.",
+        "count",
+    ),
+    "recovery_used": ngettext_lazy(
+        "Logged in with a recovery code; %(count)d code is left. Remove the lost phone's "
+        "pairing and pair a new phone now.",
+        "Logged in with a recovery code; %(count)d codes are left. Remove the lost "
+        "phone's pairing and pair a new phone now.",
+        "count",
+    ),
+    "reset_link_sent": _(
+        "If this account has an email address and a paired phone, a link to reset the "
+        "pairing is on its way there. Open it in this browser; it is valid for a while "
+        "and works once."
+    ),
+    "reset_link_invalid": _("This reset link is not valid, has expired or was used already."),
+    "reset_link_login_first": _(
+        "Log in with your password first, then open the link from the email again."
+    ),
+    "reset_done_pair": _("The lost phone's pairing is reset. Pair your new phone to log in."),
+    "reset_done_logged_in": _(
+        "The lost phone's pairing is reset. You are logged in; pair a new phone on your "
+        "security page."
+    ),
 }
 
 

@@ -45,6 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_AUTOMATION_ALLOWED": True,
     "REAUTH_AGE": 600,
     "ACTION_MAX_AGE": 300,
+    "RESET_LINK_MAX_AGE": 3600,
     "CACHE_ALIAS": "default",
     "EXEMPT_PATHS": (),
     "ALLOW_INSECURE_HTTP": False,
@@ -208,6 +209,11 @@ class AppSettings:
     def ACTION_MAX_AGE(self) -> int:  # noqa: N802
         """Default age (s) of an action approval given by ``@toopher_required``."""
         return int(self._get("ACTION_MAX_AGE"))
+
+    @property
+    def RESET_LINK_MAX_AGE(self) -> int:  # noqa: N802
+        """Seconds an emailed pairing reset link of this site stays valid (zero-storage)."""
+        return _positive(self._get("RESET_LINK_MAX_AGE"))
 
     # -- names, cookies, cache --------------------------------------------------
 

@@ -83,4 +83,5 @@ _WARN = {
     Kind.FAIL_OPEN,
     Kind.RATE_LIMITED,
     Kind.OTP_FAILED,
+    Kind.RECOVERY_CODE_FAILED,
 }

@@ -12,6 +12,8 @@ from django.contrib.auth import authenticate, get_user_model
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from .internal.recovery_codes import INPUT_MAX, normalize
+
 #: Pairing phrases are words the phone shows ("awkward turtle"): letters, spaces, hyphens.
 PHRASE_RE = re.compile(r"\A[^\W\d_]+(?:[ -][^\W\d_]+){0,5}\Z")
 PHRASE_MAX = 60
@@ -114,6 +116,36 @@ class OTPForm(forms.Form):
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "size": 10}
         ),
     )
+
+
+class RecoveryCodeForm(forms.Form):
+    """One of the user's recovery codes (``7K3QD-M2XAP-9RWTF-0HC4N``); case, spaces and
+    hyphens do not matter. A code of the wrong shape is an input error, not a try."""
+
+    code = forms.CharField(
+        label=_("Recovery code"),
+        max_length=INPUT_MAX,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters",
+                   "spellcheck": "false", "size": 26}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"]
+        if normalize(code) is None:
+            raise forms.ValidationError(
+                _("A recovery code has 20 letters and digits, like 7K3QD-M2XAP-9RWTF-0HC4N."),
+                code="invalid",
+            )
+        return str(code)
+
+
+class ResetTokenForm(forms.Form):
+    """The token of an emailed pairing reset link (the link's last path segment)."""
+
+    token = forms.CharField(max_length=500, strip=True)
 
 
 class ReauthenticationForm(forms.Form):

@@ -99,6 +99,11 @@ class AuditEvent(models.Model):
         ADMIN_FORGOT_TERMINALS = "admin_forgot_terminals", _(
             "Terminals forgotten by an administrator"
         )
+        RECOVERY_CODES_GENERATED = "recovery_codes_generated", _("Recovery codes generated")
+        RECOVERY_CODE_USED = "recovery_code_used", _("Logged in with a recovery code")
+        RECOVERY_CODE_FAILED = "recovery_code_failed", _("Wrong recovery code")
+        RESET_LINK_SENT = "reset_link_sent", _("Pairing reset link requested by email")
+        RESET_BY_EMAIL = "reset_by_email", _("Pairing reset through an emailed link")
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
@@ -168,3 +173,28 @@ class ForgottenTerminal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.forgotten_at:%Y-%m-%d %H:%M:%S}"
+
+
+class RecoveryCode(models.Model):
+    """One of a user's one-time recovery codes (for a lost phone).
+
+    Only a keyed hash of the code is kept (:mod:`~.internal.recovery_codes`); a code is
+    used by setting :attr:`used_at` with a conditional UPDATE, so it logs in once.
+    """
+
+    user = _of_user(models.ForeignKey, "toopher_recovery_codes")
+    digest = models.CharField(_("code digest"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "digest"], name="django_toopher_recovery_code_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -5,7 +5,7 @@ Include them once: ``path("toopher/", include("django_toopher.urls"))``.
 
 from django.urls import URLPattern, URLResolver, path
 
-from .views import enrollment, login, terminals
+from .views import enrollment, login, recovery, terminals
 from .views.reauth import reauth_view
 
 app_name = "django_toopher"
@@ -19,6 +19,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("pending/terminal/", login.name_terminal, name="pending_name_terminal"),
     path("pending/pair/", login.pair, name="pending_pair"),
     path("pending/pair/qr.png", login.qr, name="pending_qr"),
+    # a lost phone: recovery codes and the reset link by email
+    path("pending/recovery-code/", recovery.pending_code, name="pending_recovery_code"),
+    path("pending/reset-email/", recovery.pending_email, name="pending_reset_email"),
+    path("pending/reset/<str:token>/", recovery.pending_reset, name="pending_reset"),
     # enrollment: the security page, pairing, terminals, password re-entry
     path("security/", enrollment.security, name="security"),
     path("security/pair/", enrollment.pair, name="pair"),
@@ -26,6 +30,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("security/pair/status/", enrollment.pair_status, name="pair_status"),
     path("security/unpair/", enrollment.unpair, name="unpair"),
     path("security/reauthenticate/", reauth_view, name="reauth"),
+    path("security/recovery-codes/", recovery.codes, name="recovery_codes"),
+    path("security/recovery-codes/new/", recovery.codes_new, name="recovery_codes_new"),
     path("terminals/", terminals.terminals, name="terminals"),
     path("terminals/<int:pk>/rename/", terminals.terminal_rename, name="terminal_rename"),
     path("terminals/<int:pk>/forget/", terminals.terminal_forget, name="terminal_forget"),

@@ -255,7 +255,8 @@ CHECK_SCRIPT = textwrap.dedent(
     templates, statics = [], []
     for module in (django_toopher, toopher_server, toopher_sandbox):
         root = Path(module.__file__).parent
-        for path in sorted((root / "templates").rglob("*.html")):
+        found = (root / "templates").rglob("*")
+        for path in sorted(p for p in found if p.suffix in (".html", ".txt")):
             name = path.relative_to(root / "templates").as_posix()
             get_template(name)  # parses: every tag library it loads is there too
             templates.append(name)

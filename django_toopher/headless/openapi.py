@@ -153,6 +153,10 @@ ACCOUNT = _ref("Account")
 TERMINALS = _obj(terminals={"type": "array", "items": _ref("Terminal")})
 TERMINAL = _obj(terminal=_ref("Terminal"))
 UNPAIRED = _obj(messages={"type": "array", "items": {"type": "string"}}, account=ACCOUNT)
+CODES_STATE = {"remaining": {"type": "integer", "minimum": 0},
+               "generated_at": {"type": ["string", "null"], "format": "date-time"}}
+RECOVERY_CODES = _obj(**CODES_STATE)
+NEW_RECOVERY_CODES = _obj(codes={"type": "array", "items": {"type": "string"}}, **CODES_STATE)
 PNG = "image/png"
 
 
@@ -184,6 +188,13 @@ ENDPOINTS: list[tuple[str, str, str, Any, Any, str]] = [
      _body(pairing_phrase=TEXT, use_qr=FLAG), PENDING, "pending"),
     ("get", "pending/pair/qr", "The QR code of the pending login's pairing", None, PNG,
      "pending"),
+    ("post", "pending/recovery-code", "Log in with a recovery code instead of the phone",
+     _body(code=TEXT), PENDING, "pending"),
+    ("post", "pending/reset-email",
+     "Mail a pairing reset link to the account's address (the same answer either way)",
+     None, PENDING, "pending"),
+    ("post", "pending/reset", "Reset the pairing with the token of an emailed link",
+     _body(token=TEXT), PENDING, "pending"),
     ("post", "actions/begin", "Step-up: approved already, or begin the approval",
      _body(action=TEXT, max_age={"type": "integer"}), ACTION, "actions"),
     ("get", "actions/result", "Step-up: whether an action is approved", None, ACTION,
@@ -200,6 +211,11 @@ ENDPOINTS: list[tuple[str, str, str, Any, Any, str]] = [
      "account"),
     ("post", "account/unpair", "Remove the pairing (after a fresh approval)",
      _body(end_other_sessions=FLAG), UNPAIRED, "account"),
+    ("get", "account/recovery-codes", "How many recovery codes are left", None,
+     RECOVERY_CODES, "account"),
+    ("post", "account/recovery-codes/new",
+     "A new set of recovery codes, shown once (after a fresh approval)", None,
+     NEW_RECOVERY_CODES, "account"),
     ("get", "account/terminals", "The user's named browsers and devices", None, TERMINALS,
      "account"),
     ("post", "account/terminals/{pk}/rename", "Rename one", _body(name=TEXT), TERMINAL,

@@ -16,6 +16,8 @@ ERRORS: dict[str, tuple[int, Any]] = {
     "invalid_input": (400, _("Some fields are not valid.")),
     "invalid_credentials": (400, _("That user name and password do not match.")),
     "invalid_otp": (400, _("That code is not right.")),
+    "invalid_recovery_code": (400, _("That recovery code is not right.")),
+    "invalid_link": (400, MESSAGES["reset_link_invalid"]),
     "refused": (400, _("Toopher did not accept this. Check it and try again.")),
     "not_authenticated": (401, _("Log in first.")),
     "reauthentication_required": (403, _("Enter your password again to continue.")),

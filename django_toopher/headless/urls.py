@@ -9,7 +9,7 @@ under the prefix answers a JSON ``not_found``.
 
 from django.urls import URLPattern, URLResolver, include, path, re_path
 
-from .views import account, actions, login
+from .views import account, actions, login, recovery
 from .views.fallback import not_found
 from .views.schema import openapi
 
@@ -27,6 +27,9 @@ endpoints: list[URLPattern | URLResolver] = [
     path("pending/terminal", login.name_terminal, name="pending_terminal"),
     path("pending/pair", login.pair, name="pending_pair"),
     path("pending/pair/qr", login.pairing_qr, name="pending_pair_qr"),
+    path("pending/recovery-code", recovery.pending_code, name="pending_recovery_code"),
+    path("pending/reset-email", recovery.pending_reset_email, name="pending_reset_email"),
+    path("pending/reset", recovery.pending_reset, name="pending_reset"),
     path("actions/begin", actions.begin, name="actions_begin"),
     path("actions/result", actions.result, name="actions_result"),
     path("account", account.account, name="account"),
@@ -36,6 +39,8 @@ endpoints: list[URLPattern | URLResolver] = [
     path("account/pair/qr", account.pair_qr, name="account_pair_qr"),
     path("account/pair/cancel", account.pair_cancel, name="account_pair_cancel"),
     path("account/unpair", account.unpair, name="account_unpair"),
+    path("account/recovery-codes", recovery.codes, name="account_recovery_codes"),
+    path("account/recovery-codes/new", recovery.new_codes, name="account_recovery_codes_new"),
     path("account/terminals", account.terminal_list, name="account_terminals"),
     path("account/terminals/<int:pk>/rename", account.terminal_rename,
          name="account_terminal_rename"),

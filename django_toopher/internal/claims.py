@@ -24,3 +24,8 @@ def claim(token: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def release(token: str) -> None:
+    """Undo the claim of ``token`` (its use failed before it changed anything)."""
+    ConsumedRequest.objects.filter(request_id=token[:64]).delete()

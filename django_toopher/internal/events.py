@@ -23,13 +23,14 @@ def _has_pk(user: Any) -> bool:
 
 def emit(
     kind: str, *, user: Any = None, request: HttpRequest | None = None, actor: Any = None,
-    reason: str = "", automated: bool = False, **fields: str,
+    reason: str = "", automated: bool = False, remaining: int = 0, **fields: str,
 ) -> None:
     """Record ``kind`` (an :class:`AuditEvent.Kind`) and send the signal it implies.
 
     ``fields`` are the audit row's ``action``, ``terminal_name`` and ``detail``;
     ``reason`` (denials) and ``automated`` (grants) go to the signal and, when no
-    ``detail`` is given, into the row's detail.
+    ``detail`` is given, into the row's detail; ``remaining`` (the unused recovery
+    codes) goes to the signal of a used recovery code.
     """
     kind = Kind(kind)
     if not fields.get("detail"):
@@ -41,7 +42,7 @@ def emit(
     action = fields.get("action", "")
     if _has_pk(user):
         _send(kind, user=user, request=request, action=action, reason=reason,
-              automated=automated, actor=actor)
+              automated=automated, actor=actor, remaining=remaining)
 
 
 #: The signal each kind of event sends, and the extra arguments it carries.
@@ -54,6 +55,7 @@ _SIGNALS: dict[str, tuple[Any, tuple[str, ...]]] = {
     Kind.UNPAIRED: (signals.toopher_unpaired, ("actor",)),
     Kind.ADMIN_RESET: (signals.toopher_unpaired, ("actor",)),
     Kind.ADMIN_DISABLED: (signals.toopher_disabled, ("actor",)),
+    Kind.RECOVERY_CODE_USED: (signals.toopher_recovery_code_used, ("remaining",)),
 }
 
 

@@ -32,6 +32,7 @@ POSITIVE_INTS = (
     "TERMINAL_COOKIE_AGE",
     "REAUTH_AGE",
     "ACTION_MAX_AGE",
+    "RESET_LINK_MAX_AGE",
 )
 #: Every setting whose default is True or False must stay a bool.
 FLAGS = tuple(name for name, value in DEFAULTS.items() if isinstance(value, bool))

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET
 from ..app_settings import app_settings
 from ..decorators import toopher_required
 from ..forms import PairingPhraseForm
+from ..internal import recovery_codes
 from ..internal.flows import enrollment
 from ..internal.flows.base import message
 from ..internal.flows.enrollment import UNPAIR_ACTION
@@ -69,6 +70,7 @@ def security(request: HttpRequest) -> HttpResponse:
         "recently_authenticated": is_recently_authenticated(request),
         "mode": app_settings.MODE,
         "recent_activity": enrollment.recent_activity(request.user),
+        "recovery_codes_left": recovery_codes.remaining(request.user),
     }
     return render(request, "django_toopher/security.html", context)
 

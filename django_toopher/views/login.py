@@ -51,7 +51,7 @@ def _redirect(request: HttpRequest, result: Result, *, say: bool = True) -> Http
     return cookies.apply(request, response)
 
 
-def _back_to_pending(request: HttpRequest, result: Result) -> HttpResponse:
+def back_to_pending(request: HttpRequest, result: Result) -> HttpResponse:
     """After a POST: a final or moving result redirects; otherwise say it and go back."""
     if result.final or result.redirect:
         return _redirect(request, result)
@@ -139,7 +139,7 @@ def otp(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, str(form.errors["otp"][0]), fail_silently=True)
         return cookies.apply(request, HttpResponseRedirect(redirects.pending_url()))
-    return _back_to_pending(request, otp_flow.submit_otp(request, form.cleaned_data["otp"]))
+    return back_to_pending(request, otp_flow.submit_otp(request, form.cleaned_data["otp"]))
 
 
 @pending_view("POST")

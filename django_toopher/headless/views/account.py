@@ -29,7 +29,7 @@ from .base import as_text, body, read_form
 View = Callable[..., HttpResponse]
 
 
-def _user_view(*methods: str, recent: bool = False) -> Callable[[View], View]:
+def user_view(*methods: str, recent: bool = False) -> Callable[[View], View]:
     """:func:`api_view` for a logged-in user (and a recent authentication)."""
 
     def decorate(view: View) -> View:
@@ -47,14 +47,14 @@ def _user_view(*methods: str, recent: bool = False) -> Callable[[View], View]:
     return decorate
 
 
-@_user_view("GET")
+@user_view("GET")
 def account(request: HttpRequest) -> HttpResponse:
     """Pairing state, terminals, recent activity."""
     return ok(account_data(request))
 
 
 @sensitive_variables("data", "form")
-@_user_view("POST")
+@user_view("POST")
 def reauthenticate(request: HttpRequest) -> HttpResponse:
     """``{"password": "..."}``: prove it is still you (rate-limited)."""
     data = body(request)
@@ -75,7 +75,7 @@ def _pairing_answer(request: HttpRequest, state: PairingState, message: str) -> 
                            "message": message}, "account": account_data(request)})
 
 
-@_user_view("POST", recent=True)
+@user_view("POST", recent=True)
 def pair(request: HttpRequest) -> HttpResponse:
     """``{"pairing_phrase": "..."}`` or ``{"use_qr": true}``: start pairing a phone."""
     form = read_form(request, PairingPhraseForm, "pairing_phrase", "use_qr")
@@ -87,27 +87,27 @@ def pair(request: HttpRequest) -> HttpResponse:
     return _pairing_answer(request, PairingState.PENDING, "")
 
 
-@_user_view("GET")
+@user_view("GET")
 def pair_status(request: HttpRequest) -> HttpResponse:
     """Poll the pairing in progress (at most one call to Toopher per interval)."""
     found = enrollment.check(request)
     return _pairing_answer(request, found.state, found.message)
 
 
-@_user_view("GET")
+@user_view("GET")
 def pair_qr(request: HttpRequest) -> HttpResponse:
     attempt = enrollment.current_attempt(request)
     image = qr_image(attempt) if attempt is not None else None
     return png(image) if image is not None else error("not_found")
 
 
-@_user_view("POST")
+@user_view("POST")
 def pair_cancel(request: HttpRequest) -> HttpResponse:
     enrollment.clear_attempt(request)
     return ok(account_data(request))
 
 
-@_user_view("POST", recent=True)
+@user_view("POST", recent=True)
 def unpair(request: HttpRequest) -> HttpResponse:
     """``{"end_other_sessions": bool}``: remove the pairing, after a fresh approval of
     "Remove pairing" on the phone (``approval_required`` begins it)."""
@@ -128,7 +128,7 @@ def unpair(request: HttpRequest) -> HttpResponse:
     return ok({"messages": [text for _level, text in said], "account": account_data(request)})
 
 
-@_user_view("GET")
+@user_view("GET")
 def terminal_list(request: HttpRequest) -> HttpResponse:
     return ok({"terminals": account_data(request)["terminals"]})
 
@@ -137,7 +137,7 @@ def _own(request: HttpRequest, pk: int) -> Terminal | None:
     return Terminal.objects.filter(pk=pk, user_id=request.user.pk or 0).first()
 
 
-@_user_view("POST", recent=True)
+@user_view("POST", recent=True)
 def terminal_rename(request: HttpRequest, pk: int) -> HttpResponse:
     """``{"name": "..."}``: rename one of the user's terminals."""
     terminal = _own(request, pk)
@@ -153,7 +153,7 @@ def terminal_rename(request: HttpRequest, pk: int) -> HttpResponse:
     return ok({"terminal": terminal_data(request, terminal, None)})
 
 
-@_user_view("POST", recent=True)
+@user_view("POST", recent=True)
 def terminal_forget(request: HttpRequest, pk: int) -> HttpResponse:
     """Forget one of the user's terminals (its next login needs the phone)."""
     terminal = _own(request, pk)

@@ -44,11 +44,9 @@ def submit_otp(request: HttpRequest, pending: PendingLogin, otp: str) -> Result:
     """Answer the pending push with the one-time password shown in the app."""
     if pending.step is not Step.PUSHED or not pending.request_id:
         return describe(pending, message("otp_no_request"), problem="conflict")
-    user = pending_user(request, pending)
-    if user is None:
-        return end(request, pending, Status.REFUSED, message("account_cannot_log_in"))
-    if not ratelimit.allow_otp_try(pending.id):
-        return _exhausted(request, pending, user)
+    user = may_try(request, pending, "otp")
+    if isinstance(user, Result):
+        return user
     try:
         decided = _check_code(user, pending, otp)
     except failures.CLIENT_ERRORS:
@@ -63,15 +61,34 @@ def submit_otp(request: HttpRequest, pending: PendingLogin, otp: str) -> Result:
             cancel_push(pending.request_id)  # the push on the phone is not needed now
         return result
     events.emit(events.Kind.OTP_FAILED, user=user, request=request, action=pending.action)
+    return wrong(request, pending, user, "otp", otp_required=True)
+
+
+def may_try(request: HttpRequest, pending: PendingLogin, detail: str) -> Any:
+    """The pending user, when one more code (a one-time password or a recovery code:
+    one limit for both, ``OTP_RATE_LIMIT`` per pending login) may be tried; else the
+    Result that ends the pending login."""
+    user = pending_user(request, pending)
+    if user is None:
+        return end(request, pending, Status.REFUSED, message("account_cannot_log_in"))
+    if not ratelimit.allow_otp_try(pending.id):
+        return _exhausted(request, pending, user, detail)
+    return user
+
+
+def wrong(request: HttpRequest, pending: PendingLogin, user: Any, detail: str, *,
+          otp_required: bool = False) -> Result:
+    """A wrong code of kind ``detail`` ("otp", "recovery"): how many tries remain, or
+    the end of the pending login when none does."""
     left = ratelimit.otp_tries_left(pending.id)
     if left <= 0:
-        return _exhausted(request, pending, user)
-    return describe(pending, message("otp_wrong", count=left), otp_required=True,
-                    problem="invalid_otp")
+        return _exhausted(request, pending, user, detail)
+    return describe(pending, message(f"{detail}_wrong", count=left),
+                    otp_required=otp_required, problem=f"invalid_{detail}")
 
 
-def _exhausted(request: HttpRequest, pending: PendingLogin, user: Any) -> Result:
-    events.emit(events.Kind.RATE_LIMITED, user=user, request=request, detail="otp")
+def _exhausted(request: HttpRequest, pending: PendingLogin, user: Any, detail: str) -> Result:
+    events.emit(events.Kind.RATE_LIMITED, user=user, request=request, detail=detail)
     text = message("otp_exhausted")
     if pending.is_login:
         text = f"{text} {message('end_start_over')}"

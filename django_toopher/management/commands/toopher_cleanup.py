@@ -2,8 +2,9 @@
 
 * ``ForgottenTerminal`` rows older than the terminal cookie's age (no cookie can
   carry their id any more);
-* ``ConsumedRequest`` rows older than the longest possible pending login (they only
-  stop a grant from being used twice while its pending login could still exist);
+* ``ConsumedRequest`` rows older than the longest possible pending login or emailed
+  reset link (they only stop a grant or a link from being used twice while it could
+  still be valid);
 * with ``--audit-days N``, audit events older than N days (kept by default).
 """
 
@@ -36,8 +37,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
-        # Twice the longest pending login, so a clock skew never frees a live grant.
-        cutoff = now - timedelta(seconds=2 * app_settings.PENDING_MAX_AGE)
+        # Twice the longest pending login or reset link, so a clock skew never frees a
+        # live grant or link.
+        longest = max(app_settings.PENDING_MAX_AGE, app_settings.RESET_LINK_MAX_AGE)
+        cutoff = now - timedelta(seconds=2 * longest)
         used, _ = ConsumedRequest.objects.filter(used_at__lt=cutoff).delete()
         self.stdout.write(_counted(used, "used request marker", "used request markers"))
         # A forgotten terminal id can only come back in a cookie younger than its age.
