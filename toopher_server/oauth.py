@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
+from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
@@ -47,6 +48,10 @@ class SandboxRequestValidator(RequestValidator):
     def __init__(self) -> None:
         super().__init__()
         self.requester: Requester | None = None
+        #: The requester's secrets valid now (the current one, the previous one during
+        #: a rotation's overlap) and which one the next signature check uses.
+        self.secrets: list[str] = []
+        self.choice = 0
 
     @property
     def timestamp_lifetime(self) -> int:
@@ -59,13 +64,21 @@ class SandboxRequestValidator(RequestValidator):
         return 1 <= len(nonce) <= 255 and set(nonce) <= _SAFE
 
     def validate_client_key(self, client_key: str, request) -> bool:
-        self.requester = lookups.requester(client_key)
+        if self.requester is None or self.requester.key != client_key:
+            self.requester = lookups.requester(client_key)
+            self.secrets = self.requester.secrets_valid_now() if self.requester else []
         return self.requester is not None
 
     def get_client_secret(self, client_key: str, request) -> str:
         if self.requester is not None and self.requester.key == client_key:
-            return self.requester.secret
+            if self.choice < len(self.secrets):
+                return self.secrets[self.choice]
         return _DUMMY_SECRET
+
+    @property
+    def more_secrets(self) -> bool:
+        """Whether another valid secret is left to try after the one in use."""
+        return self.choice + 1 < len(self.secrets)
 
     def validate_timestamp_and_nonce(
         self,
@@ -157,6 +170,20 @@ def _uri_candidates(request: HttpRequest, unsigned: tuple[str, ...]) -> list[str
     return [uri, f"{base}?{kept}" if kept else base]
 
 
+def _validate(
+    endpoint: SignatureOnlyEndpoint, uri: str, method: str, body: str, headers: dict[str, str]
+) -> tuple[bool, Any]:
+    """oauthlib's verdict on one reading of the request; any malformed input is False."""
+    try:
+        return endpoint.validate_request(uri, method, body, headers)
+    except (ValueError, TypeError, UnicodeError, AttributeError, IndexError, KeyError):
+        return False, None
+    except NotImplementedError:  # a validator hook oauthlib wanted and we lack
+        log.warning("oauthlib asked for an unimplemented validator hook")
+        return False, None
+
+
+@sensitive_variables()  # this frame and oauthlib's below it hold the secrets
 def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Requester:
     """Verify the request's OAuth signature and return its requester, or raise a 401.
 
@@ -175,13 +202,12 @@ def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Reques
         for body in _body_candidates(request)
     ]
     for uri, body in candidates:
-        try:
-            valid, oauth_request = endpoint.validate_request(uri, request.method, body, headers)
-        except (ValueError, TypeError, UnicodeError, AttributeError, IndexError, KeyError):
-            valid, oauth_request = False, None
-        except NotImplementedError:  # a validator hook oauthlib wanted and we lack
-            log.warning("oauthlib asked for an unimplemented validator hook")
-            valid, oauth_request = False, None
+        validator.choice = 0
+        while True:  # each secret valid now: during a rotation's overlap, old or new
+            valid, oauth_request = _validate(endpoint, uri, request.method or "", body, headers)
+            if valid or not validator.more_secrets:
+                break
+            validator.choice += 1
         if valid:
             break
     if not valid or oauth_request is None or validator.requester is None:
