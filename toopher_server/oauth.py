@@ -29,11 +29,13 @@ from .errors import OAUTH_MESSAGE, ApiError
 from .models import Requester
 from .nonces import timestamp_window
 from .params import body_pairs, is_form, query_pairs, raw_body_text
+from .secretbox import SecretBoxError
 
 log = logging.getLogger(__name__)
 
 _SAFE = set(string.ascii_letters + string.digits + "-._~+/=:")
 _PRINTABLE = set(string.printable) - set("\t\n\r\x0b\x0c")
+KEYS_MESSAGE = "The service cannot verify requests now (its keys are misconfigured)."
 _DUMMY_KEY = "toopher-sandbox-dummy-client"
 _DUMMY_SECRET = "toopher-sandbox-dummy-secret"  # noqa: S105 (not a credential)
 
@@ -201,15 +203,19 @@ def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Reques
         for uri in _uri_candidates(request, unsigned)
         for body in _body_candidates(request)
     ]
-    for uri, body in candidates:
-        validator.choice = 0
-        while True:  # each secret valid now: during a rotation's overlap, old or new
-            valid, oauth_request = _validate(endpoint, uri, request.method or "", body, headers)
-            if valid or not validator.more_secrets:
+    try:
+        for uri, body in candidates:
+            validator.choice = 0
+            while True:  # each secret valid now: during a rotation's overlap, old or new
+                valid, oauth_request = _validate(endpoint, uri, request.method or "", body, headers)
+                if valid or not validator.more_secrets:
+                    break
+                validator.choice += 1
+            if valid:
                 break
-            validator.choice += 1
-        if valid:
-            break
+    except SecretBoxError as exc:  # the key ring misses the key a secret is sealed with
+        log.error("a requester's secret does not decrypt (%s): check TOOPHER_SECRET_KEYS", exc)
+        raise ApiError(503, 503, KEYS_MESSAGE) from None
     if not valid or oauth_request is None or validator.requester is None:
         raise ApiError(401, 401, OAUTH_MESSAGE)
     # Three-legged (a non-empty oauth_token) is not Toopher's protocol. A token outside
