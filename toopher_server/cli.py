@@ -32,10 +32,12 @@ usage: toopher-server [--env-file PATH] COMMAND [ARGS]
 The Toopher service (API v1), run by a site's own operators.
 
 commands:
-  init [--name NAME]        migrate; make SECRET_KEY, TOOPHER_SECRET_KEYS and
+  init [--name NAME] [--host HOST]
+                            migrate; make SECRET_KEY, TOOPHER_SECRET_KEYS and
                             TOOPHER_AUDIT_KEY if the environment has none (printed
                             once, or written to --env-file with mode 0600); create a
-                            first requester and print its key and secret once
+                            first requester and print its key and secret once;
+                            --host: the public name behind a TLS proxy
   createrequester --name NAME [--json]
                             a new requester; its key and secret, shown once
   rotatesecret KEY --overlap DURATION [--json]
@@ -156,6 +158,12 @@ def init(argv: list[str], env_file: Path | None) -> int:
     )
     parser.add_argument("--name", default="My site", help="the first requester's name")
     parser.add_argument(
+        "--host",
+        help="the service's public host name behind a TLS proxy (toopher.example.com): "
+        "sets ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS and TOOPHER_SERVER_BEHIND_TLS_PROXY "
+        "when the environment has none",
+    )
+    parser.add_argument(
         "--no-requester", action="store_true", help="do not create a first requester"
     )
     options = parser.parse_args(argv)
@@ -164,9 +172,14 @@ def init(argv: list[str], env_file: Path | None) -> int:
     generated = {
         name: make() for name, make in _generators().items() if not os.environ.get(name, "").strip()
     }
+    settings = {
+        name: value for name, value in _host_settings(options.host).items()
+        if not os.environ.get(name, "").strip()
+    }
     os.environ.update(generated)
-    if env_file is not None and generated:
-        write_env_file(env_file, generated)
+    os.environ.update(settings)
+    if env_file is not None and (generated or settings):
+        write_env_file(env_file, {**generated, **settings})
 
     import django
 
@@ -179,6 +192,9 @@ def init(argv: list[str], env_file: Path | None) -> int:
     new = None if options.no_requester else _first_requester(options.name)
     if generated:
         out.write(_keys_text(generated, env_file))
+    if settings and env_file is None:
+        out.write("Settings for the TLS proxy, for the environment too:\n")
+        out.write("".join(f"  {name}={value}\n" for name, value in settings.items()))
     if new is not None:
         from .management.commands.createrequester import describe_new_requester
 
@@ -188,6 +204,18 @@ def init(argv: list[str], env_file: Path | None) -> int:
                   "makes another.\n")
     out.write("Next: toopher-server serve (behind a TLS proxy), see docs/server.md.\n")
     return 0
+
+
+def _host_settings(host: str | None) -> dict[str, str]:
+    """What ``init --host NAME`` sets: the host, its HTTPS origin, the TLS proxy flag."""
+    if not host:
+        return {}
+    host = host.strip().lower()
+    return {
+        "ALLOWED_HOSTS": host,
+        "CSRF_TRUSTED_ORIGINS": f"https://{host}",
+        "TOOPHER_SERVER_BEHIND_TLS_PROXY": "true",
+    }
 
 
 def _database_name() -> str:
