@@ -56,7 +56,9 @@ def signed_result(requester: Requester, state: dict[str, Any], fields: dict[str,
     result["timestamp"] = str(int(time.time()))
     if state.get("requester_metadata") is not None:
         result["requester_metadata"] = state["requester_metadata"]
-    result["toopher_sig"] = signature(result, requester.current_secret())
+    valid = requester.secrets_valid_now()
+    secret = valid[-1] if state.get("previous_secret") else valid[0]
+    result["toopher_sig"] = signature(result, secret)
     return result
 
 

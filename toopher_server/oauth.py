@@ -185,7 +185,6 @@ def _validate(
         return False, None
 
 
-@sensitive_variables()  # this frame and oauthlib's below it hold the secrets
 def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Requester:
     """Verify the request's OAuth signature and return its requester, or raise a 401.
 
@@ -193,6 +192,15 @@ def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Reques
     iframe host script appends ``terminal_name``); the signature is tried with and
     without them.
     """
+    return authenticate_with_secret(request, unsigned)[0]
+
+
+@sensitive_variables()  # this frame and oauthlib's below it hold the secrets
+def authenticate_with_secret(
+    request: HttpRequest, unsigned: tuple[str, ...] = ()
+) -> tuple[Requester, bool]:
+    """:func:`authenticate`, and whether the *previous* secret (a rotation's overlap)
+    signed the request: the iframe signs its result with the secret the site used."""
     query_pairs(request)  # undecodable input is a 400, before any signature check
     headers = _headers(request)
     validator = SandboxRequestValidator()
@@ -226,4 +234,4 @@ def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Reques
         nonces.record(oauth_request.client_key, oauth_request.nonce, oauth_request.timestamp)
     except nonces.Replayed as exc:
         raise ApiError(401, 401, OAUTH_MESSAGE) from exc
-    return validator.requester
+    return validator.requester, validator.choice > 0

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import pytest
 from django.core.checks import run_checks
 from django.db import connection
+from django.http import HttpRequest, HttpResponse
 from django.test import Client, override_settings
 from django.test.client import RequestFactory
 from django.utils import timezone
@@ -35,16 +36,27 @@ from toopher_server.secretbox import DecryptError, generate_key
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.server.urls")]
 
 
-def call(key: str, secret: str, name: str = "nobody") -> int:
-    """The status of a signed ``GET /v1/users?name=...`` (200 when the signature holds)."""
+def _signed_request(key: str, secret: str, name: str = "x") -> HttpRequest:
+    """A ``GET /v1/users?name=...`` signed with this key and secret."""
     query = urlencode({"name": name})
-    oauth = OAuthClient(key, client_secret=secret)
-    _, headers, _ = oauth.sign(f"http://testserver/v1/users?{query}", http_method="GET")
-    response = Client().get(
+    _, headers, _ = OAuthClient(key, client_secret=secret).sign(
+        f"http://testserver/v1/users?{query}", http_method="GET"
+    )
+    return RequestFactory().get(
         "/v1/users", {"name": name}, HTTP_AUTHORIZATION=headers["Authorization"]
     )
-    return response.status_code
 
+
+def signed_get(key: str, secret: str, name: str = "nobody") -> HttpResponse:
+    """The service's answer to a signed ``GET /v1/users?name=...``."""
+    request = _signed_request(key, secret, name)
+    return Client().get("/v1/users", {"name": name},
+                        HTTP_AUTHORIZATION=request.META["HTTP_AUTHORIZATION"])
+
+
+def call(key: str, secret: str, name: str = "nobody") -> int:
+    """The status of a signed ``GET /v1/users?name=...`` (200 when the signature holds)."""
+    return signed_get(key, secret, name).status_code
 
 def test_a_new_secret_is_sealed_bound_to_its_row_and_verifies() -> None:
     requester = create_requester("Site")
@@ -180,13 +192,7 @@ def test_no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> None:
 def test_an_error_page_during_verification_shows_no_secret() -> None:
     requester = create_requester()
     secret = requester.current_secret()
-    query = urlencode({"name": "x"})
-    _, headers, _ = OAuthClient(requester.key, client_secret=secret).sign(
-        f"http://testserver/v1/users?{query}", http_method="GET"
-    )
-    request = RequestFactory().get(
-        "/v1/users", {"name": "x"}, HTTP_AUTHORIZATION=headers["Authorization"]
-    )
+    request = _signed_request(requester.key, secret)
     from toopher_server import oauth
 
     boom = RuntimeError("failure inside the signature check")
@@ -258,3 +264,31 @@ def test_the_migration_seals_the_secrets_of_existing_rows() -> None:
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
     assert Requester.objects.get(key="old-key").secrets_valid_now() == ["old-plain-secret-0123"]
+
+
+def test_the_iframe_signs_its_result_with_the_secret_the_site_used() -> None:
+    from toopher_server import iframe, oauth
+
+    requester = create_requester()
+    old = requester.current_secret()
+    _, new = rotate_secret(requester.key, timedelta(hours=1))
+    assert oauth.authenticate_with_secret(_signed_request(requester.key, old))[1] is True
+    assert oauth.authenticate_with_secret(_signed_request(requester.key, new))[1] is False
+    requester = Requester.objects.get(pk=requester.pk)
+    with_old = iframe.signed_result(requester, {"previous_secret": True}, {"id": "x"})
+    assert with_old["toopher_sig"] == iframe.signature(with_old, old)
+    with_new = iframe.signed_result(requester, {"previous_secret": False}, {"id": "x"})
+    assert with_new["toopher_sig"] == iframe.signature(with_new, new)
+
+
+def test_a_secret_under_a_key_no_longer_in_the_ring_is_a_503_not_a_500(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with override_settings(TOOPHER_SERVER_SECRET_KEYS=generate_key()):
+        requester = create_requester()
+        secret = requester.current_secret()
+    with override_settings(TOOPHER_SERVER_SECRET_KEYS=generate_key()):
+        response = signed_get(requester.key, secret)
+    assert response.status_code == 503
+    assert response.json()["error_code"] == 503
+    assert "TOOPHER_SECRET_KEYS" in caplog.text and secret not in caplog.text
