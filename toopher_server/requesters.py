@@ -17,6 +17,7 @@ from django.views.decorators.debug import sensitive_variables
 from . import db
 from .keys import secret_box
 from .models import Requester
+from .secretbox import DecryptError
 
 DEFAULT_NAME = "Sandbox requester"
 #: The longest overlap ``rotate_secret`` accepts (a rotation that never ends is none).
@@ -61,7 +62,7 @@ def ensure_requester(key: str, secret: str, name: str) -> Requester:
             requester.save()
             return requester
         changed = []
-        if requester.current_secret() != secret or requester.previous_secret_sealed:
+        if _sealed_secret_differs(requester, secret) or requester.previous_secret_sealed:
             requester.set_secret(secret)
             changed += ["secret_sealed", "previous_secret_sealed", "previous_secret_expires"]
         if requester.name != (name or DEFAULT_NAME):
@@ -70,6 +71,16 @@ def ensure_requester(key: str, secret: str, name: str) -> Requester:
         if changed:
             requester.save(update_fields=[*changed, "modified"])
     return requester
+
+
+@sensitive_variables()
+def _sealed_secret_differs(requester: Requester, secret: str) -> bool:
+    """Whether the stored secret is not ``secret`` (or no longer decrypts: the sandbox's
+    or example project's ``SECRET_KEY``, and so its derived key, changed)."""
+    try:
+        return requester.current_secret() != secret
+    except DecryptError:
+        return True
 
 
 def parse_duration(text: str) -> timedelta:

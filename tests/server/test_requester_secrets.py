@@ -292,3 +292,13 @@ def test_a_secret_under_a_key_no_longer_in_the_ring_is_a_503_not_a_500(
     assert response.status_code == 503
     assert response.json()["error_code"] == 503
     assert "TOOPHER_SECRET_KEYS" in caplog.text and secret not in caplog.text
+
+
+def test_ensure_requester_reseals_a_secret_whose_key_changed() -> None:
+    """The example project's SECRET_KEY (and so its derived key) changed: the requester
+    it ensures at start gets its secret again instead of failing."""
+    with override_settings(TOOPHER_SERVER_SECRET_KEYS=generate_key()):
+        ensure_requester("example-key", "example-secret", "Example")
+    again = ensure_requester("example-key", "example-secret", "Example")
+    assert again.secrets_valid_now() == ["example-secret"]
+    assert call("example-key", "example-secret") == 200
