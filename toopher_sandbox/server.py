@@ -167,8 +167,24 @@ def _requester(args: argparse.Namespace, persistent: bool) -> Requester:
     if persistent:
         existing = Requester.objects.filter(name=args.name).order_by("created").first()
         if existing is not None:
-            return existing
+            return _readable(existing)
     return create_requester(args.name)
+
+
+def _readable(requester: Requester) -> Requester:
+    """The kept requester, with a new secret if its key file was lost (said on stderr)."""
+    from datetime import timedelta
+
+    from toopher_server.requesters import rotate_secret
+    from toopher_server.secretbox import DecryptError
+
+    try:
+        requester.current_secret()
+    except DecryptError:
+        print("toopher_sandbox: the requester's secret does not decrypt (its key file is "
+              "gone?): it gets a new secret.", file=sys.stderr)
+        requester, _ = rotate_secret(requester.key, timedelta(0))
+    return requester
 
 
 def facts(base_url: str, requester: Requester, control_token: str = "") -> dict[str, Any]:
