@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import django
 import environ
 
 env = environ.Env()
@@ -97,9 +98,13 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / '
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
-    )
+    # A trial's threads and processes share the file: wait for the lock, write-ahead log,
+    # and take the write lock at BEGIN (Django 5.1+) so no transaction fails half-way.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    if django.VERSION >= (5, 1):
+        DATABASES["default"]["OPTIONS"].update(
+            {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+        )
 
 # Redis with several instances (the rate limits and anything cached are then shared).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://toopher-server")}

@@ -136,6 +136,7 @@ SETTINGS_SCRIPT = """
 import json, django
 django.setup()
 from django.conf import settings as s
+import toopher_server.asgi, toopher_server.wsgi  # both entry points load
 print(json.dumps({"debug": s.DEBUG, "proxy": s.SECURE_PROXY_SSL_HEADER,
                   "redirect": s.SECURE_SSL_REDIRECT, "hosts": s.ALLOWED_HOSTS,
                   "engine": s.DATABASES["default"]["ENGINE"],

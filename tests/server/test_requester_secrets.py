@@ -302,3 +302,22 @@ def test_ensure_requester_reseals_a_secret_whose_key_changed() -> None:
     again = ensure_requester("example-key", "example-secret", "Example")
     assert again.secrets_valid_now() == ["example-secret"]
     assert call("example-key", "example-secret") == 200
+
+
+@pytest.mark.urls("tests.urls")
+def test_the_admin_shows_no_secret_and_makes_no_requester(admin_client: Client) -> None:
+    requester = create_requester("Admin site")
+    secret = requester.current_secret()
+    _, new = rotate_secret(requester.key, timedelta(hours=1))
+    requester.refresh_from_db()
+    pages = [
+        admin_client.get("/admin/toopher_server/requester/"),
+        admin_client.get(f"/admin/toopher_server/requester/{requester.pk}/change/"),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        text = page.content.decode()
+        assert requester.key in text
+        for hidden in (secret, new, requester.secret_sealed, requester.previous_secret_sealed):
+            assert hidden not in text
+    assert admin_client.get("/admin/toopher_server/requester/add/").status_code == 403
