@@ -10,6 +10,11 @@ accepted, a non-empty one is refused with that 401. The signature is checked ove
 request target exactly as the client sent it (``REQUEST_URI`` from waitress,
 ``RAW_URI`` from gunicorn), so ``%2F``, ``;x=1`` or ``..`` in a path verify and then
 simply route to a 404.
+
+A requester's secret is read sealed (``Requester.secrets_valid_now()``): during a
+rotation's overlap the signature is checked against the current secret, then the
+previous one. A secret that does not decrypt (its key left ``TOOPHER_SECRET_KEYS`` too
+soon) is a 503, logged without the secret.
 """
 
 from __future__ import annotations
