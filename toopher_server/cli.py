@@ -112,7 +112,13 @@ def take_env_file(args: list[str]) -> tuple[Path | None, list[str]]:
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """Put the ``NAME=value`` lines of ``path`` in ``os.environ`` (set ones win); them."""
+    """Put the ``NAME=value`` lines of ``path`` in ``os.environ`` (set ones win); them.
+
+    Warns on stderr when others than its owner may read it (it holds the keys).
+    """
+    if path.stat().st_mode & 0o077:
+        print(f"toopher-server: warning: {path} is readable by others; it holds the "
+              f"service's keys: chmod 600 {path}", file=sys.stderr)
     values: dict[str, str] = {}
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.strip()

@@ -167,15 +167,22 @@ def test_production_settings_from_the_environment(tmp_path: Path) -> None:
     assert proxied["cache"].endswith("RedisCache")
 
 
-def test_env_files_and_the_log_filter(tmp_path: Path) -> None:
+def test_env_files_and_the_log_filter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert take_env_file(["init", "--env-file", "a.env"]) == (Path("a.env"), ["init"])
     assert take_env_file(["--env-file=b.env", "serve"]) == (Path("b.env"), ["serve"])
     with pytest.raises(ValueError):
         take_env_file(["init", "--env-file"])
     path = tmp_path / "x.env"
     path.write_text("# comment\nexport TOOPHER_TEST_A='one'\nTOOPHER_TEST_B=two=2\n")
+    path.chmod(0o644)
     try:
         assert read_env_file(path) == {"TOOPHER_TEST_A": "one", "TOOPHER_TEST_B": "two=2"}
+        assert "readable by others" in capsys.readouterr().err
+        path.chmod(0o600)
+        read_env_file(path)
+        assert "readable by others" not in capsys.readouterr().err
         assert os.environ["TOOPHER_TEST_A"] == "one"
     finally:
         os.environ.pop("TOOPHER_TEST_A", None)
