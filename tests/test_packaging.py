@@ -356,6 +356,40 @@ def test_installed_sandbox_command_runs(installed: Path, dist: dict[str, Path]) 
     assert "--port" in proc.stdout
 
 
+def test_installed_toopher_server_command_runs(installed: Path, dist: dict[str, Path]) -> None:
+    """The console script ``toopher-server`` is installed and says what it does."""
+    command = installed.parent / "toopher-server"
+    assert command.exists()
+    proc = subprocess.run(
+        [str(command), "--help"], cwd=dist["work"], capture_output=True, text=True,
+        timeout=60, env=_clean_env(),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for word in ("init", "createrequester", "rotatesecret", "serve", "check --deploy"):
+        assert word in proc.stdout, word
+    proc = subprocess.run(
+        [str(command), "serve", "--help"], cwd=dist["work"], capture_output=True, text=True,
+        timeout=60, env=_clean_env(),
+    )
+    assert proc.returncode == 0 and "gunicorn" in proc.stdout and "waitress" in proc.stdout
+
+
+def test_the_server_extra_and_the_console_script(
+    dist: dict[str, Any], wheel_names: set[str]
+) -> None:
+    metadata = _dist_info(dist, wheel_names, "METADATA")
+    assert "Provides-Extra: server" in metadata
+    server = {
+        re.split(r"[<>=!\[ ;]", line.split(": ", 1)[1], maxsplit=1)[0].lower()
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist:") and 'extra == "server"' in line
+    }
+    assert server == {"django-environ", "gunicorn", "waitress", "segno", "cryptography", "psycopg"}
+    entry_points = _dist_info(dist, wheel_names, "entry_points.txt")
+    assert "[console_scripts]" in entry_points
+    assert "toopher-server = toopher_server.cli:main" in entry_points
+
+
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)|<img src=\"([^\"]+)\"")
 
 

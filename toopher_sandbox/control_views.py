@@ -146,7 +146,7 @@ def requesters(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {
             "key": requester.key,
-            "secret": requester.secret,
+            "secret": requester.current_secret(),
             "api_url": api_url(request),
             "name": requester.name,
         }

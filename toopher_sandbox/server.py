@@ -83,6 +83,7 @@ def configure(db_path: Path, args: argparse.Namespace) -> None:
         ROOT_URLCONF="toopher_sandbox.standalone_urls",
         INSTALLED_APPS=["django.contrib.staticfiles", "toopher_server", "toopher_sandbox"],
         TOOPHER_SANDBOX_CONTROL_TOKEN=args.control_token,
+        TOOPHER_SERVER_SECRET_KEYS=sandbox_secret_keys(db_path, durable=bool(args.db)),
         TOOPHER_SANDBOX_REQUEST_EXPIRY=args.request_expiry,
         MIDDLEWARE=[
             "toopher_sandbox.middleware.JsonApiErrorsMiddleware",
@@ -129,6 +130,34 @@ def configure(db_path: Path, args: argparse.Namespace) -> None:
     )
 
 
+def sandbox_secret_keys(db_path: Path, *, durable: bool) -> str | None:
+    """The key ring that encrypts the requesters' secrets in this sandbox's file.
+
+    ``TOOPHER_SECRET_KEYS`` from the environment when set (None: the service reads it).
+    Otherwise a kept ``--db`` file gets a key file beside it (``<db>.key``, mode 0600),
+    made on the first run, so the requester kept in the file decrypts on the next runs
+    (this instance's ``SECRET_KEY`` is new at every start); a temporary file gets a
+    key that lives as long as the process.
+    """
+    import os
+
+    from toopher_server.secretbox import ENV_VAR, generate_key
+
+    if os.environ.get(ENV_VAR, "").strip():
+        return None
+    if not durable:
+        return generate_key()
+    key_file = db_path.with_name(db_path.name + ".key")
+    try:
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass  # made by an earlier run
+    else:
+        with os.fdopen(descriptor, "w") as out:
+            out.write(generate_key() + "\n")
+    return key_file.read_text().strip()
+
+
 def _requester(args: argparse.Namespace, persistent: bool) -> Requester:
     from toopher_server.models import Requester
     from toopher_server.requesters import create_requester, ensure_requester
@@ -138,8 +167,24 @@ def _requester(args: argparse.Namespace, persistent: bool) -> Requester:
     if persistent:
         existing = Requester.objects.filter(name=args.name).order_by("created").first()
         if existing is not None:
-            return existing
+            return _readable(existing)
     return create_requester(args.name)
+
+
+def _readable(requester: Requester) -> Requester:
+    """The kept requester, with a new secret if its key file was lost (said on stderr)."""
+    from datetime import timedelta
+
+    from toopher_server.requesters import rotate_secret
+    from toopher_server.secretbox import DecryptError
+
+    try:
+        requester.current_secret()
+    except DecryptError:
+        print("toopher_sandbox: the requester's secret does not decrypt (its key file is "
+              "gone?): it gets a new secret.", file=sys.stderr)
+        requester, _ = rotate_secret(requester.key, timedelta(0))
+    return requester
 
 
 def facts(base_url: str, requester: Requester, control_token: str = "") -> dict[str, Any]:
@@ -147,7 +192,7 @@ def facts(base_url: str, requester: Requester, control_token: str = "") -> dict[
     return {
         "api_url": f"{base_url}/v1",
         "key": requester.key,
-        "secret": requester.secret,
+        "secret": requester.current_secret(),
         "base_url": base_url,
         "phone_url": f"{base_url}/phone/",
         "control_url": f"{base_url}/control",

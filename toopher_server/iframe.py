@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from django.core import signing
+from django.views.decorators.debug import sensitive_variables
 
 from .models import AuthenticationRequest, Pairing, Requester, User
 
@@ -35,6 +36,7 @@ def encode_fields(fields: dict[str, str]) -> str:
     return "&".join(f"{_quote(k)}={_quote(v)}" for k, v in sorted(fields.items()))
 
 
+@sensitive_variables("secret")
 def signature(fields: dict[str, str], secret: str) -> str:
     """``toopher_sig`` of the fields (``toopher_sig`` itself excluded)."""
     data = {k: v for k, v in fields.items() if k != "toopher_sig"}
@@ -46,6 +48,7 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
+@sensitive_variables()
 def signed_result(requester: Requester, state: dict[str, Any], fields: dict[str, str]) -> dict:
     """Add the common fields (session token, timestamp, metadata) and sign."""
     result = dict(fields)
@@ -53,7 +56,9 @@ def signed_result(requester: Requester, state: dict[str, Any], fields: dict[str,
     result["timestamp"] = str(int(time.time()))
     if state.get("requester_metadata") is not None:
         result["requester_metadata"] = state["requester_metadata"]
-    result["toopher_sig"] = signature(result, requester.secret)
+    valid = requester.secrets_valid_now()
+    secret = valid[-1] if state.get("previous_secret") else valid[0]
+    result["toopher_sig"] = signature(result, secret)
     return result
 
 

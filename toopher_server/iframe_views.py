@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from . import db, iframe, phones, service
 from .errors import NOT_AUTHORIZED_MESSAGE, ApiError
 from .models import AuthenticationRequest, Message, Pairing, Requester, Terminal, User
-from .oauth import authenticate as verify_oauth
+from .oauth import authenticate_with_secret as verify_oauth
 from .params import Params
 from .urls_helpers import base_url, reverse_here
 
@@ -58,7 +58,7 @@ def _expired(params: Params) -> str | None:
 
 def _entry(request: HttpRequest, kind: str, inline_default: bool) -> HttpResponse:
     try:
-        requester = verify_oauth(request, unsigned=("terminal_name",))
+        requester, previous_secret = verify_oauth(request, unsigned=("terminal_name",))
         params = Params.from_request(request)
         username = params.text("username", required=True, max_length=NAME_LENGTH)
         state = {
@@ -75,6 +75,8 @@ def _entry(request: HttpRequest, kind: str, inline_default: bool) -> HttpRespons
             "inline": params.boolean("allow_inline_pairing", default=inline_default),
             "reset_email": params.text("reset_email", max_length=320) or "",
             "terminal_name": params.text("terminal_name", max_length=NAME_LENGTH) or "",
+            # The result is signed with the secret the site signed the URL with.
+            "previous_secret": previous_secret,
         }
     except ApiError as error:
         return _error_page(request, error.message, error.status)

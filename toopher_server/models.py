@@ -7,8 +7,14 @@ messages are not a requester's.
 """
 
 import uuid
+from datetime import datetime
 
 from django.db import models
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from .keys import secret_box
+from .secretbox import row_aad
 
 
 def new_id() -> uuid.UUID:
@@ -17,17 +23,69 @@ def new_id() -> uuid.UUID:
 
 
 class Requester(models.Model):
-    """A site that uses Toopher: a consumer key and secret."""
+    """A site that uses Toopher: a consumer key and secret.
+
+    The secret is stored encrypted (``secret_sealed``, :mod:`toopher_server.keys`), bound
+    to this row (associated data ``row_aad("requester_secret", id)``). During a rotation
+    the previous secret stays valid until ``previous_secret_expires``. Read and write
+    them only through :meth:`set_secret`, :meth:`current_secret` and
+    :meth:`secrets_valid_now`; neither ``repr`` nor ``str`` shows a secret.
+    """
+
+    SECRET_KIND = "requester_secret"
+    PREVIOUS_SECRET_KIND = "requester_previous_secret"
 
     id = models.UUIDField(primary_key=True, default=new_id, editable=False)
     name = models.CharField(max_length=200)
     key = models.CharField(max_length=200, unique=True)
-    secret = models.CharField(max_length=200)
+    secret_sealed = models.TextField(editable=False)
+    previous_secret_sealed = models.TextField(blank=True, default="", editable=False)
+    previous_secret_expires = models.DateTimeField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return self.name
+
+    def __repr__(self) -> str:
+        return f"<Requester {self.key!r} ({self.name})>"
+
+    @sensitive_variables()
+    def set_secret(self, secret: str, *, keep_previous_until: datetime | None = None) -> None:
+        """Seal ``secret`` as the current one (not saved: the caller saves).
+
+        With ``keep_previous_until`` the secret in force so far stays valid until then;
+        without it, only ``secret`` is valid from now on.
+        """
+        box = secret_box()
+        previous = ""
+        if keep_previous_until is not None and self.secret_sealed:
+            aad = self.secret_aad(self.PREVIOUS_SECRET_KIND)
+            previous = box.encrypt(self.current_secret(), aad)
+        self.secret_sealed = box.encrypt(secret, self.secret_aad(self.SECRET_KIND))
+        self.previous_secret_sealed = previous
+        self.previous_secret_expires = keep_previous_until if previous else None
+
+    @sensitive_variables()
+    def current_secret(self) -> str:
+        """The secret in clear (to sign with, or to show once at creation)."""
+        return secret_box().decrypt_text(self.secret_sealed, self.secret_aad(self.SECRET_KIND))
+
+    @sensitive_variables()
+    def secrets_valid_now(self, now: datetime | None = None) -> list[str]:
+        """The secrets a signature may use now: the current one, then the previous one
+        while its overlap lasts."""
+        valid = [self.current_secret()]
+        expires = self.previous_secret_expires
+        if self.previous_secret_sealed and expires is not None:
+            if (now or timezone.now()) < expires:
+                aad = self.secret_aad(self.PREVIOUS_SECRET_KIND)
+                valid.append(secret_box().decrypt_text(self.previous_secret_sealed, aad))
+        return valid
+
+    def secret_aad(self, kind: str) -> bytes:
+        """The associated data that binds a sealed secret of ``kind`` to this row."""
+        return row_aad(kind, self.id)
 
 
 class Phone(models.Model):

@@ -10,6 +10,11 @@ accepted, a non-empty one is refused with that 401. The signature is checked ove
 request target exactly as the client sent it (``REQUEST_URI`` from waitress,
 ``RAW_URI`` from gunicorn), so ``%2F``, ``;x=1`` or ``..`` in a path verify and then
 simply route to a 404.
+
+A requester's secret is read sealed (``Requester.secrets_valid_now()``): during a
+rotation's overlap the signature is checked against the current secret, then the
+previous one. A secret that does not decrypt (its key left ``TOOPHER_SECRET_KEYS`` too
+soon) is a 503, logged without the secret.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
+from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
@@ -28,11 +34,13 @@ from .errors import OAUTH_MESSAGE, ApiError
 from .models import Requester
 from .nonces import timestamp_window
 from .params import body_pairs, is_form, query_pairs, raw_body_text
+from .secretbox import SecretBoxError
 
 log = logging.getLogger(__name__)
 
 _SAFE = set(string.ascii_letters + string.digits + "-._~+/=:")
 _PRINTABLE = set(string.printable) - set("\t\n\r\x0b\x0c")
+KEYS_MESSAGE = "The service cannot verify requests now (its keys are misconfigured)."
 _DUMMY_KEY = "toopher-sandbox-dummy-client"
 _DUMMY_SECRET = "toopher-sandbox-dummy-secret"  # noqa: S105 (not a credential)
 
@@ -47,6 +55,10 @@ class SandboxRequestValidator(RequestValidator):
     def __init__(self) -> None:
         super().__init__()
         self.requester: Requester | None = None
+        #: The requester's secrets valid now (the current one, the previous one during
+        #: a rotation's overlap) and which one the next signature check uses.
+        self.secrets: list[str] = []
+        self.choice = 0
 
     @property
     def timestamp_lifetime(self) -> int:
@@ -59,13 +71,21 @@ class SandboxRequestValidator(RequestValidator):
         return 1 <= len(nonce) <= 255 and set(nonce) <= _SAFE
 
     def validate_client_key(self, client_key: str, request) -> bool:
-        self.requester = lookups.requester(client_key)
+        if self.requester is None or self.requester.key != client_key:
+            self.requester = lookups.requester(client_key)
+            self.secrets = self.requester.secrets_valid_now() if self.requester else []
         return self.requester is not None
 
     def get_client_secret(self, client_key: str, request) -> str:
         if self.requester is not None and self.requester.key == client_key:
-            return self.requester.secret
+            if self.choice < len(self.secrets):
+                return self.secrets[self.choice]
         return _DUMMY_SECRET
+
+    @property
+    def more_secrets(self) -> bool:
+        """Whether another valid secret is left to try after the one in use."""
+        return self.choice + 1 < len(self.secrets)
 
     def validate_timestamp_and_nonce(
         self,
@@ -157,6 +177,19 @@ def _uri_candidates(request: HttpRequest, unsigned: tuple[str, ...]) -> list[str
     return [uri, f"{base}?{kept}" if kept else base]
 
 
+def _validate(
+    endpoint: SignatureOnlyEndpoint, uri: str, method: str, body: str, headers: dict[str, str]
+) -> tuple[bool, Any]:
+    """oauthlib's verdict on one reading of the request; any malformed input is False."""
+    try:
+        return endpoint.validate_request(uri, method, body, headers)
+    except (ValueError, TypeError, UnicodeError, AttributeError, IndexError, KeyError):
+        return False, None
+    except NotImplementedError:  # a validator hook oauthlib wanted and we lack
+        log.warning("oauthlib asked for an unimplemented validator hook")
+        return False, None
+
+
 def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Requester:
     """Verify the request's OAuth signature and return its requester, or raise a 401.
 
@@ -164,6 +197,15 @@ def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Reques
     iframe host script appends ``terminal_name``); the signature is tried with and
     without them.
     """
+    return authenticate_with_secret(request, unsigned)[0]
+
+
+@sensitive_variables()  # this frame and oauthlib's below it hold the secrets
+def authenticate_with_secret(
+    request: HttpRequest, unsigned: tuple[str, ...] = ()
+) -> tuple[Requester, bool]:
+    """:func:`authenticate`, and whether the *previous* secret (a rotation's overlap)
+    signed the request: the iframe signs its result with the secret the site used."""
     query_pairs(request)  # undecodable input is a 400, before any signature check
     headers = _headers(request)
     validator = SandboxRequestValidator()
@@ -174,16 +216,19 @@ def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Reques
         for uri in _uri_candidates(request, unsigned)
         for body in _body_candidates(request)
     ]
-    for uri, body in candidates:
-        try:
-            valid, oauth_request = endpoint.validate_request(uri, request.method, body, headers)
-        except (ValueError, TypeError, UnicodeError, AttributeError, IndexError, KeyError):
-            valid, oauth_request = False, None
-        except NotImplementedError:  # a validator hook oauthlib wanted and we lack
-            log.warning("oauthlib asked for an unimplemented validator hook")
-            valid, oauth_request = False, None
-        if valid:
-            break
+    try:
+        for uri, body in candidates:
+            validator.choice = 0
+            while True:  # each secret valid now: during a rotation's overlap, old or new
+                valid, oauth_request = _validate(endpoint, uri, request.method or "", body, headers)
+                if valid or not validator.more_secrets:
+                    break
+                validator.choice += 1
+            if valid:
+                break
+    except SecretBoxError as exc:  # the key ring misses the key a secret is sealed with
+        log.error("a requester's secret does not decrypt (%s): check TOOPHER_SECRET_KEYS", exc)
+        raise ApiError(503, 503, KEYS_MESSAGE) from None
     if not valid or oauth_request is None or validator.requester is None:
         raise ApiError(401, 401, OAUTH_MESSAGE)
     # Three-legged (a non-empty oauth_token) is not Toopher's protocol. A token outside
@@ -194,4 +239,4 @@ def authenticate(request: HttpRequest, unsigned: tuple[str, ...] = ()) -> Reques
         nonces.record(oauth_request.client_key, oauth_request.nonce, oauth_request.timestamp)
     except nonces.Replayed as exc:
         raise ApiError(401, 401, OAUTH_MESSAGE) from exc
-    return validator.requester
+    return validator.requester, validator.choice > 0

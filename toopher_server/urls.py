@@ -1,13 +1,15 @@
 """URLs of the service. Mount it anywhere: ``path("toopher/", include("toopher_server.urls"))``.
 
 ``v1/`` is Toopher API v1 with the iframe pages under ``v1/web/``; ``r/pairings/<id>``
-is the QR code's deep link and ``pairings/<id>/reset`` the reset-link page. The lists
+is the QR code's deep link, ``pairings/<id>/reset`` the reset-link page and ``health``
+the load balancer's probe (:mod:`toopher_server.health`). The lists
 are public so that the sandbox can serve the very same views among its own pages.
 """
 
 from django.urls import path, re_path
 
 from . import api_views as api
+from . import health as health_views
 from . import iframe_views as web_iframe
 from . import web_views as web
 
@@ -57,6 +59,9 @@ qr_link = [path("r/pairings/<str:pairing_id>", web.qr_link, name="qr_link")]
 
 pages = [path("pairings/<str:pairing_id>/reset", web.reset_pairing, name="reset")]
 
+#: ``health``: for the balancer (database reachable) and the operator's counts.
+health = [path("health", health_views.health, name="health")]
+
 
 def unknown(*prefixes: str) -> list:
     """A JSON 404 for any other path under these prefixes (``v1`` and the sandbox's
@@ -65,4 +70,4 @@ def unknown(*prefixes: str) -> list:
     return [re_path(rf"^(?P<rest>(?:{alternatives})(?:/.*)?)$", api.not_found)]
 
 
-urlpatterns = index + v1 + iframe + qr_link + pages + unknown("v1")
+urlpatterns = index + v1 + iframe + qr_link + pages + health + unknown("v1")
