@@ -5,7 +5,9 @@ Every refusal is checked the same way: the error code, and the row unchanged.
 
 from __future__ import annotations
 
+import base64
 import json
+import time
 from typing import Any
 
 import pytest
@@ -74,8 +76,6 @@ def test_enrolling_again_is_the_same_device() -> None:
 
 
 def test_enrolment_by_spki() -> None:
-    import base64
-
     client = DeviceClient()
     spki = base64.b64encode(client.device.key.spki_der).decode()
     response = client.call("POST", f"{API}/devices", json.dumps({"spki": spki}).encode())
@@ -436,3 +436,11 @@ def test_bad_query_parameters_are_malformed(phone: DeviceClient) -> None:
 def test_a_too_large_body_is_refused(phone: DeviceClient) -> None:
     response = phone.call("POST", f"{API}/pairing_phrases", b"x" * 20_000)
     refused(response, "too_large", 413)
+
+
+def test_the_clock_window_is_the_services_setting(phone: DeviceClient) -> None:
+    late = SignedDevice(phone.device.key, clock=lambda: time.time() - 30)
+    behind = DeviceClient(late)
+    assert behind.call("GET", f"{API}/devices/me").status_code == 200
+    with override_settings(TOOPHER_SERVER_DEVICE_MAX_AGE=20):
+        refused(behind.call("GET", f"{API}/devices/me"), "stale", 401)
