@@ -8,7 +8,7 @@ Codes are stable (docs/authenticator-protocol.md §9); messages are for people.
 
 from __future__ import annotations
 
-from .devicesig import DeviceSignatureError
+from .devicesig import DeviceSignatureError, Malformed
 
 __all__ = [
     "DeviceApiError",
@@ -19,6 +19,7 @@ __all__ = [
     "RateLimited",
     "ServerError",
     "TooLarge",
+    "early_error",
 ]
 
 
@@ -78,3 +79,17 @@ class ServerError(DeviceApiError):
 
     code = "server_error"
     http_status = 500
+
+
+def early_error(status: int) -> DeviceSignatureError:
+    """The device error for an answer Django made before any view ran (a bad ``Host``,
+    ...), by its status: the middleware answers it in the device API's form."""
+    if status >= 500:
+        return ServerError("the service failed to handle this call")
+    known: dict[int, type[DeviceSignatureError]] = {
+        404: NotFound,
+        405: MethodNotAllowed,
+        413: TooLarge,
+        429: RateLimited,
+    }
+    return known.get(status, Malformed)("the request could not be handled")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import RawPostDataException
 from django.views.decorators.csrf import csrf_exempt
@@ -58,6 +58,8 @@ def _guarded(
         result = run()
     except DeviceSignatureError as error:
         return not_cached(error_json(error))
+    except SuspiciousOperation:  # too many query fields, an unreadable body, ...
+        return not_cached(error_json(Malformed("the request is malformed")))
     except Exception:  # noqa: BLE001 - a bug: logged, answered as JSON
         log.exception("unexpected error in %s", request.path_info)
         return not_cached(error_json(ServerError("the service failed to handle this call")))

@@ -444,3 +444,23 @@ def test_the_clock_window_is_the_services_setting(phone: DeviceClient) -> None:
     assert behind.call("GET", f"{API}/devices/me").status_code == 200
     with override_settings(TOOPHER_SERVER_DEVICE_MAX_AGE=20):
         refused(behind.call("GET", f"{API}/devices/me"), "stale", 401)
+
+
+def test_too_many_query_fields_are_malformed(phone: DeviceClient) -> None:
+    query = "&".join(["a"] * 1001)  # one more than Django parses; the path still signs
+    refused(phone.call("GET", f"{API}/pairings?{query}"), "malformed", 400)
+
+
+@override_settings(
+    MIDDLEWARE=[
+        "toopher_server.middleware.JsonApiErrorsMiddleware",
+        "django.middleware.common.CommonMiddleware",
+    ],
+    ALLOWED_HOSTS=["toopher.example.com"],
+)
+def test_djangos_own_early_errors_answer_device_json(phone: DeviceClient) -> None:
+    """A bad Host is refused by Django before any view: still the device API's JSON."""
+    fresh = DeviceClient(phone.device)  # a client loads the middleware at its first call
+    refused(fresh.call("GET", f"{API}/devices/me"), "malformed", 400)
+    toopher_api = fresh.client.get("/v1/users")
+    assert toopher_api.status_code == 400 and toopher_api.json()["error_code"] == 400
