@@ -86,10 +86,10 @@ def _body(request: HttpRequest) -> bytes:
 def _signed(request: HttpRequest) -> tuple[Device, bytes]:
     """Verify the call; the device that signed it and the body."""
     body = _body(request)
-    call = devices.verifier().verify(
+    device = devices.verify_call(
         request.method or "", request.get_full_path(), body, request.headers.get(HEADER)
     )
-    return devices.enrolled(call.device_id), body
+    return device, body
 
 
 def signed(*methods: str) -> Callable[[DeviceView], Callable[..., HttpResponse]]:

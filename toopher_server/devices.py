@@ -32,6 +32,7 @@ from .devicesig import (
     Decision,
     DeviceVerifier,
     InvalidKey,
+    KeyLookup,
     Malformed,
     canonical_json,
     jwk_thumbprint,
@@ -57,26 +58,36 @@ DENY_REASON = "Denied on the phone"
 # --- verification ---------------------------------------------------------------------
 
 
-def _enrolled_key(device_id: str) -> ec.EllipticCurvePublicKey | None:
-    jwk = Device.objects.filter(pk=device_id).values_list("public_jwk", flat=True).first()
-    return None if jwk is None else load_jwk(jwk)
+class _EnrolledKeys:
+    """The verifier's key lookup that keeps the device row it found (one query a call)."""
+
+    def __init__(self) -> None:
+        self.device: Device | None = None
+
+    def __call__(self, device_id: str) -> ec.EllipticCurvePublicKey | None:
+        self.device = Device.objects.select_related("phone").filter(pk=device_id).first()
+        return None if self.device is None else load_jwk(self.device.public_jwk)
 
 
-def verifier() -> DeviceVerifier:
-    """The verifier of device calls: enrolled keys, ids in the database, and the clock
-    window of the settings ``TOOPHER_SERVER_DEVICE_MAX_AGE`` and ``..._MAX_FUTURE``."""
+def verifier(keys: KeyLookup | None = None) -> DeviceVerifier:
+    """The verifier of device calls: enrolled keys (``keys``, by default the database's),
+    ids in the database, and the clock window of the settings
+    ``TOOPHER_SERVER_DEVICE_MAX_AGE`` and ``..._MAX_FUTURE``."""
     return DeviceVerifier(
-        _enrolled_key,
+        keys or _EnrolledKeys(),
         DatabaseSeenIds(),
         max_age=setting_int("DEVICE_MAX_AGE", DEFAULT_MAX_AGE),
         max_future=setting_int("DEVICE_MAX_FUTURE", DEFAULT_MAX_FUTURE),
     )
 
 
-def enrolled(device_id: str) -> Device:
-    """The device of a verified call (its ``last_seen`` refreshed now and then)."""
-    device = Device.objects.select_related("phone").filter(pk=device_id).first()
-    if device is None:  # removed between the verification and now
+def verify_call(method: str, path: str, body: bytes, header: str | None) -> Device:
+    """Verify a call of an enrolled device (``devicesig`` errors if refused); its device,
+    whose ``last_seen`` is refreshed now and then."""
+    keys = _EnrolledKeys()
+    call = verifier(keys).verify(method, path, body, header)
+    device = keys.device
+    if device is None or device.id != call.device_id:  # cannot happen: the key was its
         raise NotFound("no enrolled device has this id")
     now = timezone.now()
     if device.last_seen is None or device.last_seen < now - LAST_SEEN_EVERY:
@@ -331,10 +342,10 @@ __all__ = [
     "answer_request",
     "check_enrol_rate",
     "enrol",
-    "enrolled",
     "pairing_on",
     "pairings",
     "pending_requests",
     "request_on",
     "verifier",
+    "verify_call",
 ]
