@@ -3,7 +3,8 @@
 The service's own views (``toopher_server.urls``: API v1, the iframe, the reset-link
 page) are served here unchanged, each API view behind the fault injection; around them
 ``phone/`` is the phone simulator, ``control/`` the control API and ``r/pairings/<id>``
-the QR deep link that a simulated phone "scans".
+the QR deep link that a simulated phone "scans". The device API (``app/api/v1/``) is
+the service's, unchanged: an enrolled authenticator works against the sandbox too.
 """
 
 from django.urls import path
@@ -70,6 +71,6 @@ web_urls = [
 ]
 
 urlpatterns = (
-    v1 + service.iframe + controls + phones + web_urls + service.pages
+    v1 + service.iframe + service.app_api + controls + phones + web_urls + service.pages
     + service.unknown("v1", "control")
 )

@@ -323,3 +323,45 @@ class Nonce(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}:{self.nonce}"
+
+
+class Device(models.Model):
+    """An authenticator's key, enrolled on the service: the phone it answers for.
+
+    Its id is the RFC 7638 thumbprint of its P-256 public key (``devicesig``), so the
+    device knows it before it enrols. It is linked 1:1 to the ``Phone`` that pairings,
+    phrases and requests hang off: the phone-side rules (``phones``) are one set for
+    keyed devices and for the sandbox's simulated phones, which stay unkeyed ``Phone``
+    rows without a ``Device``, out of the reach of the device API.
+    """
+
+    id = models.CharField(primary_key=True, max_length=64, editable=False)
+    phone = models.OneToOneField(Phone, on_delete=models.CASCADE, related_name="device")
+    public_jwk = models.JSONField()
+    label = models.CharField(max_length=100, blank=True, default="")
+    created = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return self.label or self.id
+
+
+class DeviceNonce(models.Model):
+    """A one-time id a device signed with: the unique pair refuses a replay on every
+    instance (``device_nonces``). ``device`` is not a foreign key: an enrolment's id is
+    recorded before its device exists."""
+
+    device = models.CharField(max_length=64)
+    nonce = models.CharField(max_length=64)
+    expires_at = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["device", "nonce"], name="server_device_nonce_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device}:{self.nonce}"

@@ -1,6 +1,7 @@
 """What a person does with the Toopher app: the phone side of the service.
 
-Used by the phone page and by the control API, so both behave the same way.
+Used by the sandbox's phone page and control API and by the device API of enrolled
+authenticators (``device_views``), so all of them behave the same way.
 """
 
 from __future__ import annotations
@@ -93,34 +94,52 @@ def active_pairings(phone: Phone) -> QuerySet[Pairing]:
     )
 
 
-def respond_pairing(pairing_id: str, allow: bool) -> Pairing:
-    """Allow or deny a pending pairing (once)."""
+def respond_pairing(pairing_id: str, allow: bool, phone: Phone | None = None) -> Pairing:
+    """Allow or deny a pending pairing (once).
+
+    With ``phone`` (an enrolled device answering), only a pairing on that phone: any
+    other is not found (404) and left as it is.
+    """
+    on_phone = {} if phone is None else {"phone": phone}
     with db.atomic():
         changed = Pairing.objects.filter(
-            id=pairing_id, state=Pairing.PENDING, deactivated=False
+            id=pairing_id, state=Pairing.PENDING, deactivated=False, **on_phone
         ).update(state=Pairing.ENABLED if allow else Pairing.DENIED)
-        pairing = Pairing.objects.get(id=pairing_id)
+        pairing = Pairing.objects.filter(id=pairing_id, **on_phone).first()
+    if pairing is None:
+        raise ApiError(404, 404, "No such pairing on this phone.")
     if not changed:
         raise not_pending("pairing")
     return pairing
 
 
 def respond_authentication(
-    request_id: str, grant: bool, reason: str = "", automate: bool = False
+    request_id: str,
+    grant: bool,
+    reason: str = "",
+    automate: bool = False,
+    phone: Phone | None = None,
 ) -> AuthenticationRequest:
     """Grant or deny a pending authentication request (once).
 
     With ``automate`` the phone also remembers the answer for this pairing, terminal
-    and action, and answers the next ones by itself.
+    and action, and answers the next ones by itself. With ``phone`` (an enrolled device
+    answering), only a request of a pairing on that phone: any other is not found (404)
+    and left as it is.
     """
+    on_phone = {} if phone is None else {"pairing__phone": phone}
     with db.atomic():
-        lifecycle.expire(AuthenticationRequest.objects.filter(id=request_id))
+        lifecycle.expire(AuthenticationRequest.objects.filter(id=request_id, **on_phone))
         changed = AuthenticationRequest.objects.filter(
-            id=request_id, pending=True, cancelled=False
+            id=request_id, pending=True, cancelled=False, **on_phone
         ).update(pending=False, granted=grant, reason=reason)
-        auth = AuthenticationRequest.objects.select_related("pairing", "terminal", "action").get(
-            id=request_id
+        auth = (
+            AuthenticationRequest.objects.select_related("pairing", "terminal", "action")
+            .filter(id=request_id, **on_phone)
+            .first()
         )
+        if auth is None:
+            raise ApiError(404, 404, "No such authentication request on this phone.")
         if changed and automate:
             set_automation(auth.pairing, auth.terminal, auth.action, grant)
     if not changed:

@@ -1,14 +1,16 @@
 """URLs of the service. Mount it anywhere: ``path("toopher/", include("toopher_server.urls"))``.
 
 ``v1/`` is Toopher API v1 with the iframe pages under ``v1/web/``; ``r/pairings/<id>``
-is the QR code's deep link, ``pairings/<id>/reset`` the reset-link page and ``health``
-the load balancer's probe (:mod:`toopher_server.health`). The lists
+is the QR code's deep link, ``pairings/<id>/reset`` the reset-link page,
+``app/api/v1/`` the device API of enrolled authenticators and ``health`` the load
+balancer's probe (:mod:`toopher_server.health`). The lists
 are public so that the sandbox can serve the very same views among its own pages.
 """
 
 from django.urls import path, re_path
 
 from . import api_views as api
+from . import device_views as device
 from . import health as health_views
 from . import iframe_views as web_iframe
 from . import web_views as web
@@ -55,6 +57,20 @@ iframe = [
     path("static/toopher-web.js", web_iframe.toopher_web_js, name="toopher-web-js"),
 ]
 
+#: The device API of enrolled authenticators (docs/authenticator-protocol.md §9).
+app_api = [
+    path("app/api/v1/devices", device.enrol, name="app-enrol"),
+    path("app/api/v1/devices/me", device.this_device),
+    path("app/api/v1/pairing_phrases", device.new_phrase),
+    path("app/api/v1/pairings", device.pairing_list),
+    path("app/api/v1/pairings/<str:pairing_id>/decision", device.pairing_decision),
+    path("app/api/v1/pairings/<str:pairing_id>/otp_seed", device.pairing_otp_seed),
+    path("app/api/v1/authentication_requests", device.request_list),
+    path("app/api/v1/authentication_requests/<str:request_id>", device.request_detail),
+    path("app/api/v1/authentication_requests/<str:request_id>/decision", device.request_decision),
+    re_path(r"^(?P<rest>app/api(?:/.*)?)$", device.not_found),
+]
+
 qr_link = [path("r/pairings/<str:pairing_id>", web.qr_link, name="qr_link")]
 
 pages = [path("pairings/<str:pairing_id>/reset", web.reset_pairing, name="reset")]
@@ -70,4 +86,4 @@ def unknown(*prefixes: str) -> list:
     return [re_path(rf"^(?P<rest>(?:{alternatives})(?:/.*)?)$", api.not_found)]
 
 
-urlpatterns = index + v1 + iframe + qr_link + pages + health + unknown("v1")
+urlpatterns = index + v1 + iframe + app_api + qr_link + pages + health + unknown("v1")

@@ -10,10 +10,16 @@ import base64
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.core.cache import cache
+from django.urls import URLPattern, resolve
 
-from toopher_server import devicesig
+from toopher_server import devicesig, service
+from toopher_server import urls as service_urls
+from toopher_server.device_errors import DeviceApiError
+from toopher_server.devices import PairingDecision
 from toopher_server.devicesig import (
     HEADER,
     Decision,
@@ -151,6 +157,7 @@ def test_the_documented_error_codes_are_the_codes_of_the_code() -> None:
         devicesig.BadSignature,
         devicesig.Stale,
         devicesig.Replay,
+        *DeviceApiError.__subclasses__(),
     ]
     assert documented == {(c.code, str(c.http_status)) for c in classes}
 
@@ -159,3 +166,114 @@ def test_the_js_thumbprint_input_matches_public_jwk_order() -> None:
     key = DeviceKey.from_private_value(7)
     jwk = public_jwk(key.public_key)
     assert list(jwk) == ["crv", "kty", "x", "y"]
+
+
+# --- §9: the calls, each example run against the service --------------------------------
+
+CALL = re.compile(r"<!-- call:([a-z-]+) -->\n```http\n(.*?)\n```", re.S)
+CALLS = [
+    "enrol", "me", "phrase", "pairings", "pairing-decision", "otp-seed", "requests",
+    "request", "decision",
+]  # fmt: skip
+EXAMPLE_PAIRING = "0f6c2d4e-8b1a-4f3e-9c7d-2a5b6e8f1c30"
+EXAMPLE_REQUEST = "5b3e7c1e-1d2a-4c55-9d0a-7c9f2f6a1b42"
+#: Members whose documented values the walk below reproduces exactly.
+SAME_VALUES = {"site", "user", "action", "terminal", "state", "label", "algorithm", "digits",
+               "period"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def calls() -> dict[str, dict[str, Any]]:
+    blocks = dict(CALL.findall(DOC.read_text(encoding="utf-8")))
+    assert set(blocks) == {f"{name}-{part}" for name in CALLS for part in ("request", "answer")}
+    parsed: dict[str, dict[str, Any]] = {}
+    for name in CALLS:
+        head, _, body = blocks[f"{name}-request"].partition("\n\n")
+        method, path, _ = head.split("\n")[0].split(" ")
+        status_line, _, answer = blocks[f"{name}-answer"].partition("\n\n")
+        parsed[name] = {
+            "method": method,
+            "path": path,
+            "body": body.encode(),
+            "status": int(status_line.split(" ")[1]),
+            "answer": json.loads(answer),
+        }
+    return parsed
+
+
+def _shape(value: Any) -> Any:
+    """The members and types of a JSON value (lists by their first item)."""
+    if isinstance(value, dict):
+        return {key: _shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shape(value[0])] if value else []
+    return type(value).__name__
+
+
+def _values(value: Any) -> list[tuple[str, Any]]:
+    if isinstance(value, list):
+        return [pair for item in value for pair in _values(item)]
+    if isinstance(value, dict):
+        found = [(k, v) for k, v in value.items() if k in SAME_VALUES]
+        return found + [pair for v in value.values() for pair in _values(v)]
+    return []
+
+
+def test_every_documented_call_is_a_device_route_and_every_route_documented(
+    calls: dict[str, dict[str, Any]],
+) -> None:
+    documented = set()
+    for call in calls.values():
+        match = resolve(call["path"].split("?")[0], urlconf="toopher_server.urls")
+        assert match.func.__module__ == "toopher_server.device_views", call["path"]
+        assert match.func.__name__ != "not_found", call["path"]
+        documented.add(match.route)
+    routes = {str(p.pattern) for p in service_urls.app_api if isinstance(p, URLPattern)}
+    assert routes - documented == {r"^(?P<rest>app/api(?:/.*)?)$"}
+
+
+def test_the_documented_bodies_are_what_the_service_parses(
+    calls: dict[str, dict[str, Any]], ex: dict[str, str]
+) -> None:
+    enrolment = json.loads(calls["enrol"]["body"])
+    assert enrolment["jwk"] == json.loads(ex["public-jwk"])
+    assert calls["enrol"]["answer"]["device_id"] == ex["device-id"]
+    PairingDecision.from_json(calls["pairing-decision"]["body"])
+    decision = Decision.from_json(calls["decision"]["body"])
+    assert decision.request_id == EXAMPLE_REQUEST and decision.code is None
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.server.urls")
+def test_the_documented_calls_answer_as_documented(calls: dict[str, dict[str, Any]]) -> None:
+    """Walk §9 in order with a real device: each status, shape and shown value as documented."""
+    from .device_client import DeviceClient, authentication, new_requester
+
+    cache.clear()
+    phone = DeviceClient(label="Alice's phone")
+    requester = new_requester("Example Shop")
+    pairing: Any = None
+    auth: Any = None
+    for name in CALLS:
+        call = calls[name]
+        path = call["path"]
+        body = call["body"]
+        if name == "enrol":
+            body = json.dumps({"jwk": phone.device.key.public_jwk, "label": "Alice's phone"})
+            body = body.encode()
+        if pairing is not None:
+            path = path.replace(EXAMPLE_PAIRING, str(pairing.id))
+            body = body.replace(EXAMPLE_PAIRING.encode(), str(pairing.id).encode())
+        if auth is not None:
+            path = path.replace(EXAMPLE_REQUEST, str(auth.id))
+            body = phone.decision_body(auth) if name == "decision" else body
+        response = phone.call(call["method"], path, body)
+        assert response.status_code == call["status"], (name, response.content)
+        answer = response.json()
+        assert _shape(answer) == _shape(call["answer"]), name
+        assert _values(answer) == _values(call["answer"]), name
+        if name == "phrase":
+            phrase = answer["pairing_phrase"]
+            pairing = service.pair_user_with_phrase(requester, "alice@example.com", phrase)
+        if name == "otp-seed":
+            auth = authentication(requester, pairing, "Firefox on Linux")
