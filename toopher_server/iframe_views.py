@@ -289,7 +289,7 @@ def _unpair(request, requester, state, user):
     pairing = _usable_or_latest(user)
     if pairing is None:
         return _error_result(request, requester, state, 705, "No matching user exists.")
-    phones.deactivate_pairing(str(pairing.id))
+    phones.deactivate_pairing(str(pairing.id), by="iframe")
     pairing.refresh_from_db()
     return _result(request, requester, state, iframe.pairing_fields(pairing), "Pairing removed.")
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from . import audit, db
 from .conf import setting_int
 from .models import AuthenticationRequest
 
@@ -45,10 +46,28 @@ def is_stale(auth: AuthenticationRequest, now: datetime | None = None) -> bool:
 
 
 def expire(requests: QuerySet[AuthenticationRequest]) -> int:
-    """End the pending requests among ``requests`` whose time is up; how many ended."""
-    return requests.filter(pending=True, created__lt=cutoff()).update(
-        pending=False, granted=False, expired=True, reason=EXPIRED_REASON
-    )
+    """End the pending requests among ``requests`` whose time is up; how many ended.
+
+    Each one ended is audited (``authentication.expired``) in the same transaction. A
+    request that another call ended meanwhile is neither ended again nor recorded twice.
+    Finding none (the usual case) costs one read and writes nothing.
+    """
+    stale = requests.filter(pending=True, created__lt=cutoff())
+    ids = list(stale.values_list("id", flat=True))
+    ended = 0
+    if not ids:
+        return ended
+    with db.atomic():
+        for request_id in ids:
+            if stale.filter(pk=request_id).update(
+                pending=False, granted=False, expired=True, reason=EXPIRED_REASON
+            ):
+                ended += 1
+                auth = AuthenticationRequest.objects.select_related(
+                    "user", "action", "pairing"
+                ).get(pk=request_id)
+                audit.request_event(audit.AUTH_EXPIRED, auth, "expired")
+    return ended
 
 
 def expire_if_stale(auth: AuthenticationRequest) -> AuthenticationRequest:

@@ -265,3 +265,7 @@ class Nonce(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}:{self.nonce}"
+
+
+# The audit trail (append-only, hash-chained): its own module, registered here.
+from .audit_models import AuditHead, AuditRecord  # noqa: E402, F401

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from . import db, lifecycle, totp
+from . import audit, db, lifecycle, totp
 from .errors import ApiError
 from .models import (
     Action,
@@ -100,6 +100,8 @@ def respond_pairing(pairing_id: str, allow: bool) -> Pairing:
             id=pairing_id, state=Pairing.PENDING, deactivated=False
         ).update(state=Pairing.ENABLED if allow else Pairing.DENIED)
         pairing = Pairing.objects.get(id=pairing_id)
+        if changed:
+            audit.pairing_event(audit.PAIRING_ALLOWED if allow else audit.PAIRING_DENIED, pairing)
     if not changed:
         raise not_pending("pairing")
     return pairing
@@ -123,18 +125,29 @@ def respond_authentication(
         )
         if changed and automate:
             set_automation(auth.pairing, auth.terminal, auth.action, grant)
+        if changed:
+            audit.request_event(audit.DECISION_ALLOWED if grant else audit.DECISION_DENIED, auth,
+                                remember=automate, reason=reason)
     if not changed:
         raise ApiError(409, 409, lifecycle.why_not_pending(auth))
     return auth
 
 
-def deactivate_pairing(pairing_id: str) -> Pairing:
-    """Remove a pairing from the app: it can no longer authenticate (707)."""
+def deactivate_pairing(
+    pairing_id: str, event: str = audit.PAIRING_DEACTIVATED, by: str = "phone"
+) -> Pairing:
+    """Remove a pairing from the app: it can no longer authenticate (707).
+
+    ``event`` and ``by`` say in the audit trail what happened and who did it (the phone,
+    the iframe, a reset link).
+    """
     with db.atomic():
-        Pairing.objects.filter(id=pairing_id).update(deactivated=True)
+        changed = Pairing.objects.filter(id=pairing_id, deactivated=False).update(deactivated=True)
         AuthenticationRequest.objects.filter(pairing_id=pairing_id, pending=True).update(
             pending=False, granted=False, reason="Pairing has been deactivated"
         )
+        if changed:
+            audit.pairings_event(event, [pairing_id], by=by)
     return Pairing.objects.get(id=pairing_id)
 
 
