@@ -11,7 +11,7 @@ import secrets
 
 from django.db import IntegrityError
 
-from . import audit, db, lifecycle, lookups, totp
+from . import audit, db, lifecycle, lookups, ratelimit, totp
 from .errors import (
     ApiError,
     bad_request,
@@ -174,6 +174,7 @@ def pair_user_with_phrase(requester: Requester, user_name: str, raw_phrase: str)
 
 
 def _pair_user(requester: Requester, user: User, phrase: str) -> Pairing:
+    ratelimit.check(ratelimit.PAIRING, requester, user.name)
     entry = PairingPhrase.objects.filter(phrase=phrase, used=False).first()
     if entry is None or not PairingPhrase.objects.filter(pk=entry.pk, used=False).update(
         used=True
@@ -185,6 +186,7 @@ def _pair_user(requester: Requester, user: User, phrase: str) -> Pairing:
 def pair_qr(requester: Requester, params: Params) -> Pairing:
     """P2: a pending pairing that a phone claims by scanning its QR code."""
     name = params.text("user_name", required=True, max_length=NAME_LENGTH)
+    ratelimit.check(ratelimit.PAIRING, requester, name)
     with db.atomic():
         user = get_or_create_user(requester, name)
         return _new_pairing(requester, user, Pairing.QR)
@@ -199,6 +201,7 @@ def pair_sms(requester: Requester, params: Params) -> Pairing:
     if country is not None and not country.lstrip("+").isdigit():
         raise bad_request("Invalid phone_country.")
     name = params.text("user_name", required=True, max_length=NAME_LENGTH)
+    ratelimit.check(ratelimit.PAIRING, requester, name)
     with db.atomic():
         user = get_or_create_user(requester, name)
         phone = Phone.objects.filter(phone_number=number).first()
@@ -336,6 +339,7 @@ def initiate(requester: Requester, params: Params) -> AuthenticationRequest:
         else:
             raise bad_request("Missing required parameter: pairing_id or user_name.")
         _check_usable(user, pairing)
+        ratelimit.check(ratelimit.PUSH if otp is None else ratelimit.CODE, requester, user.name)
         terminal = _terminal(user, params)
         auth = start_authentication(
             requester,
@@ -391,6 +395,7 @@ def otp_auth(requester: Requester, auth: AuthenticationRequest, params: Params):
     otp = params.text("otp", required=True, max_length=20).strip()
     if not auth.pending:
         return auth
+    ratelimit.check(ratelimit.CODE, requester, auth.user.name)
     valid = totp.verify(auth.pairing.otp_secret, otp)
     with db.atomic():
         if AuthenticationRequest.objects.filter(pk=auth.pk, pending=True).update(
