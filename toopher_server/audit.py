@@ -330,13 +330,19 @@ def pairings_event(event: str, pairing_ids: Iterable[Any], **details: Any) -> No
 _COLUMNS = ("seq", "time", "event", "outcome", "requester", "user", "device", "details", "hash")
 
 
-def chained_entries(using: str | None = None, chunk_size: int = 2000) -> Iterator[ChainedEntry]:
-    """Every record in appending order, as :func:`.auditchain.verify` reads them.
+def chained_entries(
+    using: str | None = None, chunk_size: int = 2000, after: int = 0
+) -> Iterator[ChainedEntry]:
+    """Every record (numbered after ``after``) in appending order, as
+    :func:`.auditchain.verify` reads them.
 
     A cursor (``QuerySet.iterator``; server-side on PostgreSQL): memory stays constant
     however long the trail.
     """
-    rows = AuditRecord.objects.using(using or db.alias()).order_by("id").values_list(*_COLUMNS)
+    records = AuditRecord.objects.using(using or db.alias())
+    if after:
+        records = records.filter(seq__gt=after)
+    rows = records.order_by("id").values_list(*_COLUMNS)
     for seq, moment, event, outcome, requester, user, device, details, digest in rows.iterator(
         chunk_size=chunk_size
     ):

@@ -51,6 +51,7 @@ cache operation per limit and call.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -63,6 +64,8 @@ from django.http import JsonResponse
 from .conf import setting
 from .errors import ApiError
 from .models import Requester
+
+log = logging.getLogger(__name__)
 
 PUSH = "push"
 CODE = "code"
@@ -185,6 +188,8 @@ def check(kind: str, requester: Requester, user_name: str) -> None:
             continue
         calls, left = _count(keys[scope], limit, now)
         if calls > limit.calls:
+            log.warning("rate limit: %s calls of requester %s refused (%s limit, %d in %d s)",
+                        kind, requester.pk, scope, limit.calls, limit.seconds)
             who = "this user" if scope == "user" else "this requester"
             raise RateLimited(
                 f"Rate limit exceeded: too many {_WHAT[kind]} for {who} (at most "

@@ -163,3 +163,14 @@ def test_the_rows_are_read_with_a_cursor_in_chunks() -> None:
     entries = audit.chained_entries(chunk_size=2)
     assert iter(entries) is entries  # a generator: one row at a time
     assert [e.entry.seq for e in entries] == [1, 2, 3, 4, 5, 6]
+
+
+def test_from_a_checkpoint_reads_only_the_records_after_it() -> None:
+    third = row(3)[-1]
+    assert run("--from", f"3:{third}").startswith("OK: 3 records verify; head 6:")
+    sql(f"UPDATE {TABLE} SET outcome = 'x' WHERE seq = 2")  # noqa: S608 - before the checkpoint
+    assert run("--from", f"3:{third}").startswith("OK: 3 records")
+    sql(f"UPDATE {TABLE} SET outcome = 'x' WHERE seq = 5")  # noqa: S608
+    assert broken("--from", f"3:{third}") == (5, "altered", 1)
+    assert broken("--from", f"3:{'b' * 64}") == (4, "altered", 1)
+    assert run("--from", f"6:{head()[1]}").strip() == "OK: 0 records after #6"

@@ -11,6 +11,11 @@ reordered, truncated), and then exits with status 1.
 still reach ``SEQ`` and that record must still carry ``HASH``. Without an anchor,
 deleting the newest records leaves a shorter chain that verifies.
 
+``--from SEQ:HASH`` starts from a checkpoint instead of the first record: a head that
+verified before (an earlier run's ``OK`` line). Only the records after ``SEQ`` are read,
+the first of them chained from ``HASH``: for a long trail checked every day, or a trail
+whose older records were pruned.
+
 Exit status: 0 verified, 1 broken, 2 unusable (a malformed anchor or audit key).
 """
 
@@ -22,17 +27,17 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from toopher_server import audit, db
-from toopher_server.auditchain import AuditKeyError, verify
+from toopher_server.auditchain import GENESIS, AuditKeyError, verify
 
 _ANCHOR = re.compile(r"([1-9][0-9]{0,18}):([0-9a-f]{64})")
 
 
-def parse_anchor(text: str) -> tuple[int, str]:
+def parse_head(text: str, option: str = "--anchor") -> tuple[int, str]:
     """``SEQ:HASH`` as ``(seq, hash)``; a :class:`CommandError` (status 2) otherwise."""
     found = _ANCHOR.fullmatch(text.strip().lower())
     if found is None:
         raise CommandError(
-            "--anchor must be SEQ:HASH (a record number, a colon, 64 hex digits), "
+            f"{option} must be SEQ:HASH (a record number, a colon, 64 hex digits), "
             "as the OK line of an earlier run prints it",
             returncode=2,
         )
@@ -52,11 +57,20 @@ class Command(BaseCommand):
             help="a head recorded earlier (an OK line's SEQ:HASH): detects deleted newest records",
         )
         parser.add_argument(
+            "--from",
+            dest="checkpoint",
+            metavar="SEQ:HASH",
+            help="a head that verified before: check only the records after it",
+        )
+        parser.add_argument(
             "--database", default=None, help="the database alias (default: the service's)"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        anchor = parse_anchor(options["anchor"]) if options["anchor"] else None
+        anchor = parse_head(options["anchor"]) if options["anchor"] else None
+        after, previous = (0, GENESIS)
+        if options["checkpoint"]:
+            after, previous = parse_head(options["checkpoint"], "--from")
         try:
             key = audit.audit_key()
         except AuditKeyError as error:
@@ -67,7 +81,8 @@ class Command(BaseCommand):
                 "the key is derived from SECRET_KEY, as in development"
             )
         using = options["database"] or db.alias()
-        report = verify(audit.chained_entries(using), key, anchor=anchor)
+        entries = audit.chained_entries(using, after=after)
+        report = verify(entries, key, start_seq=after + 1, previous_hash=previous, anchor=anchor)
         found = report.first_break
         if found is not None:
             raise CommandError(
@@ -76,7 +91,8 @@ class Command(BaseCommand):
                 returncode=1,
             )
         if report.last_seq is None:
-            self.stdout.write("OK: 0 records (the audit trail is empty)")
+            where = f"after #{after}" if after else "(the audit trail is empty)"
+            self.stdout.write(f"OK: 0 records {where}")
             return
         self.stdout.write(
             f"OK: {report.checked} records verify; head {report.last_seq}:{report.last_hash}"
