@@ -294,14 +294,19 @@ def test_a_chain_does_not_verify_under_another_key(site: Site,
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_appends_do_not_fork_the_chain(client: Client) -> None:
-    """Threads with their own connections append at once: one line, no fork, no gap."""
+    """Threads with their own connections append at once: one line, no fork, no gap.
+
+    On PostgreSQL (``make test-postgres``) this fails without the head's row lock: two
+    appends read the same head and both write the next number."""
     site = Site(client)
     if connection.vendor == "sqlite" and connection.is_in_memory_db():
         pytest.skip("an in-memory SQLite database is one connection's: see test-postgres")
     errors: list[BaseException] = []
+    start = threading.Barrier(4)
 
     def append(n: int) -> None:
         try:
+            start.wait(timeout=30)
             for i in range(5):
                 service.pair_qr(site.requester, Params([("user_name", f"t{n}-{i}")]))
         except BaseException as error:  # noqa: BLE001 - reported below
@@ -317,3 +322,43 @@ def test_concurrent_appends_do_not_fork_the_chain(client: Client) -> None:
     assert not errors
     assert sorted(r.seq for r in AuditRecord.objects.all()) == list(range(1, 21))
     assert chain_ok()
+
+
+WRITER = """
+import sys, django
+from django.conf import settings
+settings.configure(
+    INSTALLED_APPS=["toopher_server"], SECRET_KEY="two-instances-share-this-secret-key-0123456789",
+    USE_TZ=True, DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3",
+                                        "NAME": sys.argv[1], "OPTIONS": {"timeout": 30}}})
+django.setup()
+from django.core.management import call_command
+from toopher_server import audit
+from toopher_server.auditchain import verify
+if sys.argv[2] == "migrate":
+    call_command("migrate", verbosity=0)
+elif sys.argv[2] == "verify":
+    report = verify(audit.chained_entries(), audit.audit_key())
+    print(report.checked, report.ok)
+else:
+    for i in range(int(sys.argv[3])):
+        audit.record(audit.PAIRING_CREATED, "pending", requester=sys.argv[2], details={"i": i})
+"""
+
+
+def test_instances_appending_to_one_sqlite_file_at_once_do_not_fork(tmp_path) -> None:
+    """Three processes (as three instances of the service) on one SQLite file.
+
+    Without the write that takes SQLite's lock before the head is read, two appends
+    hold read locks and wait on each other ("database is locked")."""
+    import subprocess
+    import sys
+
+    database = str(tmp_path / "audit.sqlite3")
+    subprocess.run([sys.executable, "-c", WRITER, database, "migrate"], check=True)
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, database, f"instance-{n}", "40"])
+               for n in range(3)]
+    assert [writer.wait(timeout=120) for writer in writers] == [0, 0, 0]
+    verified = subprocess.run([sys.executable, "-c", WRITER, database, "verify"], check=True,
+                              capture_output=True, text=True)
+    assert verified.stdout.split() == ["120", "True"]
