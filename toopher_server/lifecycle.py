@@ -54,20 +54,21 @@ def expire(requests: QuerySet[AuthenticationRequest]) -> int:
     """
     stale = requests.filter(pending=True, created__lt=cutoff())
     ids = list(stale.values_list("id", flat=True))
-    ended = 0
     if not ids:
-        return ended
+        return 0
     with db.atomic():
-        for request_id in ids:
+        ended = [
+            request_id
+            for request_id in ids
             if stale.filter(pk=request_id).update(
                 pending=False, granted=False, expired=True, reason=EXPIRED_REASON
-            ):
-                ended += 1
-                auth = AuthenticationRequest.objects.select_related(
-                    "user", "action", "pairing"
-                ).get(pk=request_id)
-                audit.request_event(audit.AUTH_EXPIRED, auth, "expired")
-    return ended
+            )
+        ]
+        # Recorded after every row is updated: the audit chain's lock comes last.
+        rows = AuthenticationRequest.objects.select_related("user", "action", "pairing")
+        for auth in rows.filter(pk__in=ended).order_by("created"):
+            audit.request_event(audit.AUTH_EXPIRED, auth, "expired")
+    return len(ended)
 
 
 def expire_if_stale(auth: AuthenticationRequest) -> AuthenticationRequest:
