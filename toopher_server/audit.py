@@ -61,7 +61,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -332,28 +332,32 @@ _COLUMNS = ("seq", "time", "event", "outcome", "requester", "user", "device", "d
 
 def chained_entries(
     using: str | None = None, chunk_size: int = 2000, after: int = 0
-) -> Iterator[ChainedEntry]:
+) -> Generator[ChainedEntry, None, None]:
     """Every record (numbered after ``after``) in appending order, as
     :func:`.auditchain.verify` reads them.
 
     A cursor (``QuerySet.iterator``; server-side on PostgreSQL): memory stays constant
-    however long the trail.
+    however long the trail. A reader that stops early (a break found) closes this
+    generator (``contextlib.closing``), which closes the cursor at once.
     """
     records = AuditRecord.objects.using(using or db.alias())
     if after:
         records = records.filter(seq__gt=after)
-    rows = records.order_by("id").values_list(*_COLUMNS)
-    for seq, moment, event, outcome, requester, user, device, details, digest in rows.iterator(
-        chunk_size=chunk_size
-    ):
-        entry = AuditEntry(
-            seq=seq,
-            time=_aware(moment),
-            event=event,
-            outcome=outcome,
-            requester=requester,
-            user=user,
-            device=device,
-            details=details,  # as stored: altered into another shape, it fails to verify
-        )
-        yield ChainedEntry(entry, digest)
+    rows = records.order_by("id").values_list(*_COLUMNS).iterator(chunk_size=chunk_size)
+    try:
+        for seq, moment, event, outcome, requester, user, device, details, digest in rows:
+            entry = AuditEntry(
+                seq=seq,
+                time=_aware(moment),
+                event=event,
+                outcome=outcome,
+                requester=requester,
+                user=user,
+                device=device,
+                details=details,  # as stored: altered into another shape, it fails to verify
+            )
+            yield ChainedEntry(entry, digest)
+    finally:
+        close = getattr(rows, "close", None)  # QuerySet.iterator() is a generator
+        if close is not None:
+            close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import threading
+from contextlib import closing
 from datetime import timedelta
 
 import pytest
@@ -43,7 +44,8 @@ def head() -> int:
 
 
 def chain_ok() -> bool:
-    return verify(audit.chained_entries(), audit.audit_key()).ok
+    with closing(audit.chained_entries()) as entries:
+        return verify(entries, audit.audit_key()).ok
 
 
 def initiate(site: Site, pairing_id: str, **extra: str) -> dict:

@@ -22,6 +22,7 @@ Exit status: 0 verified, 1 broken, 2 unusable (a malformed anchor or audit key).
 from __future__ import annotations
 
 import re
+from contextlib import closing
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -81,8 +82,10 @@ class Command(BaseCommand):
                 "the key is derived from SECRET_KEY, as in development"
             )
         using = options["database"] or db.alias()
-        entries = audit.chained_entries(using, after=after)
-        report = verify(entries, key, start_seq=after + 1, previous_hash=previous, anchor=anchor)
+        with closing(audit.chained_entries(using, after=after)) as entries:
+            report = verify(
+                entries, key, start_seq=after + 1, previous_hash=previous, anchor=anchor
+            )
         found = report.first_break
         if found is not None:
             raise CommandError(
