@@ -336,12 +336,11 @@ settings.configure(
 django.setup()
 from django.core.management import call_command
 from toopher_server import audit
-from toopher_server.auditchain import verify
 if sys.argv[2] == "migrate":
     call_command("migrate", verbosity=0)
-elif sys.argv[2] == "verify":
-    report = verify(audit.chained_entries(), audit.audit_key())
-    print(report.checked, report.ok)
+elif sys.argv[2] == "verifyaudit":  # the command as an operator runs it
+    from django.core.management import execute_from_command_line
+    execute_from_command_line(["manage.py", *sys.argv[2:]])
 else:
     for i in range(int(sys.argv[3])):
         audit.record(audit.PAIRING_CREATED, "pending", requester=sys.argv[2], details={"i": i})
@@ -353,6 +352,7 @@ def test_instances_appending_to_one_sqlite_file_at_once_do_not_fork(tmp_path) ->
 
     Without the write that takes SQLite's lock before the head is read, two appends
     hold read locks and wait on each other ("database is locked")."""
+    import sqlite3
     import subprocess
     import sys
 
@@ -361,6 +361,14 @@ def test_instances_appending_to_one_sqlite_file_at_once_do_not_fork(tmp_path) ->
     writers = [subprocess.Popen([sys.executable, "-c", WRITER, database, f"instance-{n}", "40"])
                for n in range(3)]
     assert [writer.wait(timeout=120) for writer in writers] == [0, 0, 0]
-    verified = subprocess.run([sys.executable, "-c", WRITER, database, "verify"], check=True,
+    verified = subprocess.run([sys.executable, "-c", WRITER, database, "verifyaudit"],
                               capture_output=True, text=True)
-    assert verified.stdout.split() == ["120", "True"]
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.startswith("OK: 120 records verify; head 120:")
+    head = verified.stdout.split()[-1]
+    with sqlite3.connect(database) as raw:
+        raw.execute(f"UPDATE {AuditRecord._meta.db_table} SET outcome = 'x' WHERE seq = 77")
+    broken = subprocess.run([sys.executable, "-c", WRITER, database, "verifyaudit", "--anchor",
+                             head], capture_output=True, text=True)
+    assert broken.returncode == 1 and broken.stdout == ""
+    assert "BROKEN at #77: altered: row 77 does not match its hash" in broken.stderr
