@@ -28,6 +28,12 @@ DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_REQUEST_EXPIRY = 300
 CONTROL_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,200}$")
+#: ``TOOPHER_SERVER_RATE_LIMITS`` of the standalone server (``toopher_server.ratelimit``):
+#: generous, because test suites and benchmarks log one user in many times a minute.
+RATE_LIMITS = {
+    kind: {"user": (100_000, 60), "requester": (1_000_000, 60)}
+    for kind in ("push", "code", "pairing")
+}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -85,6 +91,7 @@ def configure(db_path: Path, args: argparse.Namespace) -> None:
         TOOPHER_SANDBOX_CONTROL_TOKEN=args.control_token,
         TOOPHER_SERVER_SECRET_KEYS=sandbox_secret_keys(db_path, durable=bool(args.db)),
         TOOPHER_SANDBOX_REQUEST_EXPIRY=args.request_expiry,
+        TOOPHER_SERVER_RATE_LIMITS=RATE_LIMITS,
         MIDDLEWARE=[
             "toopher_sandbox.middleware.JsonApiErrorsMiddleware",
             "django.middleware.security.SecurityMiddleware",

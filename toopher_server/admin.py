@@ -1,4 +1,4 @@
-"""The service's admin: requesters, without their secrets.
+"""The service's admin: requesters, without their secrets; the audit trail, read-only.
 
 A requester's secret is shown once, when ``toopher-server createrequester`` (or
 ``init``) makes it; the admin never shows a secret, sealed or clear. New requesters and
@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from .audit_admin import AuditRecordAdmin  # noqa: F401 - registers the read-only audit trail
 from .models import Requester
 
 

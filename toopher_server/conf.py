@@ -7,6 +7,8 @@ that mounted the sandbox before the service was split out keeps its configuratio
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 
 PREFIXES = ("TOOPHER_SERVER_", "TOOPHER_SANDBOX_")
@@ -18,4 +20,13 @@ def setting_int(name: str, default: int) -> int:
         value = getattr(settings, prefix + name, None)
         if value is not None:
             return int(value)
+    return default
+
+
+def setting(name: str, default: Any = None) -> Any:
+    """The setting ``TOOPHER_SERVER_<name>`` (or its sandbox name) as set, else ``default``."""
+    for prefix in PREFIXES:
+        value = getattr(settings, prefix + name, None)
+        if value is not None:
+            return value
     return default

@@ -24,7 +24,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import db, iframe, phones, service
+from . import db, iframe, phones, ratelimit, service
 from .errors import NOT_AUTHORIZED_MESSAGE, ApiError
 from .models import AuthenticationRequest, Message, Pairing, Requester, Terminal, User
 from .oauth import authenticate_with_secret as verify_oauth
@@ -225,15 +225,19 @@ def _advance_authentication(request, requester, state, user, notice):
         return _error_result(request, requester, state, 707, "Pairing has been deactivated")
     if not pairing.enabled:
         return _error_result(request, requester, state, 601, NOT_AUTHORIZED_MESSAGE)
-    terminal = _terminal(request, state, user)
-    if terminal is None:
-        return _render(request, "name_terminal", state, notice=notice)
-    with db.atomic():
-        auth = service.start_authentication(
-            requester, pairing, terminal, state["action_name"],
-            automation_allowed=state["automation_allowed"],
-            challenge_required=state["challenge_required"],
-        )
+    try:
+        with db.atomic():  # a refused push (429) leaves no terminal behind either
+            terminal = _terminal(request, state, user)
+            if terminal is None:
+                return _render(request, "name_terminal", state, notice=notice)
+            ratelimit.check(ratelimit.PUSH, requester, user.name)
+            auth = service.start_authentication(
+                requester, pairing, terminal, state["action_name"],
+                automation_allowed=state["automation_allowed"],
+                challenge_required=state["challenge_required"],
+            )
+    except ApiError as error:
+        return _error_page(request, error.message, error.status)
     state["auth_id"] = str(auth.id)
     return _advance_authentication(request, requester, state, user, notice)
 
@@ -291,7 +295,7 @@ def _unpair(request, requester, state, user):
     pairing = _usable_or_latest(user)
     if pairing is None:
         return _error_result(request, requester, state, 705, "No matching user exists.")
-    phones.deactivate_pairing(str(pairing.id))
+    phones.deactivate_pairing(str(pairing.id), by="iframe")
     pairing.refresh_from_db()
     return _result(request, requester, state, iframe.pairing_fields(pairing), "Pairing removed.")
 
@@ -312,6 +316,8 @@ def _act(request: HttpRequest, requester: Requester, state: dict, action: str):
             return "Type the pairing phrase shown in the Toopher app."
         try:
             pairing = service.pair_user_with_phrase(requester, state["username"], phrase)
+        except ratelimit.RateLimited as error:
+            return error.message
         except ApiError:
             return "That phrase is not waiting on any phone. Check it and try again."
         state["pairing_id"] = str(pairing.id)

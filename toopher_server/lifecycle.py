@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from . import audit, db
 from .conf import setting_int
 from .models import AuthenticationRequest
 
@@ -45,10 +46,29 @@ def is_stale(auth: AuthenticationRequest, now: datetime | None = None) -> bool:
 
 
 def expire(requests: QuerySet[AuthenticationRequest]) -> int:
-    """End the pending requests among ``requests`` whose time is up; how many ended."""
-    return requests.filter(pending=True, created__lt=cutoff()).update(
-        pending=False, granted=False, expired=True, reason=EXPIRED_REASON
-    )
+    """End the pending requests among ``requests`` whose time is up; how many ended.
+
+    Each one ended is audited (``authentication.expired``) in the same transaction. A
+    request that another call ended meanwhile is neither ended again nor recorded twice.
+    Finding none (the usual case) costs one read and writes nothing.
+    """
+    stale = requests.filter(pending=True, created__lt=cutoff())
+    ids = list(stale.values_list("id", flat=True))
+    if not ids:
+        return 0
+    with db.atomic():
+        ended = [
+            request_id
+            for request_id in ids
+            if stale.filter(pk=request_id).update(
+                pending=False, granted=False, expired=True, reason=EXPIRED_REASON
+            )
+        ]
+        # Recorded after every row is updated: the audit chain's lock comes last.
+        rows = AuthenticationRequest.objects.select_related("user", "action", "pairing")
+        for auth in rows.filter(pk__in=ended).order_by("created"):
+            audit.request_event(audit.AUTH_EXPIRED, auth, "expired")
+    return len(ended)
 
 
 def expire_if_stale(auth: AuthenticationRequest) -> AuthenticationRequest:

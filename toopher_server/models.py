@@ -365,3 +365,7 @@ class DeviceNonce(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device}:{self.nonce}"
+
+
+# The audit trail (append-only, hash-chained): its own module, registered here.
+from .audit_models import AuditHead, AuditRecord  # noqa: E402, F401

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from . import db, lifecycle, totp
+from . import audit, db, lifecycle, totp
 from .errors import ApiError
 from .models import (
     Action,
@@ -106,6 +106,8 @@ def respond_pairing(pairing_id: str, allow: bool, phone: Phone | None = None) ->
             id=pairing_id, state=Pairing.PENDING, deactivated=False, **on_phone
         ).update(state=Pairing.ENABLED if allow else Pairing.DENIED)
         pairing = Pairing.objects.filter(id=pairing_id, **on_phone).first()
+        if pairing is not None and changed:
+            audit.pairing_event(audit.PAIRING_ALLOWED if allow else audit.PAIRING_DENIED, pairing)
     if pairing is None:
         raise ApiError(404, 404, "No such pairing on this phone.")
     if not changed:
@@ -142,18 +144,29 @@ def respond_authentication(
             raise ApiError(404, 404, "No such authentication request on this phone.")
         if changed and automate:
             set_automation(auth.pairing, auth.terminal, auth.action, grant)
+        if changed:
+            audit.request_event(audit.DECISION_ALLOWED if grant else audit.DECISION_DENIED, auth,
+                                remember=automate, reason=reason)
     if not changed:
         raise ApiError(409, 409, lifecycle.why_not_pending(auth))
     return auth
 
 
-def deactivate_pairing(pairing_id: str) -> Pairing:
-    """Remove a pairing from the app: it can no longer authenticate (707)."""
+def deactivate_pairing(
+    pairing_id: str, event: str = audit.PAIRING_DEACTIVATED, by: str = "phone"
+) -> Pairing:
+    """Remove a pairing from the app: it can no longer authenticate (707).
+
+    ``event`` and ``by`` say in the audit trail what happened and who did it (the phone,
+    the iframe, a reset link).
+    """
     with db.atomic():
-        Pairing.objects.filter(id=pairing_id).update(deactivated=True)
+        changed = Pairing.objects.filter(id=pairing_id, deactivated=False).update(deactivated=True)
         AuthenticationRequest.objects.filter(pairing_id=pairing_id, pending=True).update(
             pending=False, granted=False, reason="Pairing has been deactivated"
         )
+        if changed:
+            audit.pairings_event(event, [pairing_id], by=by)
     return Pairing.objects.get(id=pairing_id)
 
 

@@ -11,7 +11,7 @@ import secrets
 
 from django.db import IntegrityError
 
-from . import db, lifecycle, lookups, totp
+from . import audit, db, lifecycle, lookups, ratelimit, totp
 from .errors import (
     ApiError,
     bad_request,
@@ -146,9 +146,11 @@ def _pairing_user(requester: Requester, params: Params) -> User:
 
 
 def _new_pairing(requester: Requester, user: User, kind: str, **fields) -> Pairing:
-    return Pairing.objects.create(
+    pairing = Pairing.objects.create(
         requester=requester, user=user, kind=kind, otp_secret=totp.new_secret(), **fields
     )
+    audit.pairing_event(audit.PAIRING_CREATED, pairing)
+    return pairing
 
 
 def pair_with_phrase(requester: Requester, params: Params) -> Pairing:
@@ -172,6 +174,7 @@ def pair_user_with_phrase(requester: Requester, user_name: str, raw_phrase: str)
 
 
 def _pair_user(requester: Requester, user: User, phrase: str) -> Pairing:
+    ratelimit.check(ratelimit.PAIRING, requester, user.name)
     entry = PairingPhrase.objects.filter(phrase=phrase, used=False).first()
     if entry is None or not PairingPhrase.objects.filter(pk=entry.pk, used=False).update(
         used=True
@@ -183,6 +186,7 @@ def _pair_user(requester: Requester, user: User, phrase: str) -> Pairing:
 def pair_qr(requester: Requester, params: Params) -> Pairing:
     """P2: a pending pairing that a phone claims by scanning its QR code."""
     name = params.text("user_name", required=True, max_length=NAME_LENGTH)
+    ratelimit.check(ratelimit.PAIRING, requester, name)
     with db.atomic():
         user = get_or_create_user(requester, name)
         return _new_pairing(requester, user, Pairing.QR)
@@ -197,6 +201,7 @@ def pair_sms(requester: Requester, params: Params) -> Pairing:
     if country is not None and not country.lstrip("+").isdigit():
         raise bad_request("Invalid phone_country.")
     name = params.text("user_name", required=True, max_length=NAME_LENGTH)
+    ratelimit.check(ratelimit.PAIRING, requester, name)
     with db.atomic():
         user = get_or_create_user(requester, name)
         phone = Phone.objects.filter(phone_number=number).first()
@@ -243,17 +248,21 @@ def update_pairing(requester: Requester, pairing: Pairing, params: Params) -> Pa
     if deactivated is False and pairing.deactivated:
         raise bad_request("A deactivated pairing cannot be reactivated.")
     if deactivated:
-        _deactivate(Pairing.objects.filter(pk=pairing.pk))
+        _deactivate(Pairing.objects.filter(pk=pairing.pk), audit.PAIRING_DEACTIVATED)
         pairing.refresh_from_db()
     return pairing
 
 
-def _deactivate(pairings) -> None:
-    ids = list(pairings.values_list("id", flat=True))
-    Pairing.objects.filter(id__in=ids).update(deactivated=True)
-    AuthenticationRequest.objects.filter(pairing_id__in=ids, pending=True).update(
-        pending=False, granted=False, reason="Pairing has been deactivated"
-    )
+def _deactivate(pairings, event: str) -> None:
+    """Deactivate the active ones among ``pairings``, end their pending requests, audit."""
+    with db.atomic():
+        active = pairings.filter(deactivated=False).select_for_update()
+        ids = list(active.values_list("id", flat=True))
+        Pairing.objects.filter(id__in=ids).update(deactivated=True)
+        AuthenticationRequest.objects.filter(pairing_id__in=ids, pending=True).update(
+            pending=False, granted=False, reason="Pairing has been deactivated"
+        )
+        audit.pairings_event(event, ids, by="requester")
 
 
 # --- authentication (A1-A4) ------------------------------------------------------------------
@@ -330,6 +339,7 @@ def initiate(requester: Requester, params: Params) -> AuthenticationRequest:
         else:
             raise bad_request("Missing required parameter: pairing_id or user_name.")
         _check_usable(user, pairing)
+        ratelimit.check(ratelimit.PUSH if otp is None else ratelimit.CODE, requester, user.name)
         terminal = _terminal(user, params)
         auth = start_authentication(
             requester,
@@ -376,6 +386,7 @@ def start_authentication(
             auth.pending, auth.granted, auth.automated = False, rule.grant, True
             auth.reason = "Automatically granted" if rule.grant else "Automatically denied"
     auth.save()
+    audit.request_initiated(auth)
     return auth
 
 
@@ -384,13 +395,16 @@ def otp_auth(requester: Requester, auth: AuthenticationRequest, params: Params):
     otp = params.text("otp", required=True, max_length=20).strip()
     if not auth.pending:
         return auth
+    ratelimit.check(ratelimit.CODE, requester, auth.user.name)
     valid = totp.verify(auth.pairing.otp_secret, otp)
-    AuthenticationRequest.objects.filter(pk=auth.pk, pending=True).update(
-        pending=False,
-        granted=valid,
-        totp_valid=valid,
-        reason="OTP valid" if valid else "Invalid OTP",
-    )
+    with db.atomic():
+        if AuthenticationRequest.objects.filter(pk=auth.pk, pending=True).update(
+            pending=False,
+            granted=valid,
+            totp_valid=valid,
+            reason="OTP valid" if valid else "Invalid OTP",
+        ):
+            audit.request_event(audit.AUTH_OTP_CHECKED, auth, "granted" if valid else "denied")
     return get_authentication_request(requester, str(auth.pk))
 
 
@@ -399,9 +413,11 @@ def cancel(requester: Requester, auth: AuthenticationRequest) -> AuthenticationR
 
     The phone drops it; answering it there afterwards changes nothing.
     """
-    AuthenticationRequest.objects.filter(pk=auth.pk, pending=True).update(
-        pending=False, granted=False, cancelled=True, reason=lifecycle.CANCELLED_REASON
-    )
+    with db.atomic():
+        if AuthenticationRequest.objects.filter(pk=auth.pk, pending=True).update(
+            pending=False, granted=False, cancelled=True, reason=lifecycle.CANCELLED_REASON
+        ):
+            audit.request_event(audit.AUTH_CANCELLED, auth, "cancelled")
     return get_authentication_request(requester, str(auth.pk))
 
 
@@ -446,8 +462,7 @@ def reset_user(requester: Requester, params: Params) -> None:
     user = find_user(requester, name)
     if user is None:
         raise user_unknown()
-    with db.atomic():
-        _deactivate(user.pairings.all())
+    _deactivate(user.pairings.all(), audit.PAIRING_RESET)
 
 
 def user_pairings(requester: Requester, user: User, params: Params) -> list[Pairing]:

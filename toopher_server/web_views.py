@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import db, phones
+from . import audit, db, phones
 from .models import Pairing, ResetLink
 
 
@@ -58,6 +58,6 @@ def reset_pairing(request: HttpRequest, pairing_id: str) -> HttpResponse:
             if not ResetLink.objects.filter(pk=link.pk, used=False).update(used=True):
                 context["error"] = _("This reset link has already been used.")
                 return render(request, "toopher_server/reset.html", context, status=404)
-            phones.deactivate_pairing(str(pairing.id))
+            phones.deactivate_pairing(str(pairing.id), audit.PAIRING_RESET, by="reset link")
         context["done"] = True
     return render(request, "toopher_server/reset.html", context)

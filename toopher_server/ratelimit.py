@@ -1,0 +1,198 @@
+"""Rate limits per requester and per user on every call that sends a push or checks a code.
+
+Three kinds of call are counted, each against two limits (a number of calls per window
+of seconds): one per user (the user name within its requester) and one per requester.
+
+===========  =====================================================  ===========  ============
+kind         calls                                                  per user     per requester
+===========  =====================================================  ===========  ============
+``push``     A1 ``authentication_requests/initiate`` without         10 / 60 s    6,000 / 60 s
+             ``otp``; the iframe starting an authentication
+``code``     A1 with ``otp``; A3 ``otp_auth``; the iframe's OTP      10 / 600 s   6,000 / 60 s
+             form
+``pairing``  P1 ``pairings/create`` (a phrase), P2 ``create/qr``,    10 / 600 s   600 / 60 s
+             P3 ``create/sms`` (a text); the iframe's pairing form
+===========  =====================================================  ===========  ============
+
+Over a limit, the call is refused with ``429`` and the Toopher error body
+``{"error_code": 429, "error_message": "..."}`` plus a ``Retry-After`` header, and
+changes nothing: the check comes before the call's first write (or inside its
+transaction, which the refusal rolls back). The iframe shows the message on its page.
+A call counts when it reaches the check (valid parameters, a known user), whether it
+then succeeds or not: a wrong phrase or a wrong code counts, which is the point. The
+user's limit is checked first and a refused call does not count against the
+requester, so one user's flood does not use up the other users' room.
+
+**Settings.** ``TOOPHER_SERVER_RATE_LIMITS`` overrides any of the defaults above, kind
+by kind and scope by scope; ``None`` switches one limit off::
+
+    TOOPHER_SERVER_RATE_LIMITS = {
+        "push": {"user": (5, 60)},           # 5 pushes a minute per user
+        "pairing": {"requester": None},      # no limit per requester on pairings
+    }
+
+``TOOPHER_SERVER_RATE_LIMIT_CACHE`` names the cache alias that holds the counters
+(default ``"default"``). With several instances of the service it must be a cache
+they share (Redis): with each instance's local memory every instance counts alone, and
+the limits are multiplied by the number of instances. Django's ``DummyCache`` counts
+nothing, and then nothing is limited.
+
+The standalone sandbox (``python -m toopher_sandbox``) sets generous limits (its
+``server.RATE_LIMITS``: 100,000 calls a minute per user, 1,000,000 per requester),
+because test suites and benchmarks log the same user in many times a minute; a project
+that mounts the sandbox or the service gets the defaults.
+
+**Counting.** Fixed windows: a counter per (kind, scope, who, window) that the cache
+increments atomically (Redis ``INCR``; local memory under its lock) and expires with the
+window. A burst may reach twice a limit across a window's edge; that is the price of one
+cache operation per limit and call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
+from django.http import JsonResponse
+
+from .conf import setting
+from .errors import ApiError
+from .models import Requester
+
+log = logging.getLogger(__name__)
+
+PUSH = "push"
+CODE = "code"
+PAIRING = "pairing"
+KINDS = (PUSH, CODE, PAIRING)
+SCOPES = ("user", "requester")
+
+#: ``{kind: {scope: (calls, seconds) or None}}``: the defaults (see the module docstring).
+DEFAULT_RATE_LIMITS: dict[str, dict[str, tuple[int, int] | None]] = {
+    PUSH: {"user": (10, 60), "requester": (6000, 60)},
+    CODE: {"user": (10, 600), "requester": (6000, 60)},
+    PAIRING: {"user": (10, 600), "requester": (600, 60)},
+}
+
+_WHAT = {
+    PUSH: "authentication requests",
+    CODE: "one-time password checks",
+    PAIRING: "pairing requests",
+}
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``calls`` in each window of ``seconds``."""
+
+    calls: int
+    seconds: int
+
+
+class RateLimited(ApiError):
+    """A refused call: 429 with the Toopher error body and ``Retry-After``."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(429, 429, message)
+        self.retry_after = retry_after
+
+    def response(self) -> JsonResponse:
+        response = super().response()
+        response["Retry-After"] = str(self.retry_after)
+        return response
+
+
+def _limit(kind: str, scope: str, value: Any) -> Limit | None:
+    if value is None:
+        return None
+    if (
+        not isinstance(value, list | tuple)
+        or len(value) != 2
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value)
+    ):
+        raise ImproperlyConfigured(
+            f"TOOPHER_SERVER_RATE_LIMITS[{kind!r}][{scope!r}] must be (calls, seconds), two "
+            f"positive integers, or None; got {value!r}"
+        )
+    return Limit(value[0], value[1])
+
+
+def rate_limits() -> dict[str, dict[str, Limit | None]]:
+    """The limits in force: the defaults with ``TOOPHER_SERVER_RATE_LIMITS`` over them.
+
+    Raises ``ImproperlyConfigured`` for a malformed setting (a deploy check may call it).
+    """
+    overrides = setting("RATE_LIMITS", {})
+    if not isinstance(overrides, Mapping) or not set(overrides) <= set(KINDS):
+        raise ImproperlyConfigured(
+            f"TOOPHER_SERVER_RATE_LIMITS must be a dict with keys among {KINDS}"
+        )
+    merged: dict[str, dict[str, Limit | None]] = {}
+    for kind in KINDS:
+        chosen = overrides.get(kind, {})
+        if not isinstance(chosen, Mapping) or not set(chosen) <= set(SCOPES):
+            raise ImproperlyConfigured(
+                f"TOOPHER_SERVER_RATE_LIMITS[{kind!r}] must be a dict with keys among {SCOPES}"
+            )
+        defaults = DEFAULT_RATE_LIMITS[kind]
+        merged[kind] = {
+            scope: _limit(kind, scope, chosen[scope] if scope in chosen else defaults[scope])
+            for scope in SCOPES
+        }
+    return merged
+
+
+def counter_keys(kind: str, requester: Requester, user_name: str) -> dict[str, str]:
+    """The cache key of each scope's counter, without the window (stated once, here).
+
+    ``toopher_server:rl:<kind>:user:<requester id>:<sha256 of the user name, 32 hex>`` and
+    ``toopher_server:rl:<kind>:requester:<requester id>``: short, and safe for any cache
+    whatever the user name holds.
+    """
+    name = hashlib.sha256(user_name.encode("utf-8")).hexdigest()[:32]
+    return {
+        "user": f"toopher_server:rl:{kind}:user:{requester.pk}:{name}",
+        "requester": f"toopher_server:rl:{kind}:requester:{requester.pk}",
+    }
+
+
+def _count(key: str, limit: Limit, now: float) -> tuple[int, int]:
+    """Count one call in the current window: ``(calls so far, seconds left)``."""
+    cache = caches[setting("RATE_LIMIT_CACHE", "default")]
+    window = int(now // limit.seconds)
+    left = max(1, (window + 1) * limit.seconds - int(now))
+    full_key = f"{key}:{limit.seconds}:{window}"
+    cache.add(full_key, 0, timeout=limit.seconds + 1)
+    try:
+        return cache.incr(full_key), left
+    except ValueError:  # expired between add and incr
+        cache.set(full_key, 1, timeout=limit.seconds + 1)
+        return 1, left
+
+
+def check(kind: str, requester: Requester, user_name: str) -> None:
+    """Count a call of ``kind`` for this user of this requester; :class:`RateLimited` when
+    it is over a limit (per user first, then per requester)."""
+    limits = rate_limits()[kind]
+    keys = counter_keys(kind, requester, user_name)
+    now = time.time()
+    for scope in SCOPES:
+        limit = limits[scope]
+        if limit is None:
+            continue
+        calls, left = _count(keys[scope], limit, now)
+        if calls > limit.calls:
+            log.warning("rate limit: %s calls of requester %s refused (%s limit, %d in %d s)",
+                        kind, requester.pk, scope, limit.calls, limit.seconds)
+            who = "this user" if scope == "user" else "this requester"
+            raise RateLimited(
+                f"Rate limit exceeded: too many {_WHAT[kind]} for {who} (at most "
+                f"{limit.calls} in {limit.seconds} s). Try again in {left} s.",
+                left,
+            )
