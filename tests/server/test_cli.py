@@ -118,7 +118,10 @@ def test_check_deploy_and_serve_refuse_a_service_without_its_own_keys(tmp_path: 
     assert check.returncode != 0 and "toopher_server.E001" in check.stderr
     serve = run(tmp_path, "serve", "--bind", "127.0.0.1:9", **no_keys)
     assert serve.returncode == 1 and "not started" in serve.stderr
-    keyed = run(tmp_path, "check", "--deploy", **no_keys, TOOPHER_SECRET_KEYS=generate_key())
+    half = run(tmp_path, "check", "--deploy", **no_keys, TOOPHER_SECRET_KEYS=generate_key())
+    assert half.returncode != 0 and "toopher_server.E003" in half.stderr  # no audit key
+    keyed = run(tmp_path, "check", "--deploy", **no_keys, TOOPHER_SECRET_KEYS=generate_key(),
+                TOOPHER_AUDIT_KEY=generate_key())
     assert keyed.returncode == 0, keyed.stderr
     missing = run(tmp_path, "check")
     assert missing.returncode == 2 and "SECRET_KEY" in missing.stderr

@@ -321,3 +321,19 @@ def test_the_admin_shows_no_secret_and_makes_no_requester(admin_client: Client) 
         for hidden in (secret, new, requester.secret_sealed, requester.previous_secret_sealed):
             assert hidden not in text
     assert admin_client.get("/admin/toopher_server/requester/add/").status_code == 403
+
+
+def test_deploy_check_errs_without_an_audit_key_of_its_own() -> None:
+    from toopher_server.auditchain import generate_key as audit_key
+
+    assert "toopher_server.E003" in _ids(TOOPHER_SERVER_AUDIT_KEY=None)
+    assert "toopher_server.E003" not in _ids(TOOPHER_SERVER_AUDIT_KEY=audit_key())
+    assert "toopher_server.E003" not in [m.id for m in run_checks()]  # only under --deploy
+
+
+def test_a_malformed_audit_key_or_rate_limit_setting_is_an_error() -> None:
+    with override_settings(TOOPHER_SERVER_AUDIT_KEY="not-a-key"):
+        messages = [m for m in run_checks() if m.id == "toopher_server.E004"]
+    assert messages and "not-a-key" not in messages[0].msg
+    with override_settings(TOOPHER_SERVER_RATE_LIMITS={"no such kind": {}}):
+        assert "toopher_server.E005" in [m.id for m in run_checks()]
