@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import secrets
-
 from . import db
 from .models import Requester
+from .tokens import token
 
 DEFAULT_NAME = "Sandbox requester"
 
 
 def create_requester(name: str = DEFAULT_NAME) -> Requester:
-    """A new requester with a random key (20 characters) and secret (40 characters)."""
+    """A new requester with a random key (20 characters) and secret (40 characters),
+    neither beginning with ``-`` (see ``tokens.token``)."""
     return Requester.objects.create(
         name=name or DEFAULT_NAME,
-        key=secrets.token_urlsafe(15),
-        secret=secrets.token_urlsafe(30),
+        key=token(15),
+        secret=token(30),
     )
 
 

@@ -10,6 +10,7 @@ With ``--json`` it prints exactly one JSON line on stdout, then serves quietly.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import re
@@ -23,6 +24,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .tokens import token
+
 if TYPE_CHECKING:
     from .models import Requester
 
@@ -30,6 +33,9 @@ DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_REQUEST_EXPIRY = 300
 CONTROL_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,200}$")
+#: The modules of the ``sandbox`` extra the standalone server needs, and how to get them.
+EXTRA_MODULES = ("segno", "waitress")
+INSTALL_EXTRA = 'pip install "django-toopher[sandbox]"'
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -62,7 +68,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--request-expiry must be at least 1 second")
     if args.control_token is not None and not CONTROL_TOKEN_SHAPE.match(args.control_token):
         parser.error("--control-token is 16 to 200 letters, digits, '-' or '_'")
-    args.control_token = args.control_token or secrets.token_urlsafe(24)
+    args.control_token = args.control_token or token(24)
     return args
 
 
@@ -267,8 +273,27 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def missing_extra() -> list[str]:
+    """The modules of :data:`EXTRA_MODULES` that cannot be imported."""
+    missing = []
+    for name in EXTRA_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    return missing
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    missing = missing_extra()
+    if missing:
+        print(
+            f"toopher_sandbox: the standalone sandbox needs the 'sandbox' extra "
+            f"({', '.join(missing)} missing): {INSTALL_EXTRA}",
+            file=sys.stderr,
+        )
+        return 2
     tmpdir = None
     if args.db:
         db_path = Path(args.db).expanduser().resolve()
