@@ -26,16 +26,13 @@ pytest_plugins = ["django_toopher.pytest_plugin"]
 
 #: Folders whose tests all run in one xdist worker, and why.
 FOLDERS_TOGETHER = {
-    # The example servers of tests/browser/conftest.py are session fixtures: started
-    # once, by the one worker that runs these tests.
-    "tests/browser/": "the browser tests",
     # test_zz_every_endpoint.py reads what the tests before it exercised, in its process.
     "tests/headless/": "the JSON API tests",
 }
-
-
-#: Scopes that take longest (a minute or more of one worker): handed out first, so
-#: none of them is left to run alone at the end.
+#: Scopes that take longest (a minute or more of one worker), by prefix: handed out
+#: first, so none of them is left to run alone at the end. The browser tests go module
+#: by module: a worker starts the example servers (session fixtures) its modules ask
+#: for, which costs less than running every browser test in one worker.
 LONGEST_FIRST = (
     "tests/browser/",
     "tests/test_benchmarks_smoke.py",
@@ -65,8 +62,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             return xdist_scope(nodeid)
 
         def _assign_work_unit(self, node: Any) -> None:
-            for scope in reversed(LONGEST_FIRST):
-                if scope in self.workqueue:
+            for prefix in reversed(LONGEST_FIRST):
+                for scope in [s for s in self.workqueue if s.startswith(prefix)][::-1]:
                     self.workqueue.move_to_end(scope, last=False)
             super()._assign_work_unit(node)
 
