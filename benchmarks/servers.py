@@ -4,23 +4,20 @@
   upstream API calls can be counted at the sandbox side (one OAuth nonce row per
   verified call);
 * the benchmark site's database, migrated by this (harness) process;
-* gunicorn serving the benchmark site, once with django_toopher and once without.
+* gunicorn serving the benchmark site, once with django_toopher and once without
+  (a :class:`tests.processes.ServerProcess`, like every site the tests start).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
+from tests.processes import ServerProcess
 from toopher_sandbox.testing import SandboxControl, SandboxProcess
 
 from . import sandbox_counts
@@ -31,13 +28,6 @@ START_TIMEOUT = 60.0
 #: One gunicorn process (the poll cache is per process) with threads: the 2-core
 #: machine runs the server on one core and the load generator on the other.
 GUNICORN_THREADS = 4
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -64,77 +54,44 @@ def process_tree_cpu(pid: int) -> float:
     return total / ticks
 
 
-class Site:
+class Site(ServerProcess):
     """The benchmark site under gunicorn (``with_toopher`` chooses the app)."""
 
     def __init__(self, env: dict[str, str], workdir: Path, *, with_toopher: bool) -> None:
         self.with_toopher = with_toopher
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.env = dict(env, BENCH_TOOPHER="1" if with_toopher else "0")
-        self.log_path = workdir / f"gunicorn-{'toopher' if with_toopher else 'plain'}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def name(self) -> str:
-        return "with django_toopher" if self.with_toopher else "without django_toopher"
-
-    def start(self) -> Site:
-        log = self.log_path.open("wb")
-        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            [
-                sys.executable, "-m", "gunicorn",
-                "--bind", f"127.0.0.1:{self.port}",
-                "--workers", "1",
-                "--worker-class", "gthread",
-                "--threads", str(GUNICORN_THREADS),
-                "--keep-alive", "30",
-                "--timeout", "60",
-                "--log-level", "warning",
-                "--no-control-socket",  # gunicorn 27+: no shared ~/.gunicorn socket
-                "benchmarks.site.wsgi:application",
-            ],
+        super().__init__(
+            "with django_toopher" if with_toopher else "without django_toopher",
+            self._command,
+            env=dict(env, BENCH_TOOPHER="1" if with_toopher else "0"),
             cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+            log_path=workdir / f"gunicorn-{'toopher' if with_toopher else 'plain'}.log",
+            ready_path="/accounts/login/",
+            start_timeout=START_TIMEOUT,
         )
-        log.close()
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited early:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.base_url + "/accounts/login/", timeout=2):  # noqa: S310
-                    return self
-            except urllib.error.HTTPError:
-                return self
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not answer in {START_TIMEOUT:.0f} s:\n{self.log_tail()}")
+
+    @staticmethod
+    def _command(port: int, fd: int) -> list[str]:
+        return [
+            sys.executable, "-m", "gunicorn",
+            "--bind", f"fd://{fd}",
+            "--workers", "1",
+            "--worker-class", "gthread",
+            "--threads", str(GUNICORN_THREADS),
+            "--keep-alive", "30",
+            "--timeout", "60",
+            "--log-level", "warning",
+            "--no-control-socket",  # gunicorn 27+: no shared ~/.gunicorn socket
+            "benchmarks.site.wsgi:application",
+        ]
+
+    def start(self, wait: bool = True) -> Site:
+        super().start(wait)
+        return self
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by gunicorn and its worker."""
         assert self.process is not None
         return process_tree_cpu(self.process.pid)
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
 
 
 class Environment:

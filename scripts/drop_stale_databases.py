@@ -1,6 +1,7 @@
 """Drop the databases that test runs left behind on the shared PostgreSQL server.
 
-Each run of the suite makes ``test_<name>_<pid>`` (tests/settings.py) and the
+Each run of the suite makes ``test_<name>_<pid>`` (tests/settings.py; under
+pytest-xdist ``test_<name>_<pid>_gw<N>``, one per worker, the pid the worker's) and the
 scale-out test ``toopher_scale_<pid>`` (tests/scale/cluster.py); a run that was
 killed cannot drop its own. This drops those whose process no longer exists.
 
@@ -29,7 +30,7 @@ def pid_alive(pid: int) -> bool:
 
 def stale(names: list[str], base_name: str) -> list[str]:
     """The names of run databases whose process has gone."""
-    pattern = re.compile(rf"^(?:test_{re.escape(base_name)}|toopher_scale)_(\d+)$")
+    pattern = re.compile(rf"^(?:test_{re.escape(base_name)}|toopher_scale)_(\d+)(?:_gw\d+)?$")
     found = []
     for name in names:
         match = pattern.match(name)

@@ -16,4 +16,5 @@ for arg in "$@"; do
 done
 # The database and cache of the suite's settings are not used: the run makes its own.
 unset DATABASE_URL CACHE_URL
-exec .venv/bin/python -m pytest -p no:cacheprovider -m faults tests/faults "${args[@]}"
+# -n 0: one process (the cluster is one module-scoped fixture; the faults run in turn).
+exec .venv/bin/python -m pytest -p no:cacheprovider -n 0 -m faults tests/faults "${args[@]}"

@@ -14,7 +14,9 @@
 #
 # Each run gets its own test database (test_toopher_<pid>) and cache key prefix
 # (tests/settings.py), so runs on the same servers do not collide; databases left
-# by killed runs are dropped first.
+# by killed runs are dropped first. It runs in the 4 xdist workers of setup.cfg like
+# `make test`: each worker is a run of its own in this sense (test_toopher_<pid>_gw<N>,
+# its own key prefix; clearing the cache deletes only its keys, tests/prefixed_cache.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(bash scripts/services.sh start)"

@@ -1,31 +1,77 @@
-"""Shared fixtures: a live sandbox (one subprocess per test session) and fresh credentials.
+"""Shared fixtures: the shipped pytest plugin's live sandbox, fresh credentials, and how
+the tests are shared out between pytest-xdist's workers.
 
-``sandbox`` is a ``toopher_sandbox.testing.SandboxControl``; ``requester`` is a new
+The sandbox is the plugin's (:mod:`django_toopher.pytest_plugin`, the fixtures a site
+that installs django-toopher uses): ``toopher_sandbox_process``, one subprocess per
+test process (per xdist worker), and ``toopher_sandbox``, its control API. Here
+``sandbox`` is that same control API under a short name; ``requester`` is a new
 ``{"key", "secret", "api_url"}`` per test and ``phone`` a new ``{"phone_id",
 "pairing_phrase"}`` per test, so tests never share state. Faults are cleared after
 every test that used ``requester`` or ``phone``.
+
+Under pytest-xdist (``-n 4`` in setup.cfg) the tests are handed out by
+:func:`pytest_xdist_make_scheduler` below.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from toopher_sandbox.testing import SandboxControl, SandboxProcess
+from toopher_sandbox.testing import SandboxControl
+
+pytest_plugins = ["django_toopher.pytest_plugin"]
+
+#: Folders whose tests all run in one xdist worker, and why (none today: every module
+#: stands alone; the JSON API's endpoint table reads the URL patterns).
+FOLDERS_TOGETHER: dict[str, str] = {}
+#: Scopes that take longest (a minute or more of one worker), by prefix: handed out
+#: first, so none of them is left to run alone at the end. The browser tests go module
+#: by module: a worker starts the example servers (session fixtures) its modules ask
+#: for, which costs less than running every browser test in one worker.
+LONGEST_FIRST = (
+    "tests/browser/",
+    "tests/test_benchmarks_smoke.py",
+    "tests/test_packaging.py",
+    "tests/downstream/test_site.py",
+    "tests/django_toopher/test_custom_user.py",
+)
+
+
+def xdist_scope(nodeid: str) -> str:
+    """The unit pytest-xdist hands to one worker: a folder of :data:`FOLDERS_TOGETHER`,
+    else the test's module, so a module-scoped fixture (a built wheel, a benchmark
+    run, regenerated catalogues, a cluster) is set up once, not once per worker."""
+    for folder in FOLDERS_TOGETHER:
+        if nodeid.startswith(folder):
+            return folder
+    return nodeid.split("::", 1)[0]
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pytest-xdist's scheduler for this suite: whole scopes (see :func:`xdist_scope`)
+    to whichever worker is free, :data:`LONGEST_FIRST` first, then the largest."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SuiteScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_scope(nodeid)
+
+        def _assign_work_unit(self, node: Any) -> None:
+            for prefix in reversed(LONGEST_FIRST):
+                for scope in [s for s in self.workqueue if s.startswith(prefix)][::-1]:
+                    self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
+
+    return SuiteScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
-def sandbox_process() -> Iterator[SandboxProcess]:
-    """The sandbox subprocess (``python -m toopher_sandbox --port 0 --json``)."""
-    with SandboxProcess() as process:
-        yield process
-
-
-@pytest.fixture(scope="session")
-def sandbox(sandbox_process: SandboxProcess) -> SandboxControl:
-    """The control API of the session's live sandbox."""
-    return SandboxControl(sandbox_process.base_url)
+def sandbox(toopher_sandbox: SandboxControl) -> SandboxControl:
+    """The control API of the session's live sandbox (the plugin's ``toopher_sandbox``)."""
+    return toopher_sandbox
 
 
 @pytest.fixture

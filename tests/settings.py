@@ -36,6 +36,9 @@ if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     CACHES["default"].setdefault("OPTIONS", {})["MAX_ENTRIES"] = 100_000
 if not CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     CACHES["default"].setdefault("KEY_PREFIX", f"tests-{RUN_ID}")
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # clear() deletes this run's keys, not the whole shared Redis database.
+    CACHES["default"]["BACKEND"] = "tests.prefixed_cache.PrefixedRedisCache"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -10,6 +10,7 @@ With ``--json`` it prints exactly one JSON line on stdout, then serves quietly.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import re
 import secrets
@@ -20,6 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from toopher_server.tokens import token
 
 if TYPE_CHECKING:
     from toopher_server.models import Requester
@@ -34,6 +37,9 @@ RATE_LIMITS = {
     kind: {"user": (100_000, 60), "requester": (1_000_000, 60)}
     for kind in ("push", "code", "pairing")
 }
+#: The modules of the ``sandbox`` extra the standalone server needs, and how to get them.
+EXTRA_MODULES = ("segno", "waitress")
+INSTALL_EXTRA = 'pip install "django-toopher[sandbox]"'
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -66,7 +72,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--request-expiry must be at least 1 second")
     if args.control_token is not None and not CONTROL_TOKEN_SHAPE.match(args.control_token):
         parser.error("--control-token is 16 to 200 letters, digits, '-' or '_'")
-    args.control_token = args.control_token or secrets.token_urlsafe(24)
+    args.control_token = args.control_token or token(24)
     return args
 
 
@@ -241,8 +247,27 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def missing_extra() -> list[str]:
+    """The modules of :data:`EXTRA_MODULES` that cannot be imported."""
+    missing = []
+    for name in EXTRA_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    return missing
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    missing = missing_extra()
+    if missing:
+        print(
+            f"toopher_sandbox: the standalone sandbox needs the 'sandbox' extra "
+            f"({', '.join(missing)} missing): {INSTALL_EXTRA}",
+            file=sys.stderr,
+        )
+        return 2
     tmpdir = None
     if args.db:
         db_path = Path(args.db).expanduser().resolve()

@@ -54,6 +54,10 @@ class SandboxProcess:
     available as ``info`` and as attributes: ``base_url``, ``api_url``, ``phone_url``,
     ``control_url``, ``control_token``, ``key`` and ``secret`` (of the requester it
     created). A :class:`SandboxControl` made for its ``base_url`` uses its token.
+
+    ``key`` and ``secret`` make the requester with these credentials (``--key``,
+    ``--secret``), ``control_token`` fixes the control token: a sandbox started again
+    with the ``db``, ``port`` and these of a stopped one is the same service.
     """
 
     def __init__(
@@ -62,6 +66,9 @@ class SandboxProcess:
         host: str = "127.0.0.1",
         port: int = 0,
         db: str | None = None,
+        key: str | None = None,
+        secret: str | None = None,
+        control_token: str | None = None,
         extra_args: tuple[str, ...] = (),
         startup_timeout: float = 60.0,
         python: str | None = None,
@@ -69,6 +76,9 @@ class SandboxProcess:
         self.host = host
         self.port = port
         self.db = db
+        self.key_arg = key
+        self.secret_arg = secret
+        self.control_token_arg = control_token
         self.extra_args = tuple(extra_args)
         self.startup_timeout = startup_timeout
         self.python = python or sys.executable
@@ -105,18 +115,15 @@ class SandboxProcess:
         return self.info["secret"]
 
     def command(self) -> list[str]:
-        cmd = [
-            self.python,
-            "-m",
-            "toopher_sandbox",
-            "--host",
-            self.host,
-            "--port",
-            str(self.port),
-            "--json",
-        ]
-        if self.db:
-            cmd += ["--db", self.db]
+        """The command line; every value as ``--option=value``, so a key, secret or
+        token that begins with ``-`` is not taken for an option."""
+        cmd = [self.python, "-m", "toopher_sandbox", f"--host={self.host}",
+               f"--port={self.port}", "--json"]
+        for option, value in (("--db", self.db), ("--key", self.key_arg),
+                              ("--secret", self.secret_arg),
+                              ("--control-token", self.control_token_arg)):
+            if value:
+                cmd.append(f"{option}={value}")
         return cmd + list(self.extra_args)
 
     def _stderr_text(self) -> str:

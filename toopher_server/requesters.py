@@ -8,7 +8,6 @@ shown once; nothing here logs one.
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -18,6 +17,7 @@ from . import db
 from .keys import secret_box
 from .models import Requester
 from .secretbox import DecryptError
+from .tokens import token
 
 DEFAULT_NAME = "Sandbox requester"
 #: The longest overlap ``rotate_secret`` accepts (a rotation that never ends is none).
@@ -27,13 +27,13 @@ _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def new_key() -> str:
-    """A fresh consumer key (20 characters)."""
-    return secrets.token_urlsafe(15)
+    """A fresh consumer key (20 characters, never beginning with ``-``)."""
+    return token(15)
 
 
 def new_secret() -> str:
-    """A fresh consumer secret (40 characters, 240 random bits)."""
-    return secrets.token_urlsafe(30)
+    """A fresh consumer secret (40 characters, 240 random bits, never beginning with ``-``)."""
+    return token(30)
 
 
 @sensitive_variables()

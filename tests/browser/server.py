@@ -10,38 +10,30 @@ over HTTP while it serves a request.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+from tests.processes import ServerProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "example_project"
 MANAGE = PROJECT / "manage.py"
 
-#: Bounded waits, in seconds.
-START_TIMEOUT = 60
+#: Bounded wait for a management command, in seconds.
 COMMAND_TIMEOUT = 120
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def gunicorn_command(
-    port: int, *, workers: int = 1, threads: int = 16, extra: tuple[str, ...] = ()
+    port: int, *, workers: int = 1, threads: int = 16, extra: tuple[str, ...] = (),
+    fd: int | None = None,
 ) -> list[str]:
-    """gunicorn serving the example project on 127.0.0.1:``port`` with thread workers."""
+    """gunicorn serving the example project on 127.0.0.1:``port`` with thread workers
+    (or on the inherited listening socket ``fd``)."""
     return [
         sys.executable, "-m", "gunicorn",
         "--chdir", str(PROJECT),
-        "--bind", f"127.0.0.1:{port}",
+        "--bind", f"fd://{fd}" if fd is not None else f"127.0.0.1:{port}",
         "--worker-class", "gthread",
         "--workers", str(workers),
         "--threads", str(threads),
@@ -55,24 +47,25 @@ def gunicorn_command(
     ]
 
 
-def uvicorn_command(port: int) -> list[str]:
-    """uvicorn serving the example project's ASGI application on 127.0.0.1:``port``.
+def uvicorn_command(port: int, fd: int | None = None) -> list[str]:
+    """uvicorn serving the example project's ASGI application on 127.0.0.1:``port``
+    (or on the inherited listening socket ``fd``).
 
     One process: Django runs each request's sync code in a thread of its own, so the
     site answers its own sandbox's calls while it serves a request.
     """
+    bind = ["--fd", str(fd)] if fd is not None else ["--host", "127.0.0.1", "--port", str(port)]
     return [
         sys.executable, "-m", "uvicorn",
         "--app-dir", str(PROJECT),
-        "--host", "127.0.0.1",
-        "--port", str(port),
+        *bind,
         "--lifespan", "off",  # Django speaks no lifespan protocol
         "--timeout-keep-alive", "75",
         "example_project.asgi:application",
     ]
 
 
-class ExampleServer:
+class ExampleServer(ServerProcess):
     """The example site, served on a free loopback port with a private database, by
     gunicorn (WSGI, the default) or by uvicorn (``asgi=True``)."""
 
@@ -83,29 +76,38 @@ class ExampleServer:
         self.asgi = asgi
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / "server.log"
-        self.env = {
+        env = {
             k: v
             for k, v in os.environ.items()
             if not k.startswith("TOOPHER_")
             and k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CACHE_URL", "PYTHONPATH")
         }
-        self.env.update(
+        env.update(
             {
                 "DJANGO_SETTINGS_MODULE": "example_project.settings",
                 "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
                 "CACHE_URL": "locmemcache://browser-tests",
-                "SECRET_KEY": f"browser-tests-{self.port}-{os.urandom(8).hex()}",
+                "SECRET_KEY": f"browser-tests-{os.urandom(8).hex()}",
                 "DEBUG": "true",
-                "PORT": str(self.port),
                 "ALLOWED_HOSTS": "127.0.0.1,localhost",
                 "PYTHONUNBUFFERED": "1",
             }
         )
-        self.env.update(environment)
-        self.process: subprocess.Popen[bytes] | None = None
+        env.update(environment)
+        super().__init__(
+            "the example server",
+            self._command,
+            env=env,
+            cwd=workdir,
+            log_path=workdir / "server.log",
+        )
+        # A port for management commands run before start() (which takes a port of its
+        # own, held until the server has it).
+        self.port = free_port()
+        self.env["PORT"] = str(self.port)
+
+    def _command(self, port: int, fd: int) -> list[str]:
+        return uvicorn_command(port, fd) if self.asgi else gunicorn_command(port, fd=fd)
 
     # -- management commands -------------------------------------------------------
     def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
@@ -145,57 +147,16 @@ class ExampleServer:
         if not self.env.get("TOOPHER_API_URL"):
             self.manage("migrate", "--database", "sandbox", "--noinput")
 
-    def start(self) -> ExampleServer:
+    def start(self, wait: bool = True) -> ExampleServer:
+        # The site's own URL (its mounted sandbox's) names the port: take it first.
+        self.port = None
+        self.reserve_port()
         self.migrate()
-        log = self.log_path.open("wb")
-        self.process = subprocess.Popen(  # noqa: S603
-            uvicorn_command(self.port) if self.asgi else gunicorn_command(self.port),
-            cwd=self.workdir,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
-        self._wait_until_up()
+        super().start(wait)
         ExampleServer.running.append(self)
         return self
-
-    def _wait_until_up(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the example server exited early:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.base_url + "/", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(
-            f"the example server did not answer in {START_TIMEOUT}s:\n{self.log_tail()}"
-        )
-
-    def log_tail(self, lines: int = 60) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
 
     def stop(self) -> None:
         if self in ExampleServer.running:
             ExampleServer.running.remove(self)
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
+        super().stop()

@@ -16,6 +16,7 @@ import time
 import pytest
 import requests
 
+from tests.waiting import wait_until
 from toopher_sandbox.testing import SandboxControl
 
 from .flows import approved_login, open_phone, pair_from_scratch
@@ -64,10 +65,10 @@ def paired_app_client(server, control: SandboxControl, username: str, password: 
                     )["data"]["user"]["username"] == username
     app.call("POST", "account/pair", {"pairing_phrase": phone["pairing_phrase"]})
     control.respond_pairing(control.wait_for_pending(phone["phone_id"], "pairings")["id"])
-    deadline = time.monotonic() + TIMEOUT_S
-    while app.call("GET", "account/pair/status")["data"]["pairing"]["status"] != "paired":
-        assert time.monotonic() < deadline, "the pairing was not seen"
-        time.sleep(0.5)
+    wait_until(
+        lambda: app.call("GET", "account/pair/status")["data"]["pairing"]["status"] == "paired",
+        TIMEOUT_S, interval=0.2, message="the pairing",
+    )
     app.call("POST", "logout")
     app.call("POST", "login", {"username": username, "password": password})
     assert app.call("POST", "pending/start")["data"]["pending"]["step"] == "name_terminal"

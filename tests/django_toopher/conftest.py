@@ -13,7 +13,7 @@ from django.core.cache import caches
 from django.test import Client
 
 from django_toopher.internal import client as toopher_client
-from django_toopher.internal.flows import pairing
+from django_toopher.testing import Phone, pair
 
 PASSWORD = "correct horse battery staple"
 
@@ -57,13 +57,10 @@ def user(django_user_model: Any) -> Any:
 
 
 def pair_user(sandbox: Any, user: Any, phone: dict[str, str]) -> str:
-    """Pair ``user`` with the simulated ``phone`` through the real API; the pairing id."""
-    attempt, problem = pairing.start(user, phone["pairing_phrase"])
-    assert attempt is not None, problem
-    sandbox.respond_pairing(attempt.id, allow=True)
-    result = pairing.poll(None, user, attempt)
-    assert result.state is pairing.PairingState.PAIRED, result
-    return attempt.id
+    """Pair ``user`` with the simulated ``phone`` (a ``phone`` fixture's dict) through the
+    real API, the phone allowing it; the pairing id. The pairing itself is
+    :func:`django_toopher.testing.pair`, the one the shipped plugin uses."""
+    return pair(user, Phone(sandbox, phone["phone_id"], phone["pairing_phrase"]))
 
 
 @pytest.fixture

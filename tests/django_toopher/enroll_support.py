@@ -18,7 +18,6 @@ from django.urls import reverse
 
 from django_toopher import session_keys
 from django_toopher.internal.client import clear_cache
-from django_toopher.internal.flows import pairing
 from django_toopher.session_keys import PAIRING
 
 PASSWORD = "correct horse battery staple"
@@ -88,13 +87,3 @@ def pair_by_phrase(client: Client, sandbox: Any, phone: dict[str, str]) -> str:
     sandbox.respond_pairing(pairing_id, allow=True)
     assert poll_status(client)["status"] == "paired"
     return pairing_id
-
-
-def pair_directly(user: Any, sandbox: Any, phone: dict[str, str]) -> str:
-    """Pair ``user`` through the pairing flow (for admin tests that need a paired user)."""
-    attempt, problem = pairing.start(user, phone["pairing_phrase"])
-    assert attempt is not None, problem
-    sandbox.respond_pairing(attempt.id, allow=True)
-    result = pairing.poll(None, user, attempt)
-    assert result.state is pairing.PairingState.PAIRED, result
-    return attempt.id

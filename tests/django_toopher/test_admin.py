@@ -19,7 +19,8 @@ from django_toopher.internal.client import get_client
 from django_toopher.internal.cookies import new_terminal_id
 from django_toopher.internal.flows import admin as admin_flow
 from django_toopher.models import AuditEvent, Terminal, ToopherProfile
-from tests.django_toopher.enroll_support import configure, login, make_user, pair_directly
+from tests.django_toopher.conftest import pair_user
+from tests.django_toopher.enroll_support import configure, login, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +159,7 @@ def test_disable_asks_for_confirmation_first(admin_web, alice):
 
 def test_disable_a_paired_user(admin_web, root, alice, sandbox, phone):
     alice_browser = login(Client(), alice)  # logged in before pairing: a full session
-    pair_directly(alice, sandbox, phone)
+    pair_user(sandbox, alice, phone)
     assert alice_browser.get(reverse("django_toopher:security")).status_code == 200
     response = run_action(admin_web, USERS, "toopher_disable", [alice], follow=True)
     assert response.status_code == 200
@@ -177,7 +178,7 @@ def test_disable_a_paired_user(admin_web, root, alice, sandbox, phone):
 
 
 def test_disable_ends_a_pending_login_too(admin_web, alice, sandbox, phone):
-    pair_directly(alice, sandbox, phone)
+    pair_user(sandbox, alice, phone)
     browser = Client()
     browser.post("/accounts/login/", {"username": "alice",
                                       "password": "correct horse battery staple"})
@@ -204,7 +205,7 @@ def test_disabling_yourself_keeps_your_session(admin_web, root):
 
 
 def test_enable_from_the_profile_changelist(admin_web, root, alice, sandbox, phone):
-    pair_directly(alice, sandbox, phone)
+    pair_user(sandbox, alice, phone)
     admin_flow.set_enabled(alice, False)
     profile = ToopherProfile.objects.get(user=alice)
     response = run_action(admin_web, PROFILES, "toopher_enable", [profile], follow=True)
@@ -219,7 +220,7 @@ def test_enable_from_the_profile_changelist(admin_web, root, alice, sandbox, pho
 
 
 def test_reset_pairing(admin_web, root, alice, bob, sandbox, phone):
-    pairing_id = pair_directly(alice, sandbox, phone)
+    pairing_id = pair_user(sandbox, alice, phone)
     response = run_action(admin_web, USERS, "toopher_reset_pairing", [alice, bob], follow=True)
     messages = messages_of(response)
     assert any("User alice: pairing reset." in m for m in messages)
@@ -233,7 +234,7 @@ def test_reset_pairing(admin_web, root, alice, bob, sandbox, phone):
 
 def test_reset_pairing_while_toopher_is_down_changes_nothing(admin_web, root, alice, sandbox,
                                                              phone, live):
-    pairing_id = pair_directly(alice, sandbox, phone)
+    pairing_id = pair_user(sandbox, alice, phone)
     sandbox.set_faults(key=live["key"], status=503)
     response = run_action(admin_web, USERS, "toopher_reset_pairing", [alice], follow=True)
     assert response.status_code == 200
@@ -341,7 +342,7 @@ def test_terminal_change_page_hides_the_ids(admin_web, alice):
 
 
 def test_profile_page_never_shows_or_sets_the_pairing_id(admin_web, alice, sandbox, phone):
-    pairing_id = pair_directly(alice, sandbox, phone)
+    pairing_id = pair_user(sandbox, alice, phone)
     profile = ToopherProfile.objects.get(user=alice)
     url = reverse("admin:django_toopher_toopherprofile_change", args=[profile.pk])
     html = admin_web.get(url).content.decode()
@@ -354,7 +355,7 @@ def test_profile_page_never_shows_or_sets_the_pairing_id(admin_web, alice, sandb
 
 
 def test_profile_filters(admin_web, alice, bob, sandbox, phone):
-    pair_directly(alice, sandbox, phone)
+    pair_user(sandbox, alice, phone)
     ToopherProfile.objects.create(user=bob)
     paired = admin_web.get(reverse(PROFILES), {"paired": "yes"}).context["cl"].result_list
     unpaired = admin_web.get(reverse(PROFILES), {"paired": "no"}).context["cl"].result_list

@@ -92,7 +92,7 @@ class Cluster:
     sandbox: SandboxProcess
     sandbox_db: Path
     sandbox_port: int
-    sandbox_args: tuple[str, ...]
+    sandbox_token: str
     instances: list[Instance]
     urls: list[str]
     load: Load
@@ -101,10 +101,14 @@ class Cluster:
     def restart_sandbox(self, down: float) -> None:
         self.sandbox.stop()
         time.sleep(down)
+        # The same service again: its port, file, credentials and control token, all
+        # passed as --option=value (a key that begins with '-' is not an option).
         self.sandbox = SandboxProcess(
             port=self.sandbox_port,
             db=str(self.sandbox_db),
-            extra_args=self.sandbox_args,
+            key=self.sandbox.key,
+            secret=self.sandbox.secret,
+            control_token=self.sandbox_token,
         ).start()
 
     def log_problems(self) -> list[str]:
@@ -137,10 +141,7 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
         sandbox_db = logs / "sandbox.sqlite3"
         token = f"faults-{os.urandom(12).hex()}"
         port = free_port()
-        sandbox = SandboxProcess(port=port, db=str(sandbox_db),
-                                 extra_args=("--control-token", token)).start()
-        sandbox_args = ("--control-token", token, "--key", sandbox.key,
-                        "--secret", sandbox.secret)
+        sandbox = SandboxProcess(port=port, db=str(sandbox_db), control_token=token).start()
         env = site_environment(
             database_url=database.url, cache_url=redis.url,
             key_prefix=f"faults-{os.getpid()}", api_url=sandbox.api_url,
@@ -161,7 +162,7 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
             instance.wait_until_up()
         urls = [i.base_url for i in instances]
         load = Load(urls, users, sandbox.base_url, threads=THREADS, seed=int(time.time()))
-        the = Cluster(services, postgres, redis, database, sandbox, sandbox_db, port, sandbox_args,
+        the = Cluster(services, postgres, redis, database, sandbox, sandbox_db, port, token,
                       instances, urls, load, limited_phone)
         started.append(lambda: the.sandbox.stop())
         probe = SandboxControl(sandbox.base_url, timeout=15)

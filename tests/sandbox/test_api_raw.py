@@ -310,7 +310,10 @@ def test_too_large_body_is_413(api):
     assert response.json()["error_code"] == 413
 
 
-@pytest.mark.parametrize("bad_id", ["not-a-uuid", "0" * 300, str(uuid.uuid4()).upper() + "x"])
+@pytest.mark.parametrize(
+    "bad_id", ["not-a-uuid", "0" * 300, str(uuid.uuid4()).upper() + "x"],
+    ids=["not-a-uuid", "too-long", "uuid-and-more"],  # the same ids in every xdist worker
+)
 def test_malformed_ids_are_404(api, bad_id):
     for path in (f"pairings/{bad_id}", f"users/{bad_id}", f"user_terminals/{bad_id}",
                  f"authentication_requests/{bad_id}"):

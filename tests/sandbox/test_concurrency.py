@@ -42,7 +42,7 @@ def one_round(api: toopher.ToopherApi, control: SandboxControl, name: str, grant
 
 
 @pytest.mark.slow
-def test_sixteen_clients_at_once_never_see_an_error(sandbox_process, requester):
+def test_sixteen_clients_at_once_never_see_an_error(toopher_sandbox_process, requester):
     failures: list[str] = []
     rounds = [0] * CLIENTS
     deadline = time.monotonic() + DEADLINE
@@ -51,7 +51,7 @@ def test_sixteen_clients_at_once_never_see_an_error(sandbox_process, requester):
     def client(index: int) -> None:
         api = toopher.ToopherApi(requester["key"], requester["secret"],
                                  api_url=requester["api_url"])
-        control = SandboxControl(sandbox_process.base_url, session=requests.Session())
+        control = SandboxControl(toopher_sandbox_process.base_url, session=requests.Session())
         start.wait()
         try:
             for n in range(ROUNDS):

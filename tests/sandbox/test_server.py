@@ -16,6 +16,7 @@ import pytest
 import requests
 from requests_oauthlib import OAuth1
 
+from tests.waiting import wait_until
 from toopher_sandbox.testing import SandboxControl, SandboxError, SandboxProcess
 
 KEYS = {"api_url", "key", "secret", "base_url", "phone_url", "control_url", "control_token"}
@@ -117,7 +118,7 @@ def test_busy_port_fails_with_message():
             SandboxProcess(port=port, startup_timeout=30).start()
 
 
-def test_serves_concurrently(sandbox_process, sandbox, requester):
+def test_serves_concurrently(toopher_sandbox_process, sandbox, requester):
     """A slow API call (latency fault) does not hold up other requests."""
     sandbox.set_faults(latency_ms=1500, key=requester["key"])
     auth = OAuth1(requester["key"], requester["secret"])
@@ -156,8 +157,8 @@ def test_parallel_api_calls_all_succeed(sandbox, requester):
     assert results == [200] * 12
 
 
-def test_a_stalled_client_does_not_block_others(sandbox_process, sandbox):
-    host, port = sandbox_process.base_url.removeprefix("http://").split(":")
+def test_a_stalled_client_does_not_block_others(toopher_sandbox_process, sandbox):
+    host, port = toopher_sandbox_process.base_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as stalled:
         stalled.sendall(b"POST /v1/users/create HTTP/1.1\r\nHost: x\r\n"
                         b"Content-Type: application/x-www-form-urlencoded\r\n"
@@ -168,24 +169,24 @@ def test_a_stalled_client_does_not_block_others(sandbox_process, sandbox):
         assert time.monotonic() - started < 2.0
 
 
-def test_the_standalone_phone_pages_follow_the_browsers_language(sandbox_process):
+def test_the_standalone_phone_pages_follow_the_browsers_language(toopher_sandbox_process):
     """The phone simulator speaks the browser's language (Accept-Language)."""
     import requests
 
-    german = requests.get(sandbox_process.phone_url, headers={"Accept-Language": "de"},
+    german = requests.get(toopher_sandbox_process.phone_url, headers={"Accept-Language": "de"},
                           timeout=10)
-    english = requests.get(sandbox_process.phone_url, headers={"Accept-Language": "en"},
+    english = requests.get(toopher_sandbox_process.phone_url, headers={"Accept-Language": "en"},
                            timeout=10)
     assert german.status_code == english.status_code == 200
     assert "Telefone" in german.text and "Telefone" not in english.text
 
 
 def test_the_standalone_server_serves_its_static_files_and_never_a_debug_page(
-    sandbox_process,
+    toopher_sandbox_process,
 ):
     """DEBUG is off in the standalone server: its scripts are still served, and an
     unknown page or a broken request shows no settings, URL list or traceback."""
-    base = sandbox_process.base_url
+    base = toopher_sandbox_process.base_url
     script = requests.get(f"{base}/static/toopher_sandbox/phone.js", timeout=10)
     assert script.status_code == 200
     assert "javascript" in script.headers["Content-Type"]
@@ -250,16 +251,14 @@ def test_the_nonces_reach_the_database_file_a_moment_after_the_calls(tmp_path):
             answer = session.get(f"{sandbox.api_url}/users", params={"name": "x"}, auth=auth,
                                  timeout=10)
             assert answer.status_code == 200
-        deadline = time.monotonic() + 5
-        while True:
+
+        def rows() -> int:
             reader = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
             try:
-                rows = reader.execute(
+                return reader.execute(
                     "SELECT COUNT(*) FROM toopher_server_nonce WHERE key = ?", (sandbox.key,)
                 ).fetchone()[0]
             finally:
                 reader.close()
-            if rows == 25 or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
-        assert rows == 25
+
+        wait_until(lambda: rows() == 25, timeout=5, message=lambda: f"{rows()} rows, not 25")

@@ -20,8 +20,8 @@ def assert_error(answer, status):
     assert data["error_code"] == status and isinstance(data["error_message"], str)
 
 
-def test_chunked_body_without_parameters_keeps_the_connection(sandbox_process, requester):
-    with Connection(sandbox_process.base_url) as conn:
+def test_chunked_body_without_parameters_keeps_the_connection(toopher_sandbox_process, requester):
+    with Connection(toopher_sandbox_process.base_url) as conn:
         head, _ = signed_head(conn, requester, "POST", "/v1/users/reset")
         conn.send(head + b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
         assert_error(conn.read(), 400)  # user_name is missing: the server read the body
@@ -30,8 +30,8 @@ def test_chunked_body_without_parameters_keeps_the_connection(sandbox_process, r
         assert conn.read().status in (200, 401)  # a real answer, not a parse error
 
 
-def test_chunked_body_with_parameters_is_signed_and_read(sandbox_process, requester):
-    with Connection(sandbox_process.base_url) as conn:
+def test_chunked_body_with_parameters_is_signed_and_read(toopher_sandbox_process, requester):
+    with Connection(toopher_sandbox_process.base_url) as conn:
         head, body = signed_head(conn, requester, "POST", "/v1/users/create",
                                  {"name": "chunky monkey"})
         conn.send(head + b"Transfer-Encoding: chunked\r\n\r\n" + chunked(body))
@@ -43,8 +43,8 @@ def test_chunked_body_with_parameters_is_signed_and_read(sandbox_process, reques
         assert conn.read().json()["name"] == "second"
 
 
-def test_pipelined_requests_are_answered_in_order(sandbox_process, requester):
-    with Connection(sandbox_process.base_url) as conn:
+def test_pipelined_requests_are_answered_in_order(toopher_sandbox_process, requester):
+    with Connection(toopher_sandbox_process.base_url) as conn:
         heads = []
         for name in ("pipe one", "pipe two", "pipe three"):
             head, body = signed_head(conn, requester, "POST", "/v1/users/create", {"name": name})
@@ -66,8 +66,8 @@ def test_pipelined_requests_are_answered_in_order(sandbox_process, requester):
         (b"POST /control/phones HTTP/1.1\r\nHost: HOST\r\nContent-Length: 0\r\n\r\n", 401),
     ],
 )
-def test_keep_alive_after_an_error(sandbox_process, request_bytes, status):
-    with Connection(sandbox_process.base_url) as conn:
+def test_keep_alive_after_an_error(toopher_sandbox_process, request_bytes, status):
+    with Connection(toopher_sandbox_process.base_url) as conn:
         conn.send(request_bytes)
         assert_error(conn.read(), status)
         conn.send(b"GET /v1 HTTP/1.1\r\nHost: HOST\r\n\r\n")
@@ -85,21 +85,21 @@ def test_keep_alive_after_an_error(sandbox_process, request_bytes, status):
         b"GET /v1 HTTP/1.1\r\nBad Header Line\r\n\r\n",
     ],
 )
-def test_garbage_gets_a_json_400_and_the_server_goes_on(sandbox_process, garbage):
-    with Connection(sandbox_process.base_url) as conn:
+def test_garbage_gets_a_json_400_and_the_server_goes_on(toopher_sandbox_process, garbage):
+    with Connection(toopher_sandbox_process.base_url) as conn:
         conn.send(garbage)
         assert_error(conn.read(), 400)
         assert conn.closed_by_peer()
-    assert requests.get(sandbox_process.api_url, timeout=10).status_code == 200
+    assert requests.get(toopher_sandbox_process.api_url, timeout=10).status_code == 200
 
 
-def test_a_body_over_the_limit_is_a_json_413(sandbox_process):
-    with Connection(sandbox_process.base_url) as conn:
+def test_a_body_over_the_limit_is_a_json_413(toopher_sandbox_process):
+    with Connection(toopher_sandbox_process.base_url) as conn:
         conn.send(b"POST /v1/users/create HTTP/1.1\r\nHost: HOST\r\n"
                   b"Content-Type: application/x-www-form-urlencoded\r\n"
                   b"Content-Length: %d\r\n\r\n" % (MAX_BODY + 1))
         assert_error(conn.read(), 413)
-    with Connection(sandbox_process.base_url) as conn:  # chunked, growing past the limit
+    with Connection(toopher_sandbox_process.base_url) as conn:  # chunked, growing past the limit
         conn.send(b"POST /v1/users/create HTTP/1.1\r\nHost: HOST\r\n"
                   b"Transfer-Encoding: chunked\r\n\r\n")
         try:
@@ -110,8 +110,8 @@ def test_a_body_over_the_limit_is_a_json_413(sandbox_process):
         assert_error(conn.read(), 413)
 
 
-def test_a_slow_client_is_served_and_holds_up_nobody(sandbox_process, requester):
-    with Connection(sandbox_process.base_url) as slow:
+def test_a_slow_client_is_served_and_holds_up_nobody(toopher_sandbox_process, requester):
+    with Connection(toopher_sandbox_process.base_url) as slow:
         head, body = signed_head(slow, requester, "POST", "/v1/users/create", {"name": "slowpoke"})
         data = head + b"Content-Length: %d\r\n\r\n" % len(body) + body
         done = threading.Event()
@@ -126,7 +126,7 @@ def test_a_slow_client_is_served_and_holds_up_nobody(sandbox_process, requester)
         sender.start()
         started = time.monotonic()
         for _ in range(5):
-            assert requests.get(sandbox_process.api_url, timeout=10).status_code == 200
+            assert requests.get(toopher_sandbox_process.api_url, timeout=10).status_code == 200
         assert time.monotonic() - started < 2.0
         assert not done.is_set()  # the others were answered while it was still sending
         sender.join(30)
@@ -146,9 +146,9 @@ def test_a_slow_client_is_served_and_holds_up_nobody(sandbox_process, requester)
         "/v1/users/x/pairings;y=2",
     ],
 )
-def test_signed_odd_paths_are_404_not_401(sandbox_process, requester, path):
+def test_signed_odd_paths_are_404_not_401(toopher_sandbox_process, requester, path):
     """The signature is checked over the path as sent; then the path simply is not found."""
-    with Connection(sandbox_process.base_url) as conn:
+    with Connection(toopher_sandbox_process.base_url) as conn:
         head, _ = signed_head(conn, requester, "GET", path)
         conn.send(head + b"\r\n")
         assert_error(conn.read(), 404)

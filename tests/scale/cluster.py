@@ -21,7 +21,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -39,9 +38,10 @@ from tests.browser.server import (  # noqa: F401 (ROOT: re-exported)
     MANAGE,
     PROJECT,
     ROOT,
-    free_port,
     gunicorn_command,
 )
+from tests.processes import ServerProcess, free_port
+from tests.waiting import wait_until
 
 #: Bounded waits, in seconds.
 START_TIMEOUT = 60
@@ -197,74 +197,41 @@ def create_users(env: dict[str, str], password: str, users: list[dict[str, str]]
     return int(out.strip().splitlines()[-1])
 
 
-class Instance:
-    """One gunicorn (gthread) instance of the example project on its own port."""
+class Instance(ServerProcess):
+    """One gunicorn (gthread) instance of the example project on its own port, in a
+    process group of its own (:meth:`kill` reaches its workers, and nothing else)."""
 
     def __init__(
         self, name: str, env: dict[str, str], workdir: Path, *, workers: int = 2, threads: int = 8
     ) -> None:
-        self.name = name
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.env = dict(env, PORT=str(self.port))
-        self.log_path = workdir / f"gunicorn-{name}.log"
         self.workers = workers
         self.threads = threads
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(
+            name,
+            self._command,
+            env=env,
+            cwd=PROJECT,
+            # Appended: an instance started again (after kill()) keeps its earlier log.
+            log_path=workdir / f"gunicorn-{name}.log",
+            new_session=True,
+        )
+        self.reserve_port()  # the cluster's URLs are known before the instances start
 
-    def start(self) -> Instance:
-        # Appended: an instance started again (after kill()) keeps its earlier log.
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603
-                gunicorn_command(
-                    self.port,
-                    workers=self.workers,
-                    threads=self.threads,
-                    # Longer than a client's pause between two polls (2 s), as behind a
-                    # load balancer: an idle connection is never closed under a request.
-                    extra=("--keep-alive", "75", "--access-logformat", "%(s)s %(m)s %(U)s"),
-                ),
-                cwd=PROJECT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                # Its own process group: kill() reaches the workers too, and nothing else.
-                start_new_session=True,
-            )
+    def _command(self, port: int, fd: int) -> list[str]:
+        return gunicorn_command(
+            port,
+            workers=self.workers,
+            threads=self.threads,
+            # Longer than a client's pause between two polls (2 s), as behind a load
+            # balancer: an idle connection is never closed under a request.
+            extra=("--keep-alive", "75", "--access-logformat", "%(s)s %(m)s %(U)s"),
+            fd=fd,
+        )
+
+    def start(self, wait: bool = False) -> Instance:
+        """Start (or start again, on the same port); :meth:`wait_until_up` waits."""
+        super().start(wait)
         return self
-
-    def kill(self) -> None:
-        """SIGKILL the master and its workers at once (a crashed machine, an OOM kill)."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(timeout=20)
-
-    def wait_until_up(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"instance {self.name} exited early:\n{self.log_tail()}")
-            try:
-                if requests.get(self.base_url + "/", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"instance {self.name} did not answer:\n{self.log_tail()}")
-
-    def log_text(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def log_tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
 
     def server_errors(self, pattern: str = r"^5\d\d ") -> list[str]:
         """Access-log lines with a status matching ``pattern`` (5xx), and any traceback
@@ -282,16 +249,6 @@ class Instance:
             for line in self.log_text().splitlines()
             if not re.match(r"^([23]\d\d|404) ", line) and "[INFO]" not in line
         ]
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=20)
 
 
 # --------------------------------------------------------------------------- a browser
@@ -448,14 +405,6 @@ def _pg_bin() -> Path:
     return found[-1].parent
 
 
-def _wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} did not come up in {timeout}s")
-        time.sleep(0.1)
-
-
 class PrivatePostgres:
     """A PostgreSQL server of our own on a free loopback port, data in ``workdir``."""
 
@@ -492,7 +441,7 @@ class PrivatePostgres:
                    " -c fsync=off")
         self._run(str(bin_dir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_path),
                   "-w", "-o", options, "start")
-        _wait_for(self._ready_or_create, START_TIMEOUT, "PostgreSQL")
+        wait_until(self._ready_or_create, START_TIMEOUT, interval=0.1, message="PostgreSQL up")
         return self
 
     def _ready_or_create(self) -> bool:
@@ -547,7 +496,7 @@ class PrivateRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        _wait_for(self._ready, START_TIMEOUT, "Redis")
+        wait_until(self._ready, START_TIMEOUT, interval=0.1, message="Redis up")
         return self
 
     def stop(self) -> None:
