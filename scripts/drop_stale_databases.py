@@ -2,7 +2,8 @@
 
 Each run of the suite makes ``test_<name>_<pid>`` (tests/settings.py; under
 pytest-xdist ``test_<name>_<pid>_gw<N>``, one per worker, the pid the worker's) and the
-scale-out test ``toopher_scale_<pid>`` (tests/scale/cluster.py); a run that was
+scale-out test ``toopher_scale_<pid>`` (tests/scale/cluster.py), the service's
+instances ``toopher_live_<pid>`` (tests/server/live_service.py); a run that was
 killed cannot drop its own. This drops those whose process no longer exists.
 
     python scripts/drop_stale_databases.py            # uses $DATABASE_URL
@@ -30,7 +31,9 @@ def pid_alive(pid: int) -> bool:
 
 def stale(names: list[str], base_name: str) -> list[str]:
     """The names of run databases whose process has gone."""
-    pattern = re.compile(rf"^(?:test_{re.escape(base_name)}|toopher_scale)_(\d+)(?:_gw\d+)?$")
+    pattern = re.compile(
+        rf"^(?:test_{re.escape(base_name)}|toopher_scale|toopher_live)_(\d+)(?:_gw\d+)?$"
+    )
     found = []
     for name in names:
         match = pattern.match(name)

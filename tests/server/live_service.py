@@ -1,25 +1,24 @@
 """``toopher_server`` under gunicorn on loopback ports, as operators run it.
 
-:class:`LiveService` migrates a fresh SQLite file, creates one requester (its key and
-secret printed once, as at creation) and starts instances of the service on that file,
-each a gunicorn process on its own free port. No Django import in the test process: it
-talks to the instances over HTTP.
+:class:`LiveService` migrates a fresh database (an SQLite file; on PostgreSQL, when the
+suite runs there, a database of its own on that server), creates one requester (its
+key and secret printed once, as at creation) and starts instances of the service on
+it, each a gunicorn process (:class:`tests.processes.ServerProcess`) on its own port.
+No Django import in the test process: it talks to the instances over HTTP.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
+from tests.processes import ServerProcess
+from tests.scale.cluster import FreshDatabase
+
 ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 60
 COMMAND_TIMEOUT = 120
 
 _CREATE_REQUESTER = (
@@ -30,53 +29,21 @@ _CREATE_REQUESTER = (
 )
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Instance:
-    """One gunicorn process serving the service."""
+class Instance(ServerProcess):
+    """One gunicorn process serving the service (a :class:`tests.processes.ServerProcess`)."""
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        with log_path.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603
-                [
-                    sys.executable, "-m", "gunicorn",
-                    "--bind", f"127.0.0.1:{self.port}",
-                    "--worker-class", "gthread", "--workers", "1", "--threads", "4",
-                    "--timeout", "60", "--no-control-socket",
-                    "tests.server.live_wsgi:application",
-                ],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        self._wait_until_up()
-
-    def _wait_until_up(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/v1", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer: {self.log_path.read_text()[-2000:]}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        super().__init__(
+            "toopher_server",
+            lambda port, fd: [
+                sys.executable, "-m", "gunicorn", "--bind", f"fd://{fd}",
+                "--worker-class", "gthread", "--workers", "1", "--threads", "4",
+                "--timeout", "60", "--no-control-socket",
+                "tests.server.live_wsgi:application",
+            ],
+            env=env, cwd=ROOT, log_path=log_path, ready_path="/v1",
+        )  # fmt: skip
+        self.start()
 
 
 class LiveService:
@@ -90,6 +57,13 @@ class LiveService:
             "TOOPHER_LIVE_DB": str(workdir / "service.sqlite3"),
             "PYTHONPATH": str(ROOT),
         }
+        # On PostgreSQL (make test-postgres) the instances share a database of their
+        # own there, as instances behind a balancer do in production.
+        self.database: FreshDatabase | None = None
+        suite_database = os.environ.get("DATABASE_URL", "")
+        if suite_database.startswith(("postgres://", "postgresql://")):
+            self.database = FreshDatabase(suite_database, prefix="toopher_live").create()
+            self.env["TOOPHER_LIVE_DATABASE_URL"] = self.database.url
         self._run([sys.executable, "-m", "django", "migrate", "--noinput", "-v", "0"])
         self.requester = json.loads(self._run([sys.executable, "-c", _CREATE_REQUESTER]))
         self.instances: list[Instance] = []
@@ -112,3 +86,5 @@ class LiveService:
     def stop(self) -> None:
         for instance in self.instances:
             instance.stop()
+        if self.database is not None:
+            self.database.drop()

@@ -1,11 +1,14 @@
 """Settings of ``toopher_server`` served alone by a real server (the compatibility suite).
 
-The service's own apps only, its URLs at the root, an SQLite file named by
-``TOOPHER_LIVE_DB`` (shared by every instance the suite starts), and enrolment limits
-loose enough for a test run.
+The service's own apps only, its URLs at the root, the database of
+``TOOPHER_LIVE_DATABASE_URL`` (PostgreSQL under ``make test-postgres``) or else an SQLite
+file named by ``TOOPHER_LIVE_DB`` (shared by every instance the suite starts), and
+enrolment limits loose enough for a test run.
 """
 
 import os
+
+import environ
 
 SECRET_KEY = "live-tests-only-secret-key-not-for-production-0123456789"
 DEBUG = False
@@ -22,6 +25,8 @@ DATABASES = {
         "OPTIONS": {"timeout": 30},
     }
 }
+if os.environ.get("TOOPHER_LIVE_DATABASE_URL"):
+    DATABASES = {"default": environ.Env.db_url_config(os.environ["TOOPHER_LIVE_DATABASE_URL"])}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TOOPHER_SERVER_DEVICE_ENROL_LIMIT = 1000

@@ -2,7 +2,8 @@
 :class:`~toopher_server.testing.TestPhone` through the signed device API.
 
 No control API (there is none in the service): every approval below is a device's
-signed decision. Two instances share one SQLite file, as two instances behind a
+signed decision. Two instances share one database (an SQLite file, or PostgreSQL under
+``make test-postgres``), as two instances behind a
 balancer share one database.
 """
 

@@ -173,6 +173,8 @@ def test_from_env_reads_comma_or_space_separated_keys() -> None:
 @pytest.mark.parametrize(
     "value",
     ["", "  ,, ", "not-a-key!", "QUJD", KEY_A + "A", f"{KEY_A},{KEY_A}"],
+    # Stable ids: the keys are random, and every xdist worker must collect the same tests.
+    ids=["empty", "blanks", "not-base64url", "too-short", "too-long", "listed-twice"],
 )
 def test_bad_key_rings_are_key_config_errors_without_the_value(value: str) -> None:
     with pytest.raises(KeyConfigError) as info:
