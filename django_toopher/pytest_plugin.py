@@ -23,13 +23,21 @@ Fixtures (all but the sandbox are per test):
     the session's :class:`toopher_sandbox.testing.SandboxProcess`.
 ``toopher_sandbox``
     its :class:`toopher_sandbox.testing.SandboxControl` (the control API).
+``toopher_requester``
+    a fresh sandbox requester, ``{"key", "secret", "api_url"}`` (the one
+    ``toopher_settings`` uses); the sandbox's faults are cleared afterwards.
 ``toopher_settings``
-    ``settings.TOOPHER`` pointed at a fresh sandbox requester (stored-ID mode); the
+    ``settings.TOOPHER`` pointed at ``toopher_requester`` (stored-ID mode); the
     live dict, so a test may change it (``toopher_settings["MODE"] = "zero_storage"``
     before it pairs anyone).
 ``toopher_phone``
     a fresh :class:`~django_toopher.testing.Phone` that allows pushes; set
-    ``.answer`` to ``"deny"`` or ``"otp"``, or call ``.allow()``/``.deny()``.
+    ``.answer`` to ``"deny"`` or ``"otp"``, or call ``.allow()``/``.deny()``; the
+    sandbox's faults are cleared afterwards.
+``toopher_user_fields``
+    the keyword arguments ``toopher_user`` passes to
+    :func:`django_toopher.testing.create_user`, ``{}`` here; override this fixture in a
+    ``conftest.py`` for another username, an e-mail address, more fields.
 ``toopher_user``
     a new user whose password is :data:`django_toopher.testing.PASSWORD`.
 ``toopher_paired_user``
@@ -65,32 +73,50 @@ def toopher_sandbox(toopher_sandbox_process: SandboxProcess) -> SandboxControl:
 
 
 @pytest.fixture
-def toopher_settings(settings: Any, toopher_sandbox: SandboxControl) -> Iterator[dict[str, Any]]:
-    """``settings.TOOPHER`` for a fresh sandbox requester; faults cleared afterwards."""
-    # Imported here: Django is not set up when pytest loads this plugin.
-    from .testing import sandbox_settings
-
-    settings.TOOPHER = sandbox_settings(toopher_sandbox.new_requester(), MODE="stored")
-    yield settings.TOOPHER
+def toopher_requester(toopher_sandbox: SandboxControl) -> Iterator[dict[str, str]]:
+    """A fresh sandbox requester (``key``, ``secret``, ``api_url``); faults cleared
+    afterwards."""
+    yield toopher_sandbox.new_requester()
     toopher_sandbox.clear_faults()
 
 
 @pytest.fixture
-def toopher_phone(toopher_sandbox: SandboxControl) -> Phone:
-    """A fresh simulated phone that allows pushes (``.answer = "deny"`` or ``"otp"``)."""
+def toopher_settings(settings: Any, toopher_requester: dict[str, str]) -> dict[str, Any]:
+    """``settings.TOOPHER`` for ``toopher_requester`` (stored-ID mode)."""
     # Imported here: Django is not set up when pytest loads this plugin.
-    from .testing import Phone
+    from .testing import sandbox_settings
 
-    return Phone.create(toopher_sandbox)
+    settings.TOOPHER = sandbox_settings(toopher_requester, MODE="stored")
+    return settings.TOOPHER
 
 
 @pytest.fixture
-def toopher_user(db: None) -> Any:
-    """A new user with the password ``django_toopher.testing.PASSWORD``."""
+def toopher_phone(toopher_sandbox: SandboxControl) -> Iterator[Phone]:
+    """A fresh simulated phone that allows pushes (``.answer = "deny"`` or ``"otp"``);
+    faults cleared afterwards."""
+    # Imported here: Django is not set up when pytest loads this plugin.
+    from .testing import Phone
+
+    yield Phone.create(toopher_sandbox)
+    toopher_sandbox.clear_faults()
+
+
+@pytest.fixture
+def toopher_user_fields() -> dict[str, Any]:
+    """Keyword arguments of :func:`django_toopher.testing.create_user` for
+    ``toopher_user``: none here. Override this fixture in a ``conftest.py`` to give the
+    test user another username, an e-mail address or more fields."""
+    return {}
+
+
+@pytest.fixture
+def toopher_user(db: None, toopher_user_fields: dict[str, Any]) -> Any:
+    """A new user with the password ``django_toopher.testing.PASSWORD`` (unless
+    ``toopher_user_fields`` says otherwise)."""
     # Imported here: Django is not set up when pytest loads this plugin.
     from .testing import create_user
 
-    return create_user()
+    return create_user(**toopher_user_fields)
 
 
 @pytest.fixture

@@ -116,6 +116,9 @@ class Phone:
     pairing_id: str | None = None
     #: The answers given so far (see :data:`Answer`).
     answered: list[Answer] = field(default_factory=list, init=False)
+    #: The phone's page in the sandbox (``phone_url`` of ``SandboxControl.new_phone``),
+    #: when :meth:`create` made it.
+    phone_url: str | None = None
 
     @classmethod
     def create(
@@ -123,7 +126,8 @@ class Phone:
     ) -> Phone:
         """A fresh phone in the sandbox behind ``control``."""
         data = control.new_phone(name=name)
-        return cls(control, data["phone_id"], data["pairing_phrase"], answer=answer)
+        return cls(control, data["phone_id"], data["pairing_phrase"], answer=answer,
+                   phone_url=data.get("phone_url"))
 
     def wait_for_push(self, timeout: float = 10.0) -> dict[str, Any]:
         """The authentication request waiting on this phone (waits up to ``timeout`` s)."""

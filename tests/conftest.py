@@ -1,13 +1,13 @@
-"""Shared fixtures: the shipped pytest plugin's live sandbox, fresh credentials, and how
-the tests are shared out between pytest-xdist's workers.
+"""The shipped pytest plugin's fixtures, and how the tests are shared out between
+pytest-xdist's workers.
 
-The sandbox is the plugin's (:mod:`django_toopher.pytest_plugin`, the fixtures a site
-that installs django-toopher uses): ``toopher_sandbox_process``, one subprocess per
-test process (per xdist worker), and ``toopher_sandbox``, its control API. Here
-``sandbox`` is that same control API under a short name; ``requester`` is a new
-``{"key", "secret", "api_url"}`` per test and ``phone`` a new ``{"phone_id",
-"pairing_phrase"}`` per test, so tests never share state. Faults are cleared after
-every test that used ``requester`` or ``phone``.
+The suite's sandbox, requesters, phones and users are the plugin's
+(:mod:`django_toopher.pytest_plugin`, the fixtures a site that installs django-toopher
+uses): ``toopher_sandbox_process``, one subprocess per test process (per xdist
+worker), and ``toopher_sandbox``, its control API; ``toopher_requester`` (a new
+``{"key", "secret", "api_url"}``) and ``toopher_phone`` (a new
+:class:`django_toopher.testing.Phone`) per test, so tests never share state. Faults are
+cleared after every test that used ``toopher_requester`` or ``toopher_phone``.
 
 Under pytest-xdist (``-n 4`` in setup.cfg) the tests are handed out by
 :func:`pytest_xdist_make_scheduler` below.
@@ -15,12 +15,9 @@ Under pytest-xdist (``-n 4`` in setup.cfg) the tests are handed out by
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from toopher_sandbox.testing import SandboxControl
 
 pytest_plugins = ["django_toopher.pytest_plugin"]
 
@@ -66,23 +63,3 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             super()._assign_work_unit(node)
 
     return SuiteScheduling(config, log)
-
-
-@pytest.fixture(scope="session")
-def sandbox(toopher_sandbox: SandboxControl) -> SandboxControl:
-    """The control API of the session's live sandbox (the plugin's ``toopher_sandbox``)."""
-    return toopher_sandbox
-
-
-@pytest.fixture
-def requester(sandbox: SandboxControl) -> Iterator[dict[str, str]]:
-    """A fresh requester: ``{"key", "secret", "api_url"}``."""
-    yield sandbox.new_requester()
-    sandbox.clear_faults()
-
-
-@pytest.fixture
-def phone(sandbox: SandboxControl) -> Iterator[dict[str, str]]:
-    """A fresh simulated phone: ``{"phone_id", "pairing_phrase"}``."""
-    yield sandbox.new_phone()
-    sandbox.clear_faults()

@@ -24,18 +24,18 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def conf(settings, requester):
+def conf(settings, toopher_requester):
     settings.TOOPHER = {
-        "CONSUMER_KEY": requester["key"],
-        "CONSUMER_SECRET": requester["secret"],
-        "API_URL": requester["api_url"],
+        "CONSUMER_KEY": toopher_requester["key"],
+        "CONSUMER_SECRET": toopher_requester["secret"],
+        "API_URL": toopher_requester["api_url"],
         "POLL_INTERVAL": 1,
     }
     caches["default"].clear()
     return settings.TOOPHER
 
 
-def test_enroll_and_admin_disable_with_a_custom_user(conf, sandbox, phone):
+def test_enroll_and_admin_disable_with_a_custom_user(conf, toopher_sandbox, toopher_phone):
     User = get_user_model()
     assert User._meta.label == "custom_user.EmailUser"
     dora = User.objects.create_user("dora@example.com", PASSWORD)
@@ -54,10 +54,10 @@ def test_enroll_and_admin_disable_with_a_custom_user(conf, sandbox, phone):
 
     # Pairing by phrase, with a UUID primary key in the session state.
     response = client.post(reverse("django_toopher:pair"),
-                           {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+                           {"op": "phrase", "pairing_phrase": toopher_phone.pairing_phrase})
     assert response.status_code == 302
     pairing_id = client.session["_toopher_pairing"]["id"]
-    sandbox.respond_pairing(pairing_id, allow=True)
+    toopher_sandbox.respond_pairing(pairing_id, allow=True)
     caches["default"].clear()
     assert client.get(reverse("django_toopher:pair_status")).json()["status"] == "paired"
     assert ToopherProfile.objects.get(user=dora).pairing_id == pairing_id

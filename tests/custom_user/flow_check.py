@@ -23,27 +23,27 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def conf(settings, requester):
+def conf(settings, toopher_requester):
     settings.TOOPHER = {
-        "CONSUMER_KEY": requester["key"],
-        "CONSUMER_SECRET": requester["secret"],
-        "API_URL": requester["api_url"],
+        "CONSUMER_KEY": toopher_requester["key"],
+        "CONSUMER_SECRET": toopher_requester["secret"],
+        "API_URL": toopher_requester["api_url"],
         "POLL_INTERVAL": 1,
     }
     return settings.TOOPHER
 
 
 @pytest.mark.parametrize("mode", ["stored", "zero_storage"])
-def test_custom_user_login(conf, sandbox, phone, mode):
+def test_custom_user_login(conf, toopher_sandbox, toopher_phone, mode):
     conf["MODE"] = mode
     User = get_user_model()
     assert User._meta.label == "custom_user.EmailUser"
     user = User.objects.create_user("dora@example.com", PASSWORD)
-    attempt, problem = pairing.start(user, phone["pairing_phrase"])
+    attempt, problem = pairing.start(user, toopher_phone.pairing_phrase)
     assert attempt is not None, problem
     assert attempt.user == str(user.pk)  # a UUID key, kept JSON-safe
     assert get_client().get_pairing_status(attempt.id).user_name == "dora@example.com"
-    sandbox.respond_pairing(attempt.id, allow=True)
+    toopher_sandbox.respond_pairing(attempt.id, allow=True)
     result = pairing.poll(None, user, attempt)
     assert result.state is pairing.PairingState.PAIRED, result
     if mode == "stored":
@@ -57,8 +57,10 @@ def test_custom_user_login(conf, sandbox, phone, mode):
     client.get("/toopher/pending/")
     client.post("/toopher/pending/terminal/", {"name": "Dora's laptop"})
     client.get("/toopher/pending/")
-    item = sandbox.wait_for_pending(phone["phone_id"], "authentication_requests", timeout=5)
-    sandbox.respond_authentication(item["id"], grant=True)
+    item = toopher_sandbox.wait_for_pending(
+        toopher_phone.phone_id, "authentication_requests", timeout=5
+    )
+    toopher_sandbox.respond_authentication(item["id"], grant=True)
     data = client.get("/toopher/pending/status/").json()
     assert data["status"] == "granted" and data["redirect"] == "/private/"
     assert client.session[SESSION_KEY] == str(user.pk)

@@ -1,6 +1,7 @@
-"""Fixtures for the django_toopher tests: settings pointed at a fresh sandbox
-requester, users paired for real through the phone control API, and counters of
-the API calls the site makes."""
+"""Fixtures for the django_toopher tests, on top of the shipped plugin's
+(``toopher_settings``, ``toopher_user``, ``toopher_phone``, ``toopher_paired_user``,
+loaded in ``tests/conftest.py``): a fresh cache, zero-storage mode, the test user's
+fields, and counters of the API calls the site makes."""
 
 from __future__ import annotations
 
@@ -13,9 +14,7 @@ from django.core.cache import caches
 from django.test import Client
 
 from django_toopher.internal import client as toopher_client
-from django_toopher.testing import Phone, pair
-
-PASSWORD = "correct horse battery staple"
+from django_toopher.testing import PASSWORD
 
 
 @pytest.fixture(autouse=True)
@@ -29,45 +28,18 @@ def _fresh_cache() -> Iterator[None]:
 
 
 @pytest.fixture
-def toopher_conf(settings: Any, requester: dict[str, str]) -> dict[str, Any]:
-    """``settings.TOOPHER`` for a fresh sandbox requester (stored-ID mode). Tests may
-    change the returned dict; it is the live settings value."""
-    settings.TOOPHER = {
-        "CONSUMER_KEY": requester["key"],
-        "CONSUMER_SECRET": requester["secret"],
-        "API_URL": requester["api_url"],
-        "MODE": "stored",
-        "POLL_INTERVAL": 1,
-        "TIMEOUT": (2, 5),
-    }
-    return settings.TOOPHER
+def zero_conf(toopher_settings: dict[str, Any]) -> dict[str, Any]:
+    """The plugin's ``toopher_settings`` in zero-storage mode (a composition of the
+    plugin's fixture, not settings of its own); ask for it before anything is paired."""
+    toopher_settings["MODE"] = "zero_storage"
+    return toopher_settings
 
 
 @pytest.fixture
-def zero_conf(toopher_conf: dict[str, Any]) -> dict[str, Any]:
-    toopher_conf["MODE"] = "zero_storage"
-    return toopher_conf
-
-
-@pytest.fixture
-def user(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_user(
-        username="alice", email="alice@example.com", password=PASSWORD
-    )
-
-
-def pair_user(sandbox: Any, user: Any, phone: dict[str, str]) -> str:
-    """Pair ``user`` with the simulated ``phone`` (a ``phone`` fixture's dict) through the
-    real API, the phone allowing it; the pairing id. The pairing itself is
-    :func:`django_toopher.testing.pair`, the one the shipped plugin uses."""
-    return pair(user, Phone(sandbox, phone["phone_id"], phone["pairing_phrase"]))
-
-
-@pytest.fixture
-def paired_user(toopher_conf: dict[str, Any], sandbox: Any, user: Any, phone: dict) -> Any:
-    """``user`` paired with ``phone`` (stored-ID mode unless the test changed MODE first)."""
-    user.pairing_id = pair_user(sandbox, user, phone)
-    return user
+def toopher_user_fields() -> dict[str, Any]:
+    """The plugin's ``toopher_user`` here is alice, with an e-mail address (the plugin's
+    documented way to choose the user's fields; its password stays ``PASSWORD``)."""
+    return {"username": "alice", "email": "alice@example.com"}
 
 
 class ApiCalls:
@@ -91,8 +63,8 @@ class ApiCalls:
 
 
 @pytest.fixture
-def api_calls(monkeypatch: Any, requester: dict[str, str]) -> ApiCalls:
-    counter = ApiCalls(requester["api_url"])
+def api_calls(monkeypatch: Any, toopher_requester: dict[str, str]) -> ApiCalls:
+    counter = ApiCalls(toopher_requester["api_url"])
     original = requests.Session.request
 
     def counting(self: requests.Session, method: str, url: str, *args: Any, **kw: Any) -> Any:
@@ -115,11 +87,6 @@ def password_login(client: Client, user: Any, next_url: str | None = None) -> An
 @pytest.fixture
 def login() -> Callable[..., Any]:
     return password_login
-
-
-def pending_push(sandbox: Any, phone: dict[str, str]) -> dict[str, Any]:
-    """The one authentication request waiting on the phone."""
-    return sandbox.wait_for_pending(phone["phone_id"], "authentication_requests", timeout=5)
 
 
 def session_user_id(client: Client) -> Any:

@@ -2,8 +2,8 @@
 
 Imported explicitly by those test modules (``from tests.django_toopher.enroll_support
 import ...``) so they do not depend on the order in which conftest files land.
-Everything talks to the live sandbox through the ``sandbox`` / ``requester`` / ``phone``
-fixtures of tests/conftest.py.
+Everything talks to the live sandbox through the shipped plugin's ``toopher_sandbox`` /
+``toopher_requester`` / ``toopher_phone`` fixtures (loaded in tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from django.urls import reverse
 from django_toopher import session_keys
 from django_toopher.internal.client import clear_cache
 from django_toopher.session_keys import PAIRING
+from django_toopher.testing import Phone
 
 PASSWORD = "correct horse battery staple"
 
@@ -76,10 +77,10 @@ def poll_status(client: Client) -> dict[str, Any]:
     return response.json()
 
 
-def pair_by_phrase(client: Client, sandbox: Any, phone: dict[str, str]) -> str:
+def pair_by_phrase(client: Client, sandbox: Any, phone: Phone) -> str:
     """Pair the client's user with ``phone`` through the enrollment pages."""
     response = client.post(
-        reverse("django_toopher:pair"), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]}
+        reverse("django_toopher:pair"), {"op": "phrase", "pairing_phrase": phone.pairing_phrase}
     )
     assert response.status_code == 302, response.content
     pairing_id = pairing_id_in_session(client)

@@ -8,8 +8,9 @@ from django.contrib.auth import SESSION_KEY
 from django.test import Client
 
 from django_toopher.session_keys import PENDING
+from django_toopher.testing import Phone
 
-from .conftest import password_login, pending_push
+from .conftest import password_login
 
 
 def state(client: Client) -> dict[str, Any] | None:
@@ -48,15 +49,15 @@ def _template(response: Any) -> str | None:
 template_name = _template
 
 
-def approve(client: Client, sandbox: Any, phone: dict[str, str], *, grant: bool = True,
+def approve(client: Client, sandbox: Any, phone: Phone, *, grant: bool = True,
             reason: str = "", automate: bool = False) -> dict[str, Any]:
     """Answer the phone's pending request, then poll once; returns the poll JSON."""
-    item = pending_push(sandbox, phone)
+    item = phone.wait_for_push(timeout=5)
     sandbox.respond_authentication(item["id"], grant=grant, reason=reason, automate=automate)
     return client.get("/toopher/pending/status/").json()
 
 
-def login_fully(client: Client, user: Any, sandbox: Any, phone: dict[str, str],
+def login_fully(client: Client, user: Any, sandbox: Any, phone: Phone,
                 next_url: str | None = None) -> dict[str, Any]:
     start_login(client, user, next_url=next_url)
     return approve(client, sandbox, phone)

@@ -19,7 +19,7 @@ from django_toopher.internal.client import get_client
 from django_toopher.internal.cookies import new_terminal_id
 from django_toopher.internal.flows import admin as admin_flow
 from django_toopher.models import AuditEvent, Terminal, ToopherProfile
-from tests.django_toopher.conftest import pair_user
+from django_toopher.testing import pair
 from tests.django_toopher.enroll_support import configure, login, make_user
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +32,8 @@ ACTIONS = ["toopher_disable", "toopher_enable", "toopher_reset_pairing",
 
 
 @pytest.fixture
-def live(settings, requester):
-    return configure(settings, requester)
+def live(settings, toopher_requester):
+    return configure(settings, toopher_requester)
 
 
 @pytest.fixture
@@ -157,9 +157,9 @@ def test_disable_asks_for_confirmation_first(admin_web, alice):
     assert not AuditEvent.objects.exists()
 
 
-def test_disable_a_paired_user(admin_web, root, alice, sandbox, phone):
+def test_disable_a_paired_user(admin_web, root, alice, toopher_sandbox, toopher_phone):
     alice_browser = login(Client(), alice)  # logged in before pairing: a full session
-    pair_user(sandbox, alice, phone)
+    pair(alice, toopher_phone)
     assert alice_browser.get(reverse("django_toopher:security")).status_code == 200
     response = run_action(admin_web, USERS, "toopher_disable", [alice], follow=True)
     assert response.status_code == 200
@@ -177,8 +177,8 @@ def test_disable_a_paired_user(admin_web, root, alice, sandbox, phone):
     assert admin_web.get(reverse(USERS)).status_code == 200
 
 
-def test_disable_ends_a_pending_login_too(admin_web, alice, sandbox, phone):
-    pair_user(sandbox, alice, phone)
+def test_disable_ends_a_pending_login_too(admin_web, alice, toopher_sandbox, toopher_phone):
+    pair(alice, toopher_phone)
     browser = Client()
     browser.post("/accounts/login/", {"username": "alice",
                                       "password": "correct horse battery staple"})
@@ -204,8 +204,8 @@ def test_disabling_yourself_keeps_your_session(admin_web, root):
     assert admin_web.get(reverse(USERS)).status_code == 200
 
 
-def test_enable_from_the_profile_changelist(admin_web, root, alice, sandbox, phone):
-    pair_user(sandbox, alice, phone)
+def test_enable_from_the_profile_changelist(admin_web, root, alice, toopher_sandbox, toopher_phone):
+    pair(alice, toopher_phone)
     admin_flow.set_enabled(alice, False)
     profile = ToopherProfile.objects.get(user=alice)
     response = run_action(admin_web, PROFILES, "toopher_enable", [profile], follow=True)
@@ -219,8 +219,8 @@ def test_enable_from_the_profile_changelist(admin_web, root, alice, sandbox, pho
 # -- reset pairing ---------------------------------------------------------------------------------
 
 
-def test_reset_pairing(admin_web, root, alice, bob, sandbox, phone):
-    pairing_id = pair_user(sandbox, alice, phone)
+def test_reset_pairing(admin_web, root, alice, bob, toopher_sandbox, toopher_phone):
+    pairing_id = pair(alice, toopher_phone)
     response = run_action(admin_web, USERS, "toopher_reset_pairing", [alice, bob], follow=True)
     messages = messages_of(response)
     assert any("User alice: pairing reset." in m for m in messages)
@@ -232,10 +232,11 @@ def test_reset_pairing(admin_web, root, alice, bob, sandbox, phone):
         get_client().authenticate(pairing_id, "Browser", "Log in")
 
 
-def test_reset_pairing_while_toopher_is_down_changes_nothing(admin_web, root, alice, sandbox,
-                                                             phone, live):
-    pairing_id = pair_user(sandbox, alice, phone)
-    sandbox.set_faults(key=live["key"], status=503)
+def test_reset_pairing_while_toopher_is_down_changes_nothing(
+    admin_web, root, alice, toopher_sandbox, toopher_phone, live
+):
+    pairing_id = pair(alice, toopher_phone)
+    toopher_sandbox.set_faults(key=live["key"], status=503)
     response = run_action(admin_web, USERS, "toopher_reset_pairing", [alice], follow=True)
     assert response.status_code == 200
     assert any("User alice: Toopher could not be reached" in m for m in messages_of(response))
@@ -341,8 +342,10 @@ def test_terminal_change_page_hides_the_ids(admin_web, alice):
 # -- profiles and audit events -----------------------------------------------------------------
 
 
-def test_profile_page_never_shows_or_sets_the_pairing_id(admin_web, alice, sandbox, phone):
-    pairing_id = pair_user(sandbox, alice, phone)
+def test_profile_page_never_shows_or_sets_the_pairing_id(
+    admin_web, alice, toopher_sandbox, toopher_phone
+):
+    pairing_id = pair(alice, toopher_phone)
     profile = ToopherProfile.objects.get(user=alice)
     url = reverse("admin:django_toopher_toopherprofile_change", args=[profile.pk])
     html = admin_web.get(url).content.decode()
@@ -354,8 +357,8 @@ def test_profile_page_never_shows_or_sets_the_pairing_id(admin_web, alice, sandb
     assert admin_web.get(reverse("admin:django_toopher_toopherprofile_add")).status_code == 403
 
 
-def test_profile_filters(admin_web, alice, bob, sandbox, phone):
-    pair_user(sandbox, alice, phone)
+def test_profile_filters(admin_web, alice, bob, toopher_sandbox, toopher_phone):
+    pair(alice, toopher_phone)
     ToopherProfile.objects.create(user=bob)
     paired = admin_web.get(reverse(PROFILES), {"paired": "yes"}).context["cl"].result_list
     unpaired = admin_web.get(reverse(PROFILES), {"paired": "no"}).context["cl"].result_list

@@ -35,8 +35,8 @@ def _async_client_like(client) -> AsyncClient:
     return async_client
 
 
-def test_a_pending_session_is_redirected_under_asgi(client, paired_user, toopher_conf):
-    password_login(client, paired_user)
+def test_a_pending_session_is_redirected_under_asgi(client, toopher_paired_user, toopher_settings):
+    password_login(client, toopher_paired_user)
     async_client = _async_client_like(client)
     response = async_to_sync(async_client.get)("/private/")
     assert response.status_code == 302
@@ -45,9 +45,9 @@ def test_a_pending_session_is_redirected_under_asgi(client, paired_user, toopher
 
 @pytest.mark.django_db
 def test_a_verified_session_passes_with_no_added_queries_under_asgi(
-    client, paired_user, toopher_conf, settings
+    client, toopher_paired_user, toopher_settings, settings
 ):
-    force_login_verified(client, paired_user)
+    force_login_verified(client, toopher_paired_user)
     async_client = _async_client_like(client)
     counts = {}
     for with_toopher in (True, False):

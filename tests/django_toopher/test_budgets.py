@@ -24,9 +24,9 @@ def count_queries(client, url):
 
 @pytest.mark.parametrize("url", ["/plain/", "/", "/private/"])
 def test_verified_session_adds_no_query_and_no_api_call(
-    client, paired_user, settings, api_calls, url
+    client, toopher_paired_user, settings, api_calls, url
 ):
-    force_login_verified(client, paired_user)
+    force_login_verified(client, toopher_paired_user)
     with_middleware = count_queries(client, url)
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != MIDDLEWARE]
     without = count_queries(client, url)
@@ -34,23 +34,23 @@ def test_verified_session_adds_no_query_and_no_api_call(
     assert len(api_calls) == 0
 
 
-def test_plain_page_costs_nothing_at_all(client, paired_user, api_calls,
+def test_plain_page_costs_nothing_at_all(client, toopher_paired_user, api_calls,
                                          django_assert_num_queries):
-    force_login_verified(client, paired_user)
+    force_login_verified(client, toopher_paired_user)
     with django_assert_num_queries(0):
         assert client.get("/plain/").status_code == 200
     assert len(api_calls) == 0
 
 
-def test_anonymous_request_adds_nothing(client, toopher_conf, api_calls,
+def test_anonymous_request_adds_nothing(client, toopher_settings, api_calls,
                                         django_assert_num_queries):
     with django_assert_num_queries(0):
         client.get("/")
     assert len(api_calls) == 0
 
 
-def test_stale_hint_cookie_is_removed_after_one_look(client, paired_user, api_calls):
-    force_login_verified(client, paired_user)
+def test_stale_hint_cookie_is_removed_after_one_look(client, toopher_paired_user, api_calls):
+    force_login_verified(client, toopher_paired_user)
     client.cookies[HINT_COOKIE] = "1"
     response = client.get("/plain/")
     assert response.status_code == 200

@@ -21,8 +21,8 @@ from django_toopher.internal.cookies import HINT_COOKIE
 from django_toopher.internal.flows import pairing
 from django_toopher.models import ToopherProfile
 from django_toopher.session_keys import PENDING
+from django_toopher.testing import PASSWORD, Phone, pair
 
-from .conftest import PASSWORD, pair_user, pending_push
 from .helpers import approve, edit_state, logged_in_pk, start_login, state, template_name
 
 pytestmark = pytest.mark.django_db
@@ -31,10 +31,12 @@ pytestmark = pytest.mark.django_db
 # --------------------------------------------------------------------------- F: admin
 
 
-def test_admin_login_goes_through_approval(client, paired_user, sandbox, phone):
-    paired_user.is_staff = True
-    paired_user.is_superuser = True
-    paired_user.save()
+def test_admin_login_goes_through_approval(
+    client, toopher_paired_user, toopher_sandbox, toopher_phone
+):
+    toopher_paired_user.is_staff = True
+    toopher_paired_user.is_superuser = True
+    toopher_paired_user.save()
     response = client.post(
         "/admin/login/?next=/admin/",
         {"username": "alice", "password": PASSWORD, "next": "/admin/"},
@@ -51,7 +53,7 @@ def test_admin_login_goes_through_approval(client, paired_user, sandbox, phone):
     client.get("/toopher/pending/")
     client.post("/toopher/pending/terminal/", {"name": "Admin PC"})
     client.get("/toopher/pending/")
-    data = approve(client, sandbox, phone)
+    data = approve(client, toopher_sandbox, toopher_phone)
     assert data["redirect"] == "/admin/"
     assert client.get("/admin/").status_code == 200
 
@@ -59,9 +61,11 @@ def test_admin_login_goes_through_approval(client, paired_user, sandbox, phone):
 # --------------------------------------------------------------------------- F: password reset
 
 
-def test_password_reset_auto_login_is_pending(client, paired_user, sandbox, phone):
-    uid = urlsafe_base64_encode(force_bytes(paired_user.pk))
-    token = default_token_generator.make_token(paired_user)
+def test_password_reset_auto_login_is_pending(
+    client, toopher_paired_user, toopher_sandbox, toopher_phone
+):
+    uid = urlsafe_base64_encode(force_bytes(toopher_paired_user.pk))
+    token = default_token_generator.make_token(toopher_paired_user)
     response = client.get(f"/reset-and-login/{uid}/{token}/")
     assert response.status_code == 302  # to the set-password URL
     response = client.post(
@@ -70,7 +74,7 @@ def test_password_reset_auto_login_is_pending(client, paired_user, sandbox, phon
     )
     assert response.status_code == 302
     assert logged_in_pk(client) is None
-    assert state(client)["user"] == str(paired_user.pk)
+    assert state(client)["user"] == str(toopher_paired_user.pk)
     assert client.get("/private/")["Location"] == "/toopher/pending/"
 
 
@@ -78,9 +82,9 @@ def test_password_reset_auto_login_is_pending(client, paired_user, sandbox, phon
 
 
 def test_second_browser_cannot_poll_or_use_the_first_ones_request(
-    client, paired_user, sandbox, phone
+    client, toopher_paired_user, toopher_sandbox, toopher_phone
 ):
-    start_login(client, paired_user)
+    start_login(client, toopher_paired_user)
     request_id = state(client)["request_id"]
     attacker = Client()
     response = attacker.get(f"/toopher/pending/status/?request_id={request_id}&id={request_id}")
@@ -89,8 +93,8 @@ def test_second_browser_cannot_poll_or_use_the_first_ones_request(
     assert request_id not in response.content.decode()
     response = attacker.post("/toopher/pending/", {"op": "check", "request_id": request_id})
     assert response.status_code == 302
-    item = pending_push(sandbox, phone)
-    sandbox.respond_authentication(item["id"], grant=True)
+    item = toopher_phone.wait_for_push(timeout=5)
+    toopher_sandbox.respond_authentication(item["id"], grant=True)
     assert attacker.get("/toopher/pending/status/").status_code == 404
     assert logged_in_pk(attacker) is None
     # The grant belongs to the first browser only.
@@ -98,24 +102,26 @@ def test_second_browser_cannot_poll_or_use_the_first_ones_request(
     assert logged_in_pk(attacker) is None
 
 
-def test_request_id_is_never_sent_to_the_browser(client, paired_user, sandbox, phone):
-    response = start_login(client, paired_user)
+def test_request_id_is_never_sent_to_the_browser(
+    client, toopher_paired_user, toopher_sandbox, toopher_phone
+):
+    response = start_login(client, toopher_paired_user)
     request_id = state(client)["request_id"]
     assert request_id not in response.content.decode()
     assert request_id not in client.get("/toopher/pending/status/").content.decode()
 
 
 def test_status_of_another_users_pending_login_is_not_reachable(
-    client, paired_user, sandbox, phone, django_user_model
+    client, toopher_paired_user, toopher_sandbox, toopher_phone, django_user_model
 ):
     bob = django_user_model.objects.create_user("bob", password=PASSWORD)
-    bob_phone = sandbox.new_phone()
-    pair_user(sandbox, bob, bob_phone)
-    start_login(client, paired_user)
+    bob_phone = Phone.create(toopher_sandbox)
+    pair(bob, bob_phone)
+    start_login(client, toopher_paired_user)
     other = Client()
     start_login(other, bob)
-    alice_item = pending_push(sandbox, phone)
-    sandbox.respond_authentication(alice_item["id"], grant=True)
+    alice_item = toopher_phone.wait_for_push(timeout=5)
+    toopher_sandbox.respond_authentication(alice_item["id"], grant=True)
     data = other.get("/toopher/pending/status/").json()
     assert data["status"] == "pushed"  # Alice's grant does nothing for Bob's session
     assert logged_in_pk(other) is None
@@ -124,11 +130,11 @@ def test_status_of_another_users_pending_login_is_not_reachable(
 # --------------------------------------------------------------------------- C: replay
 
 
-def test_replay_of_a_granted_request(client, paired_user, sandbox, phone):
-    start_login(client, paired_user)
+def test_replay_of_a_granted_request(client, toopher_paired_user, toopher_sandbox, toopher_phone):
+    start_login(client, toopher_paired_user)
     stolen = dict(state(client))
     old_cookie = client.cookies["sessionid"].value
-    assert approve(client, sandbox, phone)["status"] == "granted"
+    assert approve(client, toopher_sandbox, toopher_phone)["status"] == "granted"
     # The old session key no longer exists: it was cycled on login.
     replay = Client()
     replay.cookies["sessionid"] = old_cookie
@@ -149,16 +155,18 @@ def test_replay_of_a_granted_request(client, paired_user, sandbox, phone):
     assert logged_in_pk(replay) is None
 
 
-def test_grant_applies_once_when_two_polls_race(client, paired_user, sandbox, phone):
+def test_grant_applies_once_when_two_polls_race(
+    client, toopher_paired_user, toopher_sandbox, toopher_phone
+):
     """Two polls of the same pending login that both see "granted": only the first
     insert of the request id wins (a unique constraint, so on any database)."""
     from django_toopher.internal.claims import claim
 
-    start_login(client, paired_user)
+    start_login(client, toopher_paired_user)
     request_id = state(client)["request_id"]
     assert claim(request_id) is True  # the other process won the race
-    item = pending_push(sandbox, phone)
-    sandbox.respond_authentication(item["id"], grant=True)
+    item = toopher_phone.wait_for_push(timeout=5)
+    toopher_sandbox.respond_authentication(item["id"], grant=True)
     data = client.get("/toopher/pending/status/").json()
     assert data["status"] == "expired"
     assert logged_in_pk(client) is None
@@ -179,17 +187,19 @@ def test_grant_applies_once_when_two_polls_race(client, paired_user, sandbox, ph
         "https:///evil.example",
     ],
 )
-def test_open_redirect_through_next_is_refused(client, paired_user, sandbox, phone, evil):
-    start_login(client, paired_user, next_url=evil)
+def test_open_redirect_through_next_is_refused(
+    client, toopher_paired_user, toopher_sandbox, toopher_phone, evil
+):
+    start_login(client, toopher_paired_user, next_url=evil)
     assert state(client)["next"] == "/"
-    data = approve(client, sandbox, phone)
+    data = approve(client, toopher_sandbox, toopher_phone)
     assert data["redirect"] == "/"
 
 
-def test_next_is_checked_again_on_use(client, paired_user, sandbox, phone):
-    start_login(client, paired_user, next_url="/private/")
+def test_next_is_checked_again_on_use(client, toopher_paired_user, toopher_sandbox, toopher_phone):
+    start_login(client, toopher_paired_user, next_url="/private/")
     edit_state(client, next="https://evil.example/")
-    data = approve(client, sandbox, phone)
+    data = approve(client, toopher_sandbox, toopher_phone)
     assert data["status"] == "granted"
     assert data["redirect"] == "/"
 
@@ -201,8 +211,10 @@ def _terminal_cookie(client: Client) -> str:
     return client.cookies["toopher_terminal"].value
 
 
-def test_terminal_cookie_flags_and_entropy(client, paired_user, sandbox, phone):
-    start_login(client, paired_user)
+def test_terminal_cookie_flags_and_entropy(
+    client, toopher_paired_user, toopher_sandbox, toopher_phone
+):
+    start_login(client, toopher_paired_user)
     morsel = client.cookies["toopher_terminal"]
     assert morsel["httponly"] is True
     assert morsel["samesite"] == "Lax"
@@ -212,7 +224,9 @@ def test_terminal_cookie_flags_and_entropy(client, paired_user, sandbox, phone):
     assert tid in morsel.value and morsel.value != tid  # signed, not bare
 
 
-def test_terminal_cookie_is_secure_on_https(client, paired_user, sandbox, phone):
+def test_terminal_cookie_is_secure_on_https(
+    client, toopher_paired_user, toopher_sandbox, toopher_phone
+):
     client.post(
         "/accounts/login/", {"username": "alice", "password": PASSWORD}, secure=True
     )
@@ -234,10 +248,10 @@ def test_terminal_cookie_is_secure_on_https(client, paired_user, sandbox, phone)
     ],
 )
 def test_tampered_or_forged_terminal_cookie_counts_as_no_cookie(
-    client, paired_user, sandbox, phone, forge
+    client, toopher_paired_user, toopher_sandbox, toopher_phone, forge
 ):
-    start_login(client, paired_user, terminal_name="Laptop")
-    approve(client, sandbox, phone)
+    start_login(client, toopher_paired_user, terminal_name="Laptop")
+    approve(client, toopher_sandbox, toopher_phone)
     value = _terminal_cookie(client)
     tid = terminal.read_terminal_id(_Req(value))
     assert tid
@@ -245,7 +259,7 @@ def test_tampered_or_forged_terminal_cookie_counts_as_no_cookie(
     client.cookies["toopher_terminal"] = forge(value, tid)
     # The named browser is not recognised: the user must name a (new) terminal, and
     # the new cookie carries a different id.
-    response = start_login(client, paired_user, terminal_name=None)
+    response = start_login(client, toopher_paired_user, terminal_name=None)
     assert template_name(response) == "django_toopher/name_terminal.html"
     assert state(client)["terminal"] != tid
     assert terminal.read_terminal_id(_Req(_terminal_cookie(client))) != tid
@@ -280,7 +294,9 @@ class _Req:
         ("/toopher/pending/pair/", {"use_qr": "1"}),
     ],
 )
-def test_csrf_on_every_post(paired_user, sandbox, phone, toopher_conf, url, data):
+def test_csrf_on_every_post(
+    toopher_paired_user, toopher_sandbox, toopher_phone, toopher_settings, url, data
+):
     client = Client(enforce_csrf_checks=True)
     page = client.get("/accounts/login/")
     token = page.context["csrf_token"]
@@ -299,8 +315,10 @@ def test_csrf_on_every_post(paired_user, sandbox, phone, toopher_conf, url, data
     assert response.status_code in (200, 302)
 
 
-def test_status_endpoint_is_get_only_and_never_cached(client, paired_user, sandbox, phone):
-    start_login(client, paired_user)
+def test_status_endpoint_is_get_only_and_never_cached(
+    client, toopher_paired_user, toopher_sandbox, toopher_phone
+):
+    start_login(client, toopher_paired_user)
     assert client.post("/toopher/pending/status/").status_code == 405
     response = client.get("/toopher/pending/status/")
     assert "no-cache" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
@@ -312,11 +330,11 @@ def test_status_endpoint_is_get_only_and_never_cached(client, paired_user, sandb
 
 
 def test_another_users_pairing_id_is_refused(
-    paired_user, sandbox, phone, django_user_model, toopher_conf
+    toopher_paired_user, toopher_sandbox, toopher_phone, django_user_model, toopher_settings
 ):
     bob = django_user_model.objects.create_user("bob", password=PASSWORD)
     stolen = pairing.PairingAttempt(
-        id=paired_user.pairing_id, qr=False, started=time.time(), user=str(bob.pk)
+        id=toopher_phone.pairing_id, qr=False, started=time.time(), user=str(bob.pk)
     )
     result = pairing.poll(None, bob, stolen)
     assert result.state is pairing.PairingState.FAILED and result.final
@@ -325,36 +343,38 @@ def test_another_users_pairing_id_is_refused(
 
 
 def test_pairing_id_from_the_client_is_ignored_at_login(
-    client, paired_user, sandbox, django_user_model, toopher_conf, login
+    client, toopher_paired_user, toopher_phone, toopher_sandbox, django_user_model,
+    toopher_settings, login,
 ):
     """Bob, enrolling at login, posts Alice's pairing id: it is ignored; only the
     pairing his own session started can complete."""
-    toopher_conf["REQUIRE_ENROLLMENT"] = True
+    toopher_settings["REQUIRE_ENROLLMENT"] = True
     bob = django_user_model.objects.create_user("bob", password=PASSWORD)
     login(client, bob)
     client.get("/toopher/pending/")
     client.post(
-        "/toopher/pending/pair/", {"use_qr": "1", "pairing_id": paired_user.pairing_id}
+        "/toopher/pending/pair/", {"use_qr": "1", "pairing_id": toopher_phone.pairing_id}
     )
-    assert (state(client)["pairing"] or {}).get("id") != paired_user.pairing_id
-    client.get(f"/toopher/pending/status/?pairing_id={paired_user.pairing_id}")
+    assert (state(client)["pairing"] or {}).get("id") != toopher_phone.pairing_id
+    client.get(f"/toopher/pending/status/?pairing_id={toopher_phone.pairing_id}")
     assert state(client)["step"] == "pairing"
     assert not ToopherProfile.objects.filter(user=bob, pairing_id__isnull=False).exists()
 
 
 def test_stolen_pairing_id_in_the_session_cannot_complete(
-    client, paired_user, sandbox, django_user_model, toopher_conf, login
+    client, toopher_paired_user, toopher_phone, toopher_sandbox, django_user_model,
+    toopher_settings, login,
 ):
     """Even a pairing id that reached Bob's pending state (say, a bug elsewhere) is
     refused, because the pairing's user name is checked against Bob's."""
-    toopher_conf["REQUIRE_ENROLLMENT"] = True
+    toopher_settings["REQUIRE_ENROLLMENT"] = True
     bob = django_user_model.objects.create_user("bob", password=PASSWORD)
     login(client, bob)
     client.get("/toopher/pending/")
     edit_state(
         client,
         step="pairing",
-        pairing={"id": paired_user.pairing_id, "qr": False, "started": time.time(),
+        pairing={"id": toopher_phone.pairing_id, "qr": False, "started": time.time(),
                  "user": str(bob.pk)},
     )
     data = client.get("/toopher/pending/status/").json()
@@ -402,7 +422,7 @@ def test_claim_is_atomic_across_threads():
 
 
 def test_a_database_that_cannot_decide_keeps_the_login_pending(
-    client, paired_user, sandbox, phone, monkeypatch
+    client, toopher_paired_user, toopher_sandbox, toopher_phone, monkeypatch
 ):
     from django.db import OperationalError
 
@@ -411,9 +431,9 @@ def test_a_database_that_cannot_decide_keeps_the_login_pending(
     def locked(request_id):
         raise OperationalError("database table is locked")
 
-    start_login(client, paired_user)
-    item = pending_push(sandbox, phone)
-    sandbox.respond_authentication(item["id"], grant=True)
+    start_login(client, toopher_paired_user)
+    item = toopher_phone.wait_for_push(timeout=5)
+    toopher_sandbox.respond_authentication(item["id"], grant=True)
     monkeypatch.setattr(grant, "claim", locked)
     data = client.get("/toopher/pending/status/").json()
     assert data["status"] == "pushed" and data["final"] is False
@@ -421,4 +441,4 @@ def test_a_database_that_cannot_decide_keeps_the_login_pending(
     monkeypatch.undo()
     data = client.get("/toopher/pending/status/").json()
     assert data["status"] == "granted"
-    assert str(logged_in_pk(client)) == str(paired_user.pk)
+    assert str(logged_in_pk(client)) == str(toopher_paired_user.pk)

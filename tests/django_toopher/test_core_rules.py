@@ -19,8 +19,9 @@ from django_toopher import signals
 from django_toopher.forms import PairingPhraseForm, TerminalNameForm
 from django_toopher.internal.flows import pairing
 from django_toopher.models import AuditEvent, Terminal, ToopherProfile
+from django_toopher.testing import PASSWORD, pair
 
-from .conftest import PASSWORD, password_login
+from .conftest import password_login
 from .helpers import approve, start_login, state
 
 SPOOFS = {
@@ -43,8 +44,8 @@ def test_the_terminal_name_form_keeps_an_ordinary_name():
 
 
 @pytest.mark.parametrize("name", SPOOFS.values(), ids=SPOOFS.keys())
-def test_naming_at_login_refuses_spoofing(client, paired_user, login, api_calls, name):
-    login(client, paired_user)
+def test_naming_at_login_refuses_spoofing(client, toopher_paired_user, login, api_calls, name):
+    login(client, toopher_paired_user)
     client.get("/toopher/pending/")
     assert state(client)["step"] == "name_terminal"
     api_calls.reset()
@@ -55,11 +56,13 @@ def test_naming_at_login_refuses_spoofing(client, paired_user, login, api_calls,
 
 
 @pytest.mark.parametrize("name", SPOOFS.values(), ids=SPOOFS.keys())
-def test_renaming_refuses_spoofing(client, paired_user, sandbox, phone, api_calls, name):
+def test_renaming_refuses_spoofing(
+    client, toopher_paired_user, toopher_sandbox, toopher_phone, api_calls, name
+):
     from .helpers import login_fully
 
-    login_fully(client, paired_user, sandbox, phone)
-    terminal = Terminal.objects.get(user=paired_user)
+    login_fully(client, toopher_paired_user, toopher_sandbox, toopher_phone)
+    terminal = Terminal.objects.get(user=toopher_paired_user)
     api_calls.reset()
     response = client.post(reverse("django_toopher:terminal_rename", args=[terminal.pk]),
                            {"name": name})
@@ -100,15 +103,19 @@ def without_csrf_middleware(settings):
 
 @pytest.mark.parametrize("name", STATE_CHANGING)
 @pytest.mark.django_db
-def test_state_changing_views_check_csrf_themselves(without_csrf_middleware, toopher_conf, name):
+def test_state_changing_views_check_csrf_themselves(
+    without_csrf_middleware, toopher_settings, name
+):
     client = Client(enforce_csrf_checks=True)
     assert client.post(reverse(name), {}).status_code == 403
 
 
 @pytest.mark.parametrize("name", ["django_toopher:terminal_rename",
                                   "django_toopher:terminal_forget"])
-def test_terminal_views_check_csrf_themselves(without_csrf_middleware, toopher_conf, user, name):
-    terminal = Terminal.objects.create(user=user, requester_terminal_id="t" * 32, name="A")
+def test_terminal_views_check_csrf_themselves(
+    without_csrf_middleware, toopher_settings, toopher_user, name
+):
+    terminal = Terminal.objects.create(user=toopher_user, requester_terminal_id="t" * 32, name="A")
     client = Client(enforce_csrf_checks=True)
     assert client.post(reverse(name, args=[terminal.pk]), {"name": "B"}).status_code == 403
     assert Terminal.objects.get(pk=terminal.pk).name == "A"
@@ -118,12 +125,14 @@ def test_terminal_views_check_csrf_themselves(without_csrf_middleware, toopher_c
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_pairing_completes_once_however_many_poll(toopher_conf, sandbox, user, phone):
+def test_a_pairing_completes_once_however_many_poll(
+    toopher_settings, toopher_sandbox, toopher_user, toopher_phone
+):
     """Eight threads (own connections, one shared cache) poll one allowed pairing:
     exactly one records it; one audit row, one signal."""
-    attempt, problem = pairing.start(user, phone["pairing_phrase"])
+    attempt, problem = pairing.start(toopher_user, toopher_phone.pairing_phrase)
     assert attempt is not None, problem
-    sandbox.respond_pairing(attempt.id, allow=True)
+    toopher_sandbox.respond_pairing(attempt.id, allow=True)
     received: list[Any] = []
 
     def receiver(sender: Any, user: Any, **kwargs: Any) -> None:
@@ -140,7 +149,7 @@ def test_a_pairing_completes_once_however_many_poll(toopher_conf, sandbox, user,
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
                 try:
-                    found = pairing.poll(None, user, attempt)
+                    found = pairing.poll(None, toopher_user, attempt)
                 except OperationalError:  # SQLite in memory: "table is locked"
                     time.sleep(0.01)
                     continue
@@ -161,20 +170,20 @@ def test_a_pairing_completes_once_however_many_poll(toopher_conf, sandbox, user,
     finally:
         signals.toopher_paired.disconnect(dispatch_uid="t-once")
     assert results.count(pairing.PairingState.PAIRED) == 1
-    assert AuditEvent.objects.filter(kind="paired", user=user).count() == 1
+    assert AuditEvent.objects.filter(kind="paired", user=toopher_user).count() == 1
     assert len(received) == 1
-    assert ToopherProfile.objects.get(user=user).pairing_id == attempt.id
+    assert ToopherProfile.objects.get(user=toopher_user).pairing_id == attempt.id
 
 
 def test_login_time_pairing_and_security_page_share_one_rate_limit(
-    client, user, sandbox, toopher_conf, login
+    client, toopher_user, toopher_sandbox, toopher_settings, login
 ):
-    toopher_conf.update(REQUIRE_ENROLLMENT=True, PAIRING_RATE_LIMIT=2)
-    login(client, user)
+    toopher_settings.update(REQUIRE_ENROLLMENT=True, PAIRING_RATE_LIMIT=2)
+    login(client, toopher_user)
     client.get("/toopher/pending/")
     for _ in range(2):
         client.post("/toopher/pending/pair/", {"pairing_phrase": "no such phrase"})
-    attempt, problem = pairing.start(user, "another phrase")
+    attempt, problem = pairing.start(toopher_user, "another phrase")
     assert attempt is None and "Too many pairing attempts" in problem
 
 
@@ -182,23 +191,26 @@ def test_login_time_pairing_and_security_page_share_one_rate_limit(
 
 
 @pytest.fixture
-def email_adapter(toopher_conf):
-    toopher_conf["ADAPTER"] = "tests.testapp.adapters.EmailAdapter"
-    return toopher_conf
+def email_adapter(toopher_settings):
+    toopher_settings["ADAPTER"] = "tests.testapp.adapters.EmailAdapter"
+    return toopher_settings
 
 
-def test_the_adapter_names_the_user_at_toopher(email_adapter, client, user, sandbox, phone):
+def test_the_adapter_names_the_user_at_toopher(
+    email_adapter, client, toopher_user, toopher_sandbox, toopher_phone
+):
     """docs/adapter.md: pairing and the push both use the email address."""
-    from .conftest import pair_user
 
-    user.email = "Alice@Example.com"
-    user.save()
-    pair_user(sandbox, user, phone)
-    start_login(client, user)
-    item = sandbox.wait_for_pending(phone["phone_id"], "authentication_requests", timeout=5)
+    toopher_user.email = "Alice@Example.com"
+    toopher_user.save()
+    pair(toopher_user, toopher_phone)
+    start_login(client, toopher_user)
+    item = toopher_sandbox.wait_for_pending(
+        toopher_phone.phone_id, "authentication_requests", timeout=5
+    )
     assert item["user_name"] == "alice@example.com"
-    assert approve(client, sandbox, phone)["status"] == "granted"
-    assert str(client.session[SESSION_KEY]) == str(user.pk)
+    assert approve(client, toopher_sandbox, toopher_phone)["status"] == "granted"
+    assert str(client.session[SESSION_KEY]) == str(toopher_user.pk)
 
 
 def test_the_adapter_decides_who_must_approve(email_adapter, client, django_user_model):
@@ -211,7 +223,9 @@ def test_the_adapter_decides_who_must_approve(email_adapter, client, django_user
 # -- what a verified login is ----------------------------------------------------------------
 
 
-def test_verified_signal_and_last_login_wait_for_the_phone(client, paired_user, sandbox, phone):
+def test_verified_signal_and_last_login_wait_for_the_phone(
+    client, toopher_paired_user, toopher_sandbox, toopher_phone
+):
     received: list[dict[str, Any]] = []
 
     def receiver(sender: Any, **kwargs: Any) -> None:
@@ -219,19 +233,19 @@ def test_verified_signal_and_last_login_wait_for_the_phone(client, paired_user, 
 
     signals.toopher_verified.connect(receiver)
     try:
-        start_login(client, paired_user)
-        paired_user.refresh_from_db()
-        assert paired_user.last_login is None and received == []
-        assert approve(client, sandbox, phone)["status"] == "granted"
+        start_login(client, toopher_paired_user)
+        toopher_paired_user.refresh_from_db()
+        assert toopher_paired_user.last_login is None and received == []
+        assert approve(client, toopher_sandbox, toopher_phone)["status"] == "granted"
     finally:
         signals.toopher_verified.disconnect(receiver)
-    paired_user.refresh_from_db()
-    assert paired_user.last_login is not None
+    toopher_paired_user.refresh_from_db()
+    assert toopher_paired_user.last_login is not None
     assert [r["method"] for r in received] == ["approved"]
-    assert received[0]["user"] == paired_user
+    assert received[0]["user"] == toopher_paired_user
 
 
-def test_a_login_without_approval_is_verified_at_once(client, user, toopher_conf):
+def test_a_login_without_approval_is_verified_at_once(client, toopher_user, toopher_settings):
     received: list[str] = []
 
     def receiver(sender: Any, method: str, **kwargs: Any) -> None:
@@ -239,8 +253,8 @@ def test_a_login_without_approval_is_verified_at_once(client, user, toopher_conf
 
     signals.toopher_verified.connect(receiver)
     try:
-        password_login(client, user)
+        password_login(client, toopher_user)
     finally:
         signals.toopher_verified.disconnect(receiver)
-    user.refresh_from_db()
-    assert received == ["not_required"] and user.last_login is not None
+    toopher_user.refresh_from_db()
+    assert received == ["not_required"] and toopher_user.last_login is not None

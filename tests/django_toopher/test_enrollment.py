@@ -30,8 +30,8 @@ PAIR = "django_toopher:pair"
 
 
 @pytest.fixture
-def live(settings, requester):
-    return configure(settings, requester)
+def live(settings, toopher_requester):
+    return configure(settings, toopher_requester)
 
 
 @pytest.fixture
@@ -185,13 +185,13 @@ def test_reauth_for_an_account_without_a_password(client, alice):
 # -- pairing by phrase --------------------------------------------------------------------------
 
 
-def test_pair_by_phrase_allowed_on_the_phone(client_alice, alice, sandbox, phone):
+def test_pair_by_phrase_allowed_on_the_phone(client_alice, alice, toopher_sandbox, toopher_phone):
     response = client_alice.get(reverse(PAIR))
     assert b'name="pairing_phrase"' in response.content
     assert b"Use a QR code instead" in response.content
 
     response = client_alice.post(
-        reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"].upper()}
+        reverse(PAIR), {"op": "phrase", "pairing_phrase": toopher_phone.pairing_phrase.upper()}
     )
     assert response.status_code == 302 and response["Location"] == reverse(PAIR)
     pairing_id = pairing_id_in_session(client_alice)
@@ -203,9 +203,9 @@ def test_pair_by_phrase_allowed_on_the_phone(client_alice, alice, sandbox, phone
     assert pairing_id.encode() not in page.content  # the id stays server-side
     assert poll_status(client_alice)["status"] == "pending"
 
-    pending = sandbox.pending(phone["phone_id"])["pairings"]
+    pending = toopher_sandbox.pending(toopher_phone.phone_id)["pairings"]
     assert [p["id"] for p in pending] == [pairing_id]
-    sandbox.respond_pairing(pairing_id, allow=True)
+    toopher_sandbox.respond_pairing(pairing_id, allow=True)
 
     data = poll_status(client_alice)
     assert data["status"] == "paired" and data["final"] is True
@@ -221,9 +221,11 @@ def test_pair_by_phrase_allowed_on_the_phone(client_alice, alice, sandbox, phone
     assert b"A phone is paired" in page.content
 
 
-def test_pair_denied_on_the_phone(client_alice, alice, sandbox, phone):
-    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
-    sandbox.respond_pairing(pairing_id_in_session(client_alice), allow=False)
+def test_pair_denied_on_the_phone(client_alice, alice, toopher_sandbox, toopher_phone):
+    client_alice.post(
+        reverse(PAIR), {"op": "phrase", "pairing_phrase": toopher_phone.pairing_phrase}
+    )
+    toopher_sandbox.respond_pairing(pairing_id_in_session(client_alice), allow=False)
     data = poll_status(client_alice)
     assert data["status"] == "denied" and data["final"] is True
     assert "denied" in data["message"]
@@ -231,13 +233,17 @@ def test_pair_denied_on_the_phone(client_alice, alice, sandbox, phone):
     assert pairing_id_in_session(client_alice) is None
 
 
-def test_without_javascript_check_now_completes_the_pairing(client_alice, alice, sandbox, phone):
-    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+def test_without_javascript_check_now_completes_the_pairing(
+    client_alice, alice, toopher_sandbox, toopher_phone
+):
+    client_alice.post(
+        reverse(PAIR), {"op": "phrase", "pairing_phrase": toopher_phone.pairing_phrase}
+    )
     pairing_id = pairing_id_in_session(client_alice)
     response = client_alice.post(reverse(PAIR), {"op": "check"})
     assert response["Location"] == reverse(PAIR)
     assert not is_paired(alice)
-    sandbox.respond_pairing(pairing_id, allow=True)
+    toopher_sandbox.respond_pairing(pairing_id, allow=True)
     from django.core.cache import caches
 
     caches["default"].clear()
@@ -247,13 +253,17 @@ def test_without_javascript_check_now_completes_the_pairing(client_alice, alice,
     assert is_paired(alice)
 
 
-def test_cancel_forgets_the_pairing_in_progress(client_alice, alice, sandbox, phone):
-    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+def test_cancel_forgets_the_pairing_in_progress(
+    client_alice, alice, toopher_sandbox, toopher_phone
+):
+    client_alice.post(
+        reverse(PAIR), {"op": "phrase", "pairing_phrase": toopher_phone.pairing_phrase}
+    )
     pairing_id = pairing_id_in_session(client_alice)
     response = client_alice.post(reverse(PAIR), {"op": "cancel"})
     assert response["Location"] == reverse("django_toopher:security")
     assert pairing_id_in_session(client_alice) is None
-    sandbox.respond_pairing(pairing_id, allow=True)
+    toopher_sandbox.respond_pairing(pairing_id, allow=True)
     assert poll_status(client_alice)["status"] == "none"
     assert not is_paired(alice)
 
@@ -305,35 +315,45 @@ def test_unknown_op_changes_nothing(client_alice):
 
 @pytest.mark.parametrize("op", ["phrase", "qr"])
 @pytest.mark.parametrize("fault", [{"status": 500}, {"malformed": True}])
-def test_toopher_failing_while_starting(client_alice, alice, sandbox, live, phone, fault, op):
-    sandbox.set_faults(key=live["key"], **fault)
+def test_toopher_failing_while_starting(
+    client_alice, alice, toopher_sandbox, live, toopher_phone, fault, op
+):
+    toopher_sandbox.set_faults(key=live["key"], **fault)
     response = client_alice.post(
-        reverse(PAIR), {"op": op, "pairing_phrase": phone["pairing_phrase"]}
+        reverse(PAIR), {"op": op, "pairing_phrase": toopher_phone.pairing_phrase}
     )
     assert response.status_code == 400
     assert b"cannot be reached" in response.content or b"could not understand" in response.content
     assert pairing_id_in_session(client_alice) is None
 
 
-def test_toopher_failing_while_polling_keeps_waiting(client_alice, alice, sandbox, live, phone):
-    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+def test_toopher_failing_while_polling_keeps_waiting(
+    client_alice, alice, toopher_sandbox, live, toopher_phone
+):
+    client_alice.post(
+        reverse(PAIR), {"op": "phrase", "pairing_phrase": toopher_phone.pairing_phrase}
+    )
     pairing_id = pairing_id_in_session(client_alice)
-    sandbox.set_faults(key=live["key"], status=503)
+    toopher_sandbox.set_faults(key=live["key"], status=503)
     data = poll_status(client_alice)
     assert data["status"] == "unavailable" and data["final"] is False
     assert pairing_id_in_session(client_alice) == pairing_id
     for _ in range(3):
         poll_status(client_alice)
-    sandbox.clear_faults()
-    sandbox.respond_pairing(pairing_id, allow=True)
+    toopher_sandbox.clear_faults()
+    toopher_sandbox.respond_pairing(pairing_id, allow=True)
     assert poll_status(client_alice)["status"] == "paired"
     page = client_alice.get(reverse("django_toopher:security"))
     assert b"still trying" not in page.content  # polls do not pile up messages
     assert is_paired(alice)
 
 
-def test_a_second_start_while_waiting_is_refused(client_alice, sandbox, phone, monkeypatch):
-    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+def test_a_second_start_while_waiting_is_refused(
+    client_alice, toopher_sandbox, toopher_phone, monkeypatch
+):
+    client_alice.post(
+        reverse(PAIR), {"op": "phrase", "pairing_phrase": toopher_phone.pairing_phrase}
+    )
     first = pairing_id_in_session(client_alice)
     counter = CountCalls(monkeypatch, "start_pairing")
     client_alice.post(reverse(PAIR), {"op": "qr"})
@@ -342,12 +362,16 @@ def test_a_second_start_while_waiting_is_refused(client_alice, sandbox, phone, m
 
 
 @pytest.mark.parametrize("ttl", [None, 30])
-def test_an_expired_pairing_ends(client_alice, alice, sandbox, phone, settings, ttl):
+def test_an_expired_pairing_ends(
+    client_alice, alice, toopher_sandbox, toopher_phone, settings, ttl
+):
     if ttl is None:
         assert app_settings.PAIRING_TTL == 120  # the default
     else:  # the one pairing time to live comes from the settings
         settings.TOOPHER = {**settings.TOOPHER, "PAIRING_TTL": ttl}
-    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+    client_alice.post(
+        reverse(PAIR), {"op": "phrase", "pairing_phrase": toopher_phone.pairing_phrase}
+    )
     pairing_id = pairing_id_in_session(client_alice)
     session = client_alice.session
     session[PAIRING_KEY]["started"] -= app_settings.PAIRING_TTL - 5
@@ -356,14 +380,16 @@ def test_an_expired_pairing_ends(client_alice, alice, sandbox, phone, settings, 
     session = client_alice.session
     session[PAIRING_KEY]["started"] -= 6
     session.save()
-    sandbox.respond_pairing(pairing_id, allow=True)
+    toopher_sandbox.respond_pairing(pairing_id, allow=True)
     data = poll_status(client_alice)
     assert data["status"] == "expired" and data["final"] is True
     assert not is_paired(alice)
 
 
-def test_polls_call_toopher_at_most_once_per_interval(client_alice, phone, monkeypatch):
-    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+def test_polls_call_toopher_at_most_once_per_interval(client_alice, toopher_phone, monkeypatch):
+    client_alice.post(
+        reverse(PAIR), {"op": "phrase", "pairing_phrase": toopher_phone.pairing_phrase}
+    )
     from django.core.cache import caches
 
     caches["default"].clear()
@@ -376,16 +402,19 @@ def test_polls_call_toopher_at_most_once_per_interval(client_alice, phone, monke
     assert client_alice.session.session_key == key_before
 
 
-def test_a_poll_that_changes_nothing_does_not_write_the_session(client_alice, phone):
-    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+def test_a_poll_that_changes_nothing_does_not_write_the_session(client_alice, toopher_phone):
+    client_alice.post(
+        reverse(PAIR), {"op": "phrase", "pairing_phrase": toopher_phone.pairing_phrase}
+    )
     response = client_alice.get(reverse("django_toopher:pair_status"))
     assert response.json()["status"] == "pending"
     assert "sessionid" not in response.cookies
 
 
-def test_already_paired_users_cannot_start_another_pairing(client_alice, alice, sandbox, phone,
-                                                          monkeypatch):
-    pair_by_phrase(client_alice, sandbox, phone)
+def test_already_paired_users_cannot_start_another_pairing(
+    client_alice, alice, toopher_sandbox, toopher_phone, monkeypatch
+):
+    pair_by_phrase(client_alice, toopher_sandbox, toopher_phone)
     response = client_alice.get(reverse(PAIR))
     assert response["Location"] == reverse("django_toopher:security")
     counter = CountCalls(monkeypatch, "start_pairing")
@@ -397,7 +426,7 @@ def test_already_paired_users_cannot_start_another_pairing(client_alice, alice, 
 # -- QR code ------------------------------------------------------------------------------
 
 
-def test_pair_by_qr_code(client_alice, alice, sandbox):
+def test_pair_by_qr_code(client_alice, alice, toopher_sandbox):
     response = client_alice.post(reverse(PAIR), {"op": "qr"})
     assert response.status_code == 302
     pairing_id = pairing_id_in_session(client_alice)
@@ -408,14 +437,16 @@ def test_pair_by_qr_code(client_alice, alice, sandbox):
     assert image["Content-Type"] == "image/png"
     assert image.content.startswith(b"\x89PNG\r\n\x1a\n")
     assert "no-store" in image["Cache-Control"]
-    sandbox.respond_pairing(pairing_id, allow=True)
+    toopher_sandbox.respond_pairing(pairing_id, allow=True)
     assert poll_status(client_alice)["status"] == "paired"
     assert is_paired(alice)
 
 
-def test_qr_image_only_for_a_qr_pairing_of_this_session(client_alice, phone, live):
+def test_qr_image_only_for_a_qr_pairing_of_this_session(client_alice, toopher_phone, live):
     assert client_alice.get(reverse("django_toopher:pair_qr")).status_code == 404
-    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+    client_alice.post(
+        reverse(PAIR), {"op": "phrase", "pairing_phrase": toopher_phone.pairing_phrase}
+    )
     assert client_alice.get(reverse("django_toopher:pair_qr")).status_code == 404
     # A client-supplied id is ignored.
     pairing_id = pairing_id_in_session(client_alice)
@@ -423,9 +454,9 @@ def test_qr_image_only_for_a_qr_pairing_of_this_session(client_alice, phone, liv
     assert response.status_code == 404
 
 
-def test_qr_image_when_toopher_fails(client_alice, sandbox, live):
+def test_qr_image_when_toopher_fails(client_alice, toopher_sandbox, live):
     client_alice.post(reverse(PAIR), {"op": "qr"})
-    sandbox.set_faults(key=live["key"], status=500)
+    toopher_sandbox.set_faults(key=live["key"], status=500)
     response = client_alice.get(reverse("django_toopher:pair_qr"))
     assert response.status_code == 503
     assert response["Content-Type"].startswith("text/plain")
@@ -435,13 +466,15 @@ def test_qr_image_when_toopher_fails(client_alice, sandbox, live):
 
 
 def test_a_second_session_cannot_see_or_finish_the_first_ones_pairing(
-    client_alice, alice, sandbox, phone
+    client_alice, alice, toopher_sandbox, toopher_phone
 ):
-    client_alice.post(reverse(PAIR), {"op": "phrase", "pairing_phrase": phone["pairing_phrase"]})
+    client_alice.post(
+        reverse(PAIR), {"op": "phrase", "pairing_phrase": toopher_phone.pairing_phrase}
+    )
     pairing_id = pairing_id_in_session(client_alice)
     bob = make_user("bob")
     client_bob = login(Client(), bob)
-    sandbox.respond_pairing(pairing_id, allow=True)
+    toopher_sandbox.respond_pairing(pairing_id, allow=True)
     response = client_bob.get(reverse("django_toopher:pair_status"), {"pairing_id": pairing_id})
     assert response.json()["status"] == "none"
     assert not is_paired(bob) and not is_paired(alice)
@@ -451,14 +484,16 @@ def test_a_second_session_cannot_see_or_finish_the_first_ones_pairing(
     assert not is_paired(alice)
 
 
-def test_another_users_pairing_id_is_refused(client_alice, alice, sandbox, phone, live):
+def test_another_users_pairing_id_is_refused(
+    client_alice, alice, toopher_sandbox, toopher_phone, live
+):
     """A session that holds a pairing id of another user (tampered state) pairs nothing."""
     from django_toopher.internal.flows import pairing
 
     bob = make_user("bob")
-    bobs, problem = pairing.start(bob, phone["pairing_phrase"])
+    bobs, problem = pairing.start(bob, toopher_phone.pairing_phrase)
     assert bobs is not None, problem
-    sandbox.respond_pairing(bobs.id, allow=True)
+    toopher_sandbox.respond_pairing(bobs.id, allow=True)
     session = client_alice.session
     session[PAIRING_KEY] = {"id": bobs.id, "qr": False, "started": time.time(),
                                    "user": str(alice.pk)}
@@ -509,7 +544,7 @@ def approve_action(client, sandbox, phone, *, grant=True):
     if response.status_code == 200 and b"pending/terminal" in response.content:
         client.post("/toopher/pending/terminal/", {"name": "Test browser"})
         client.get("/toopher/pending/")
-    item = sandbox.wait_for_pending(phone["phone_id"], "authentication_requests", timeout=5)
+    item = phone.wait_for_push(timeout=5)
     sandbox.respond_authentication(item["id"], grant=grant)
     from django.core.cache import caches
 
@@ -517,14 +552,16 @@ def approve_action(client, sandbox, phone, *, grant=True):
     return item, client.get("/toopher/pending/")
 
 
-def test_unpair_needs_recent_auth_approval_and_confirmation(client_alice, alice, sandbox, phone):
-    pair_by_phrase(client_alice, sandbox, phone)
+def test_unpair_needs_recent_auth_approval_and_confirmation(
+    client_alice, alice, toopher_sandbox, toopher_phone
+):
+    pair_by_phrase(client_alice, toopher_sandbox, toopher_phone)
     url = reverse("django_toopher:unpair")
     response = client_alice.get(url)
     assert response.status_code == 302
     assert response["Location"].startswith("/toopher/pending/")
     assert is_paired(alice)
-    item, response = approve_action(client_alice, sandbox, phone)
+    item, response = approve_action(client_alice, toopher_sandbox, toopher_phone)
     assert item["action_name"] == "Remove pairing"
     assert item["automation_allowed"] is False
     assert response.status_code == 302 and response["Location"] == url
@@ -544,12 +581,12 @@ def test_unpair_needs_recent_auth_approval_and_confirmation(client_alice, alice,
         get_client().authenticate(item["pairing_id"], "Test browser", "Log in")
 
 
-def test_unpair_can_end_the_other_sessions(client, alice, sandbox, phone):
+def test_unpair_can_end_the_other_sessions(client, alice, toopher_sandbox, toopher_phone):
     other = login(Client(), alice)  # a second browser, logged in before pairing
     login(client, alice)
-    pair_by_phrase(client, sandbox, phone)
+    pair_by_phrase(client, toopher_sandbox, toopher_phone)
     client.get(reverse("django_toopher:unpair"))
-    approve_action(client, sandbox, phone)
+    approve_action(client, toopher_sandbox, toopher_phone)
     response = client.post(reverse("django_toopher:unpair"), {"end_other_sessions": "1"},
                            follow=True)
     assert b"1 other session ended." in response.content
@@ -558,40 +595,46 @@ def test_unpair_can_end_the_other_sessions(client, alice, sandbox, phone):
     assert other.get(reverse("django_toopher:security")).status_code == 302
 
 
-def test_unpair_keeps_other_sessions_unless_asked(client, alice, sandbox, phone):
+def test_unpair_keeps_other_sessions_unless_asked(client, alice, toopher_sandbox, toopher_phone):
     other = login(Client(), alice)
     login(client, alice)
-    pair_by_phrase(client, sandbox, phone)
+    pair_by_phrase(client, toopher_sandbox, toopher_phone)
     client.get(reverse("django_toopher:unpair"))
-    approve_action(client, sandbox, phone)
+    approve_action(client, toopher_sandbox, toopher_phone)
     client.post(reverse("django_toopher:unpair"))
     assert not is_paired(alice)
     assert other.get(reverse("django_toopher:security")).status_code == 200
 
 
-def test_security_page_shows_the_users_own_recent_activity(client_alice, alice, sandbox, phone):
+def test_security_page_shows_the_users_own_recent_activity(
+    client_alice, alice, toopher_sandbox, toopher_phone
+):
     from django_toopher.audit import record
 
-    pair_by_phrase(client_alice, sandbox, phone)
+    pair_by_phrase(client_alice, toopher_sandbox, toopher_phone)
     record(AuditEvent.Kind.DENIED, user=make_user("bob"), action="Log in")
     html = client_alice.get(reverse("django_toopher:security")).content.decode()
     assert "Recent activity" in html and "Phone paired" in html
     assert "Authentication denied" not in html  # bob's, not alice's
 
 
-def test_unpair_refused_on_the_phone_keeps_the_pairing(client_alice, alice, sandbox, phone):
-    pair_by_phrase(client_alice, sandbox, phone)
+def test_unpair_refused_on_the_phone_keeps_the_pairing(
+    client_alice, alice, toopher_sandbox, toopher_phone
+):
+    pair_by_phrase(client_alice, toopher_sandbox, toopher_phone)
     client_alice.get(reverse("django_toopher:unpair"))
-    approve_action(client_alice, sandbox, phone, grant=False)
+    approve_action(client_alice, toopher_sandbox, toopher_phone, grant=False)
     response = client_alice.post(reverse("django_toopher:unpair"))
     assert response.status_code == 302
     assert response["Location"].startswith("/toopher/pending/")
     assert is_paired(alice)
 
 
-def test_unpair_with_an_old_login_goes_to_reauth_first(client, alice, sandbox, phone):
+def test_unpair_with_an_old_login_goes_to_reauth_first(
+    client, alice, toopher_sandbox, toopher_phone
+):
     login(client, alice)
-    pair_by_phrase(client, sandbox, phone)
+    pair_by_phrase(client, toopher_sandbox, toopher_phone)
     fresh_auth(client, at=time.time() - 100_000)
     response = client.post(reverse("django_toopher:unpair"))
     assert response["Location"].startswith(reverse("django_toopher:reauth"))
@@ -604,11 +647,13 @@ def test_unpair_when_not_paired(client_alice, alice):
     assert not AuditEvent.objects.filter(kind="unpaired").exists()
 
 
-def test_unpair_while_toopher_fails_keeps_the_pairing(client_alice, alice, sandbox, phone, live):
-    pair_by_phrase(client_alice, sandbox, phone)
+def test_unpair_while_toopher_fails_keeps_the_pairing(
+    client_alice, alice, toopher_sandbox, toopher_phone, live
+):
+    pair_by_phrase(client_alice, toopher_sandbox, toopher_phone)
     client_alice.get(reverse("django_toopher:unpair"))
-    approve_action(client_alice, sandbox, phone)
-    sandbox.set_faults(key=live["key"], status=500)
+    approve_action(client_alice, toopher_sandbox, toopher_phone)
+    toopher_sandbox.set_faults(key=live["key"], status=500)
     response = client_alice.post(reverse("django_toopher:unpair"), follow=True)
     assert response.status_code == 200
     assert b"still paired" in response.content

@@ -25,15 +25,15 @@ def login_required_everywhere(settings):
 
 
 def test_pending_flow_under_login_required_middleware(
-    login_required_everywhere, client, paired_user, sandbox, phone
+    login_required_everywhere, client, toopher_paired_user, toopher_sandbox, toopher_phone
 ):
-    response = start_login(client, paired_user, next_url="/private/")
+    response = start_login(client, toopher_paired_user, next_url="/private/")
     assert response.status_code == 200
     assert template_name(response) == "django_toopher/pending.html"
     status = client.get("/toopher/pending/status/")
     assert status.status_code == 200 and status.json()["status"] == "pushed"
     time.sleep(1.1)  # past the poll interval, so the next poll asks Toopher again
-    data = approve(client, sandbox, phone)
+    data = approve(client, toopher_sandbox, toopher_phone)
     assert data["status"] == "granted"
     assert client.get("/private/").status_code == 200
 
@@ -51,7 +51,7 @@ def test_pending_flow_under_login_required_middleware(
     ],
 )
 def test_pending_views_are_not_sent_to_the_login_page(
-    login_required_everywhere, client, toopher_conf, method, url
+    login_required_everywhere, client, toopher_settings, method, url
 ):
     response = getattr(client, method)(url)
     location = response.get("Location", "")
@@ -59,9 +59,9 @@ def test_pending_views_are_not_sent_to_the_login_page(
 
 
 def test_other_pages_stay_closed_while_pending(
-    login_required_everywhere, client, paired_user, sandbox, phone
+    login_required_everywhere, client, toopher_paired_user, toopher_sandbox, toopher_phone
 ):
-    start_login(client, paired_user)
+    start_login(client, toopher_paired_user)
     assert logged_in_pk(client) is None
     response = client.get("/plain/")
     assert response.status_code == 302

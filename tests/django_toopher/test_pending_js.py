@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PASSWORD
+from django_toopher.testing import PASSWORD
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 
@@ -64,7 +64,7 @@ def _login(page, base: str, next_url: str = "/private/") -> None:
 
 
 def test_polling_shows_progress_and_stops_on_denial(
-    in_browser, live_server, paired_user, sandbox, phone, toopher_conf
+    in_browser, live_server, toopher_paired_user, toopher_sandbox, toopher_phone, toopher_settings
 ):
     def scenario(browser):
         page = browser.new_context().new_page()
@@ -83,8 +83,8 @@ def test_polling_shows_progress_and_stops_on_denial(
         second = float(page.locator("#toopher-progress").evaluate("p => p.value"))
         assert 0 < second < first <= 120
         assert len(polls) >= 1
-        item = sandbox.wait_for_pending(phone["phone_id"], "authentication_requests")
-        sandbox.respond_authentication(item["id"], grant=False)
+        item = toopher_sandbox.wait_for_pending(toopher_phone.phone_id, "authentication_requests")
+        toopher_sandbox.respond_authentication(item["id"], grant=False)
         page.wait_for_function(
             "document.getElementById('toopher-status') &&"
             " document.getElementById('toopher-status').textContent.includes('denied')"
@@ -99,28 +99,30 @@ def test_polling_shows_progress_and_stops_on_denial(
 
 
 def test_grant_takes_the_browser_to_next(
-    in_browser, live_server, paired_user, sandbox, phone, toopher_conf
+    in_browser, live_server, toopher_paired_user, toopher_sandbox, toopher_phone, toopher_settings
 ):
     def scenario(browser):
         page = browser.new_context().new_page()
         page.set_default_timeout(15_000)
         _login(page, live_server.url)
-        item = sandbox.wait_for_pending(phone["phone_id"], "authentication_requests")
-        sandbox.respond_authentication(item["id"], grant=True)
+        item = toopher_sandbox.wait_for_pending(toopher_phone.phone_id, "authentication_requests")
+        toopher_sandbox.respond_authentication(item["id"], grant=True)
         page.wait_for_url(re.compile(r".*/private/$"))
         assert "private: alice" in page.content()
 
     in_browser(scenario)
 
 
-def test_without_javascript(in_browser, live_server, paired_user, sandbox, phone, toopher_conf):
+def test_without_javascript(
+    in_browser, live_server, toopher_paired_user, toopher_sandbox, toopher_phone, toopher_settings
+):
     def scenario(browser):
         page = browser.new_context(java_script_enabled=False).new_page()
         page.set_default_timeout(15_000)
         _login(page, live_server.url)
         assert page.locator("noscript").count() >= 1
-        item = sandbox.wait_for_pending(phone["phone_id"], "authentication_requests")
-        sandbox.respond_authentication(item["id"], grant=True)
+        item = toopher_sandbox.wait_for_pending(toopher_phone.phone_id, "authentication_requests")
+        toopher_sandbox.respond_authentication(item["id"], grant=True)
         page.click("#toopher-check")
         page.wait_for_url(re.compile(r".*/private/$"))
         assert "private: alice" in page.content()
@@ -129,7 +131,7 @@ def test_without_javascript(in_browser, live_server, paired_user, sandbox, phone
 
 
 def test_a_poll_that_is_never_answered_does_not_stop_the_polling(
-    in_browser, live_server, paired_user, sandbox, phone, toopher_conf
+    in_browser, live_server, toopher_paired_user, toopher_sandbox, toopher_phone, toopher_settings
 ):
     """The first status poll hangs (no answer, ever): pending.js gives up on it after
     its wait and polls again, so the grant still takes the browser on."""
@@ -150,8 +152,8 @@ def test_a_poll_that_is_never_answered_does_not_stop_the_polling(
         _login(page, live_server.url)
         with page.expect_request(re.compile(r".*/pending/status/.*")):
             page.clock.run_for(3_000)  # the first poll goes out, and hangs
-        item = sandbox.wait_for_pending(phone["phone_id"], "authentication_requests")
-        sandbox.respond_authentication(item["id"], grant=True)
+        item = toopher_sandbox.wait_for_pending(toopher_phone.phone_id, "authentication_requests")
+        toopher_sandbox.respond_authentication(item["id"], grant=True)
         page.clock.run_for(20_000)  # past the poll's wait: it is abandoned, the next goes
         page.wait_for_url(re.compile(r".*/private/$"))
         assert "private: alice" in page.content()

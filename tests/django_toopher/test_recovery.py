@@ -25,8 +25,8 @@ from django_toopher.internal.cache import CacheUnavailable
 from django_toopher.internal.flows import reset
 from django_toopher.internal.modes import get_mode
 from django_toopher.models import AuditEvent, ConsumedRequest, RecoveryCode
+from django_toopher.testing import PASSWORD, Phone, pair
 
-from .conftest import PASSWORD, pair_user
 from .helpers import approve, logged_in_pk, login_fully, start_login, state
 
 pytestmark = pytest.mark.django_db
@@ -48,10 +48,10 @@ def make_user(name: str = "rita", email: str | None = None) -> Any:
 
 
 @pytest.fixture
-def rita(toopher_conf: dict[str, Any], sandbox: Any, phone: dict[str, str]) -> Any:
+def rita(toopher_settings: dict[str, Any], toopher_sandbox: Any, toopher_phone: Phone) -> Any:
     """A paired user with a unique email address (stored mode unless MODE was changed)."""
     user = make_user()
-    user.pairing_id = pair_user(sandbox, user, phone)
+    user.pairing_id = pair(user, toopher_phone)
     return user
 
 
@@ -77,18 +77,18 @@ def received() -> Any:
 # -- recovery codes: making them -------------------------------------------------------------
 
 
-def _approve_action(client: Client, sandbox: Any, phone: dict[str, str]) -> None:
+def _approve_action(client: Client, sandbox: Any, phone: Phone) -> None:
     client.get("/toopher/pending/")
     assert approve(client, sandbox, phone)["status"] == "granted"
 
 
 def test_codes_need_a_fresh_approval_then_are_shown_once_and_kept_hashed(
-        client, rita, sandbox, phone):
-    login_fully(client, rita, sandbox, phone)
+        client, rita, toopher_sandbox, toopher_phone):
+    login_fully(client, rita, toopher_sandbox, toopher_phone)
     response = client.get(NEW_CODES)
     assert response.status_code == 302 and response["Location"] == "/toopher/pending/"
     assert state(client)["action"] == "Generate recovery codes"
-    _approve_action(client, sandbox, phone)
+    _approve_action(client, toopher_sandbox, toopher_phone)
     assert client.get(NEW_CODES).status_code == 200  # the confirmation
     response = client.post(NEW_CODES)
     assert response.status_code == 200
@@ -113,7 +113,7 @@ def test_a_new_set_kills_the_old_one(rita):
     assert recovery_codes.remaining(rita) == 9
 
 
-def test_codes_need_a_paired_phone(client, toopher_conf):
+def test_codes_need_a_paired_phone(client, toopher_settings):
     user = make_user()
     client.force_login(user)
     assert client.get(NEW_CODES).status_code == 403
@@ -127,10 +127,10 @@ def strict(client: Client) -> Client:
     return checked
 
 
-def test_making_codes_is_csrf_checked(client, rita, sandbox, phone):
-    login_fully(client, rita, sandbox, phone)
+def test_making_codes_is_csrf_checked(client, rita, toopher_sandbox, toopher_phone):
+    login_fully(client, rita, toopher_sandbox, toopher_phone)
     client.get(NEW_CODES)
-    _approve_action(client, sandbox, phone)
+    _approve_action(client, toopher_sandbox, toopher_phone)
     assert strict(client).post(NEW_CODES).status_code == 403
     assert not RecoveryCode.objects.filter(user=rita).exists()
 
@@ -162,7 +162,7 @@ def test_a_code_ends_the_pending_login_once(client, rita, received):
     assert logged_in_pk(other) is None and state(other) is not None
 
 
-def test_a_code_of_another_user_does_not_log_in(client, rita, toopher_conf):
+def test_a_code_of_another_user_does_not_log_in(client, rita, toopher_settings):
     other_codes = recovery_codes.generate(make_user("otto"))
     recovery_codes.generate(rita)
     start_login(client, rita)
@@ -172,8 +172,8 @@ def test_a_code_of_another_user_does_not_log_in(client, rita, toopher_conf):
 
 
 def test_wrong_codes_share_the_otp_limit_and_say_how_many_tries_remain(
-        client, rita, toopher_conf):
-    toopher_conf["OTP_RATE_LIMIT"] = 3
+        client, rita, toopher_settings):
+    toopher_settings["OTP_RATE_LIMIT"] = 3
     codes = recovery_codes.generate(rita)
     start_login(client, rita)
     wrong = "AAAAA-AAAAA-AAAAA-AAAAA"
@@ -215,9 +215,9 @@ def test_a_code_needs_the_pending_login_of_this_session(client, rita):
     assert recovery_codes.remaining(rita) == 10
 
 
-def test_a_code_cannot_approve_an_action(client, rita, sandbox, phone):
+def test_a_code_cannot_approve_an_action(client, rita, toopher_sandbox, toopher_phone):
     codes = recovery_codes.generate(rita)
-    login_fully(client, rita, sandbox, phone)
+    login_fully(client, rita, toopher_sandbox, toopher_phone)
     client.get(NEW_CODES)  # an action approval waits
     client.post(CODE, {"code": codes[0]})
     assert recovery_codes.remaining(rita) == 10
@@ -238,9 +238,9 @@ def test_of_two_racing_uses_of_a_code_one_wins(rita, monkeypatch):
     assert not recovery_codes.use(rita, codes[0])
 
 
-def test_codes_work_in_zero_storage_mode(client, zero_conf, sandbox, phone):
+def test_codes_work_in_zero_storage_mode(client, zero_conf, toopher_sandbox, toopher_phone):
     user = make_user()
-    pair_user(sandbox, user, phone)
+    pair(user, toopher_phone)
     codes = recovery_codes.generate(user)
     start_login(client, user)
     client.post(CODE, {"code": codes[0]})
@@ -268,12 +268,12 @@ def _sent_to(sandbox: Any, address: str) -> list[dict[str, Any]]:
 
 
 def test_stored_mode_sends_toopher_s_link_and_it_ends_the_pairing(
-        client, rita, sandbox, phone, quick):
+        client, rita, toopher_sandbox, toopher_phone, quick):
     start_login(client, rita)
     response = client.post(EMAIL, follow=True)
     assert "a link to reset the pairing is on its way" in response.content.decode()
     assert state(client) is not None  # the login still waits (the phone may turn up)
-    sent = _sent_to(sandbox, rita.email)
+    sent = _sent_to(toopher_sandbox, rita.email)
     assert len(sent) == 1
     assert AuditEvent.objects.get(user=rita, kind="reset_link_sent").detail == "toopher"
     link = re.search(r"https?://\S+", sent[0]["body"]).group(0)
@@ -288,9 +288,9 @@ def test_stored_mode_sends_toopher_s_link_and_it_ends_the_pairing(
     assert state(client)["step"] == "pair" and state(client)["repair"] is True
 
 
-def _zero_user(sandbox: Any, phone: dict[str, str]) -> Any:
+def _zero_user(sandbox: Any, phone: Phone) -> Any:
     user = make_user("zed")
-    pair_user(sandbox, user, phone)
+    pair(user, phone)
     return user
 
 
@@ -303,8 +303,8 @@ def _mailed_link(client: Client, user: Any) -> str:
 
 
 def test_zero_storage_mails_a_signed_link_that_resets_once(
-        client, zero_conf, sandbox, phone, quick, received):
-    user = _zero_user(sandbox, phone)
+        client, zero_conf, toopher_sandbox, toopher_phone, quick, received):
+    user = _zero_user(toopher_sandbox, toopher_phone)
     link = _mailed_link(client, user)
     assert AuditEvent.objects.get(user=user, kind="reset_link_sent").detail == "site"
     assert client.get(link).status_code == 200  # opening it changes nothing
@@ -317,7 +317,7 @@ def test_zero_storage_mails_a_signed_link_that_resets_once(
     assert "toopher_unpaired" in [name for name, _kwargs in received]
     # used once: a new login of the same user cannot use it again
     other = Client()
-    pair_user(sandbox, user, sandbox.new_phone())
+    pair(user, Phone.create(toopher_sandbox))
     start_login(other, user)
     response = other.post(link, follow=True)
     assert "not valid, has expired or was used already" in response.content.decode()
@@ -325,17 +325,17 @@ def test_zero_storage_mails_a_signed_link_that_resets_once(
 
 
 def test_after_a_reset_an_enrollment_site_pairs_the_new_phone(
-        client, zero_conf, sandbox, phone, quick):
+        client, zero_conf, toopher_sandbox, toopher_phone, quick):
     zero_conf["REQUIRE_ENROLLMENT"] = True
-    user = _zero_user(sandbox, phone)
+    user = _zero_user(toopher_sandbox, toopher_phone)
     link = _mailed_link(client, user)
     client.post(link)
     assert logged_in_pk(client) is None
     assert state(client)["step"] == "pair"
 
 
-def test_a_tampered_link_is_refused(client, zero_conf, sandbox, phone, quick):
-    user = _zero_user(sandbox, phone)
+def test_a_tampered_link_is_refused(client, zero_conf, toopher_sandbox, toopher_phone, quick):
+    user = _zero_user(toopher_sandbox, toopher_phone)
     link = _mailed_link(client, user)
     token = link.rstrip("/").rsplit("/", 1)[1]
     tampered = link.replace(token, token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))
@@ -344,8 +344,10 @@ def test_a_tampered_link_is_refused(client, zero_conf, sandbox, phone, quick):
     assert get_mode().is_paired(user) and logged_in_pk(client) is None
 
 
-def test_an_expired_link_is_refused(client, zero_conf, sandbox, phone, quick, monkeypatch):
-    user = _zero_user(sandbox, phone)
+def test_an_expired_link_is_refused(
+    client, zero_conf, toopher_sandbox, toopher_phone, quick, monkeypatch
+):
+    user = _zero_user(toopher_sandbox, toopher_phone)
     start_login(client, user)
     now = time.time()
     monkeypatch.setattr(signing.time, "time", lambda: now - 3601)
@@ -357,8 +359,10 @@ def test_an_expired_link_is_refused(client, zero_conf, sandbox, phone, quick, mo
     assert get_mode().is_paired(user) and logged_in_pk(client) is None
 
 
-def test_a_link_works_only_in_its_user_s_pending_login(client, zero_conf, sandbox, phone, quick):
-    user = _zero_user(sandbox, phone)
+def test_a_link_works_only_in_its_user_s_pending_login(
+    client, zero_conf, toopher_sandbox, toopher_phone, quick
+):
+    user = _zero_user(toopher_sandbox, toopher_phone)
     link = _mailed_link(Client(), user)
     # no pending login here: log in first
     response = client.get(link)
@@ -366,14 +370,14 @@ def test_a_link_works_only_in_its_user_s_pending_login(client, zero_conf, sandbo
         response.content.decode()
     # another user's pending login: refused
     eve = make_user("eve")
-    pair_user(sandbox, eve, sandbox.new_phone())
+    pair(eve, Phone.create(toopher_sandbox))
     start_login(client, eve)
     client.post(link)
     assert get_mode().is_paired(user) and logged_in_pk(client) is None
 
 
-def test_a_new_password_kills_the_link(client, zero_conf, sandbox, phone, quick):
-    user = _zero_user(sandbox, phone)
+def test_a_new_password_kills_the_link(client, zero_conf, toopher_sandbox, toopher_phone, quick):
+    user = _zero_user(toopher_sandbox, toopher_phone)
     link = _mailed_link(client, user)
     user.set_password(PASSWORD)  # a new hash (new salt)
     user.save()
@@ -382,12 +386,12 @@ def test_a_new_password_kills_the_link(client, zero_conf, sandbox, phone, quick)
 
 
 def test_the_answer_does_not_tell_whether_a_mail_went_out(
-        client, zero_conf, sandbox, phone, quick):
-    paired = _zero_user(sandbox, phone)
+        client, zero_conf, toopher_sandbox, toopher_phone, quick):
+    paired = _zero_user(toopher_sandbox, toopher_phone)
     nobody = make_user("nomail", email="")
-    pair_user(sandbox, nobody, sandbox.new_phone())
+    pair(nobody, Phone.create(toopher_sandbox))
     lost = make_user("lost")  # reset at Toopher already: no phone any more
-    sandbox.deactivate_pairing(pair_user(sandbox, lost, sandbox.new_phone()))
+    toopher_sandbox.deactivate_pairing(pair(lost, Phone.create(toopher_sandbox)))
     answers = []
     for user in (paired, nobody, lost):
         browser = Client()
@@ -401,39 +405,39 @@ def test_the_answer_does_not_tell_whether_a_mail_went_out(
     assert len(mail.outbox) == 1
 
 
-def test_reset_mails_are_limited_per_user(client, zero_conf, sandbox, phone, quick):
-    user = _zero_user(sandbox, phone)
+def test_reset_mails_are_limited_per_user(client, zero_conf, toopher_sandbox, toopher_phone, quick):
+    user = _zero_user(toopher_sandbox, toopher_phone)
     start_login(client, user)
     for _ in range(reset.SEND_LIMIT + 2):
         client.post(EMAIL)
     assert len(mail.outbox) == reset.SEND_LIMIT
 
 
-def test_asking_for_a_link_is_csrf_checked(client, rita, sandbox, quick):
+def test_asking_for_a_link_is_csrf_checked(client, rita, toopher_sandbox, quick):
     start_login(client, rita)
     assert strict(client).post(EMAIL).status_code == 403
-    assert not _sent_to(sandbox, rita.email)
+    assert not _sent_to(toopher_sandbox, rita.email)
 
 
 def test_a_link_stays_usable_when_toopher_fails_and_nothing_changed(
-        client, zero_conf, sandbox, phone, quick):
-    user = _zero_user(sandbox, phone)
+        client, zero_conf, toopher_sandbox, toopher_phone, quick):
+    user = _zero_user(toopher_sandbox, toopher_phone)
     link = _mailed_link(client, user)
-    sandbox.set_faults(status=503, key=zero_conf["CONSUMER_KEY"])
+    toopher_sandbox.set_faults(status=503, key=zero_conf["CONSUMER_KEY"])
     response = client.post(link, follow=True)
     assert response.status_code == 200 and logged_in_pk(client) is None
     assert "cannot be reached" in response.content.decode()
     assert "reset_by_email" not in kinds(user) and "unpaired" not in kinds(user)
-    sandbox.clear_faults(zero_conf["CONSUMER_KEY"])
+    toopher_sandbox.clear_faults(zero_conf["CONSUMER_KEY"])
     client.post(link)
     assert str(logged_in_pk(client)) == str(user.pk)
     assert {"unpaired", "reset_by_email"} <= set(kinds(user))
 
 
-def test_the_reset_request_does_not_fail_when_toopher_fails(client, rita, sandbox, quick,
-                                                           toopher_conf):
+def test_the_reset_request_does_not_fail_when_toopher_fails(client, rita, toopher_sandbox, quick,
+                                                           toopher_settings):
     start_login(client, rita)
-    sandbox.set_faults(status=503, key=toopher_conf["CONSUMER_KEY"])
+    toopher_sandbox.set_faults(status=503, key=toopher_settings["CONSUMER_KEY"])
     response = client.post(EMAIL, follow=True)
     assert response.status_code == 200
     assert "a link to reset the pairing is on its way" in response.content.decode()
@@ -441,8 +445,8 @@ def test_the_reset_request_does_not_fail_when_toopher_fails(client, rita, sandbo
 
 
 def test_the_cleanup_keeps_a_used_link_s_marker_while_the_link_could_be_valid(
-        client, zero_conf, sandbox, phone, quick):
-    user = _zero_user(sandbox, phone)
+        client, zero_conf, toopher_sandbox, toopher_phone, quick):
+    user = _zero_user(toopher_sandbox, toopher_phone)
     link = _mailed_link(client, user)
     client.post(link)
     marker = ConsumedRequest.objects.get(request_id__startswith="reset:")
@@ -450,7 +454,7 @@ def test_the_cleanup_keeps_a_used_link_s_marker_while_the_link_could_be_valid(
         used_at=timezone.now() - timedelta(seconds=3000))  # older than any pending login
     call_command("toopher_cleanup", stdout=StringIO())
     assert ConsumedRequest.objects.filter(pk=marker.pk).exists()
-    pair_user(sandbox, user, sandbox.new_phone())
+    pair(user, Phone.create(toopher_sandbox))
     other = Client()
     start_login(other, user)
     other.post(link)
@@ -458,8 +462,8 @@ def test_the_cleanup_keeps_a_used_link_s_marker_while_the_link_could_be_valid(
 
 
 def test_a_failing_cache_sends_nothing_and_answers_as_always(
-        client, zero_conf, sandbox, phone, quick, monkeypatch):
-    user = _zero_user(sandbox, phone)
+        client, zero_conf, toopher_sandbox, toopher_phone, quick, monkeypatch):
+    user = _zero_user(toopher_sandbox, toopher_phone)
     start_login(client, user)
 
     def no_cache(*args: Any, **kwargs: Any) -> bool:

@@ -10,23 +10,22 @@ from django.db import OperationalError
 from django_toopher.models import ToopherProfile
 from django_toopher.session_keys import PENDING
 
-from .conftest import pending_push
 from .helpers import start_login, state
 
 
 @pytest.fixture
-def cache_down(settings, toopher_conf):
+def cache_down(settings, toopher_settings):
     settings.CACHES = {**settings.CACHES,
                        "broken": {"BACKEND": "tests.testapp.broken_cache.BrokenCache"}}
 
     def go_down() -> None:
-        toopher_conf["CACHE_ALIAS"] = "broken"
+        toopher_settings["CACHE_ALIAS"] = "broken"
 
     return go_down
 
 
-def test_no_push_without_the_cache(client, paired_user, login, api_calls, cache_down):
-    login(client, paired_user)
+def test_no_push_without_the_cache(client, toopher_paired_user, login, api_calls, cache_down):
+    login(client, toopher_paired_user)
     client.get("/toopher/pending/")  # names nothing yet: stored mode asks for a name
     client.post("/toopher/pending/terminal/", {"name": "Laptop"})
     cache_down()
@@ -38,9 +37,10 @@ def test_no_push_without_the_cache(client, paired_user, login, api_calls, cache_
     assert state(client)["step"] == "start"  # nothing changed: try again later
 
 
-def test_polls_call_nobody_without_the_cache(client, paired_user, sandbox, phone, api_calls,
-                                             cache_down):
-    start_login(client, paired_user)
+def test_polls_call_nobody_without_the_cache(
+    client, toopher_paired_user, toopher_sandbox, toopher_phone, api_calls, cache_down
+):
+    start_login(client, toopher_paired_user)
     assert state(client)["step"] == "pushed"
     cache_down()
     api_calls.reset()
@@ -48,11 +48,11 @@ def test_polls_call_nobody_without_the_cache(client, paired_user, sandbox, phone
         data = client.get("/toopher/pending/status/").json()
         assert data["final"] is False
     assert len(api_calls) == 0  # no upstream lock, so no call at all: no storm
-    assert pending_push(sandbox, phone)
+    assert toopher_phone.wait_for_push(timeout=5)
 
 
-def test_the_json_api_says_service_unavailable(client, paired_user, login, cache_down):
-    login(client, paired_user)
+def test_the_json_api_says_service_unavailable(client, toopher_paired_user, login, cache_down):
+    login(client, toopher_paired_user)
     client.get("/toopher/pending/")
     client.post("/toopher/pending/terminal/", {"name": "Laptop"})
     cache_down()
@@ -63,20 +63,22 @@ def test_the_json_api_says_service_unavailable(client, paired_user, login, cache
     assert response.json()["error"]["code"] == "service_unavailable"
 
 
-def test_no_pairing_and_no_password_guessing_without_the_cache(client, user, toopher_conf,
-                                                                cache_down):
+def test_no_pairing_and_no_password_guessing_without_the_cache(
+    client, toopher_user, toopher_settings, cache_down
+):
     from django_toopher.internal.flows import pairing
 
     cache_down()
-    attempt, problem = pairing.start(user, "awkward turtle")
+    attempt, problem = pairing.start(toopher_user, "awkward turtle")
     assert attempt is None and problem.code == "service_unavailable"
 
 
-def test_a_failing_database_is_a_503_with_a_retry_path(client, paired_user, sandbox, phone,
-                                                      monkeypatch):
+def test_a_failing_database_is_a_503_with_a_retry_path(
+    client, toopher_paired_user, toopher_sandbox, toopher_phone, monkeypatch
+):
     from .helpers import login_fully
 
-    login_fully(client, paired_user, sandbox, phone)
+    login_fully(client, toopher_paired_user, toopher_sandbox, toopher_phone)
 
     def down(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
@@ -89,16 +91,17 @@ def test_a_failing_database_is_a_503_with_a_retry_path(client, paired_user, sand
     assert "Try again" in body and "Traceback" not in body
 
 
-def test_a_failing_database_during_a_poll_is_json(client, paired_user, sandbox, phone,
-                                                  monkeypatch):
-    start_login(client, paired_user)
+def test_a_failing_database_during_a_poll_is_json(
+    client, toopher_paired_user, toopher_sandbox, toopher_phone, monkeypatch
+):
+    start_login(client, toopher_paired_user)
     from django_toopher.internal.flows import grant
 
     def down(token):
         raise OperationalError("the database system is shutting down")
 
     monkeypatch.setattr(grant, "claim", down)
-    sandbox.respond_authentication(pending_push(sandbox, phone)["id"], grant=True)
+    toopher_sandbox.respond_authentication(toopher_phone.wait_for_push(timeout=5)["id"], grant=True)
     data = client.get("/toopher/pending/status/").json()
     assert data["final"] is False  # the grant waits for the database: the next poll
     assert PENDING in client.session
@@ -113,13 +116,13 @@ def _named(client, user, login):
 
 
 def test_a_database_failure_before_the_push_leaves_the_push_to_the_next_visit(
-        client, paired_user, login, sandbox, phone, api_calls, monkeypatch):
+        client, toopher_paired_user, login, toopher_sandbox, toopher_phone, api_calls, monkeypatch):
     """Issue 15: PostgreSQL restarted while the pending page was about to send the push
     (the push lock taken, the pairing not yet read). That page is a 503; the next one
     must send the push, not wait on a lock nobody holds until the login expires."""
     from django_toopher.internal.modes import StoredMode
 
-    _named(client, paired_user, login)
+    _named(client, toopher_paired_user, login)
     real = StoredMode.authenticate
 
     def down(self, user, **kwargs):  # the pairing id is read from the database first
@@ -133,12 +136,12 @@ def test_a_database_failure_before_the_push_leaves_the_push_to_the_next_visit(
     client.get("/toopher/pending/")
     assert api_calls.count("authentication_requests/initiate") == 1
     assert state(client)["step"] == "pushed"
-    sandbox.respond_authentication(pending_push(sandbox, phone)["id"], grant=True)
+    toopher_sandbox.respond_authentication(toopher_phone.wait_for_push(timeout=5)["id"], grant=True)
     assert client.get("/toopher/pending/status/").json()["status"] == "granted"
 
 
 def test_a_push_whose_sender_vanished_ends_the_attempt_with_a_retry(
-        client, paired_user, login, sandbox, phone, api_calls):
+        client, toopher_paired_user, login, toopher_sandbox, toopher_phone, api_calls):
     """A request took this attempt's push lock and never said how the push went (its
     process was killed). Once longer than one push can take, the attempt has failed:
     the page says so and offers a retry, which sends one new push."""
@@ -148,7 +151,7 @@ def test_a_push_whose_sender_vanished_ends_the_attempt_with_a_retry(
     from django_toopher.internal.flows import login as login_flow
     from django_toopher.internal.state import PendingLogin
 
-    _named(client, paired_user, login)
+    _named(client, toopher_paired_user, login)
     pending = PendingLogin.deserialize(state(client))
     assert pending is not None
     lock = login_flow._lock_key(pending)
@@ -166,5 +169,5 @@ def test_a_push_whose_sender_vanished_ends_the_attempt_with_a_retry(
     client.post("/toopher/pending/", {"op": "retry"})
     client.get("/toopher/pending/")
     assert api_calls.count("authentication_requests/initiate") == 1
-    sandbox.respond_authentication(pending_push(sandbox, phone)["id"], grant=True)
+    toopher_sandbox.respond_authentication(toopher_phone.wait_for_push(timeout=5)["id"], grant=True)
     assert client.get("/toopher/pending/status/").json()["status"] == "granted"

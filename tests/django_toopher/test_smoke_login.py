@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from tests.django_toopher.conftest import pending_push, session_user_id
+from tests.django_toopher.conftest import session_user_id
 
 
-def test_paired_login_waits_for_phone_then_logs_in(client, paired_user, sandbox, phone, login):
-    response = login(client, paired_user, "/private/")
+def test_paired_login_waits_for_phone_then_logs_in(
+    client, toopher_paired_user, toopher_sandbox, toopher_phone, login
+):
+    response = login(client, toopher_paired_user, "/private/")
     assert response.status_code == 302
     assert session_user_id(client) is None
     response = client.get("/private/")
@@ -17,11 +19,11 @@ def test_paired_login_waits_for_phone_then_logs_in(client, paired_user, sandbox,
     assert response.status_code == 302
     response = client.get("/toopher/pending/")
     assert response.status_code == 200
-    item = pending_push(sandbox, phone)
-    sandbox.respond_authentication(item["id"], grant=True)
+    item = toopher_phone.wait_for_push(timeout=5)
+    toopher_sandbox.respond_authentication(item["id"], grant=True)
     response = client.get("/toopher/pending/status/")
     data = response.json()
     assert data["status"] == "granted", data
     assert data["redirect"] == "/private/"
-    assert str(session_user_id(client)) == str(paired_user.pk)
+    assert str(session_user_id(client)) == str(toopher_paired_user.pk)
     assert client.get("/private/").content == b"private: alice"

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def live(settings, requester):
-    return configure(settings, requester)
+def live(settings, toopher_requester):
+    return configure(settings, toopher_requester)
 
 
 @pytest.fixture
@@ -162,11 +162,11 @@ def test_list_needs_a_login(client, live):
 
 
 @pytest.fixture
-def zero(settings, live, sandbox, phone, alice):
+def zero(settings, live, toopher_sandbox, toopher_phone, alice):
     settings.TOOPHER = {**settings.TOOPHER, "MODE": "zero_storage"}
-    attempt, problem = pairing.start(alice, phone["pairing_phrase"])
+    attempt, problem = pairing.start(alice, toopher_phone.pairing_phrase)
     assert attempt is not None, problem
-    sandbox.respond_pairing(attempt.id, allow=True)
+    toopher_sandbox.respond_pairing(attempt.id, allow=True)
     cookie_id = new_terminal_id()
     terminal = terminals.name_terminal(alice, cookie_id, "Work laptop")
     assert terminal.toopher_terminal_id
@@ -194,8 +194,10 @@ def test_zero_storage_forget_detaches_the_browser_at_toopher(client_alice, alice
 
 
 @pytest.mark.parametrize("view", ["rename", "forget"])
-def test_zero_storage_toopher_failure_changes_nothing(client_alice, zero, sandbox, live, view):
-    sandbox.set_faults(key=live["key"], status=500)
+def test_zero_storage_toopher_failure_changes_nothing(
+    client_alice, zero, toopher_sandbox, live, view
+):
+    toopher_sandbox.set_faults(key=live["key"], status=500)
     url = rename_url(zero) if view == "rename" else forget_url(zero)
     response = client_alice.post(url, {"name": "Home desktop"}, follow=True)
     assert response.status_code in (200, 503)

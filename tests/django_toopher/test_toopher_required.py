@@ -12,7 +12,6 @@ from django_toopher.decorators import toopher_required
 from django_toopher.session_keys import ACTIONS, PENDING
 from django_toopher.testing import force_login_verified
 
-from .conftest import pending_push
 from .helpers import edit_state, logged_in_pk, state, template_name
 
 pytestmark = pytest.mark.django_db
@@ -28,20 +27,22 @@ def ask(client: Client, url: str) -> None:
 
 
 @pytest.fixture
-def verified(client, paired_user):
-    force_login_verified(client, paired_user)
-    assert str(logged_in_pk(client)) == str(paired_user.pk)
+def verified(client, toopher_paired_user):
+    force_login_verified(client, toopher_paired_user)
+    assert str(logged_in_pk(client)) == str(toopher_paired_user.pk)
     return client
 
 
-def test_fresh_approval_runs_the_view(verified, paired_user, sandbox, phone, api_calls):
+def test_fresh_approval_runs_the_view(
+    verified, toopher_paired_user, toopher_sandbox, toopher_phone, api_calls
+):
     ask(verified, "/change-email/")
-    assert str(logged_in_pk(verified)) == str(paired_user.pk)  # still logged in
-    item = pending_push(sandbox, phone)
+    assert str(logged_in_pk(verified)) == str(toopher_paired_user.pk)  # still logged in
+    item = toopher_phone.wait_for_push(timeout=5)
     text = str(item)
     assert "Change email" in text
     assert api_calls.count("authentication_requests/initiate") == 1
-    sandbox.respond_authentication(item["id"], grant=True)
+    toopher_sandbox.respond_authentication(item["id"], grant=True)
     data = verified.get("/toopher/pending/status/").json()
     assert data["status"] == "granted" and data["redirect"] == "/change-email/"
     assert verified.get("/change-email/").content == b"change email form"
@@ -49,7 +50,9 @@ def test_fresh_approval_runs_the_view(verified, paired_user, sandbox, phone, api
     assert api_calls.count("authentication_requests/initiate") == 1  # within max_age
 
 
-def test_action_push_disallows_automation(verified, sandbox, phone, api_calls, monkeypatch):
+def test_action_push_disallows_automation(
+    verified, toopher_sandbox, toopher_phone, api_calls, monkeypatch
+):
     import requests
 
     sent = []
@@ -66,7 +69,9 @@ def test_action_push_disallows_automation(verified, sandbox, phone, api_calls, m
     assert sent[-1]["action_name"] == "Change email"
 
 
-def test_automated_grant_of_an_action_is_refused(verified, sandbox, phone, monkeypatch):
+def test_automated_grant_of_an_action_is_refused(
+    verified, toopher_sandbox, toopher_phone, monkeypatch
+):
     """The sandbox (rightly) never automates when automation_allowed is false; a
     service that did anyway must not open the view."""
     from types import SimpleNamespace
@@ -85,41 +90,41 @@ def test_automated_grant_of_an_action_is_refused(verified, sandbox, phone, monke
     assert verified.get("/change-email/")["Location"] == "/toopher/pending/"
 
 
-def test_sandbox_does_not_automate_actions(verified, sandbox, phone):
+def test_sandbox_does_not_automate_actions(verified, toopher_sandbox, toopher_phone):
     ask(verified, "/change-email/")
-    item = pending_push(sandbox, phone)
-    sandbox.respond_authentication(item["id"], grant=True, automate=True)
+    item = toopher_phone.wait_for_push(timeout=5)
+    toopher_sandbox.respond_authentication(item["id"], grant=True, automate=True)
     data = verified.get("/toopher/pending/status/").json()
     assert data["status"] == "granted"  # answered by the user, not by automation
 
 
 def test_denied_action_keeps_the_user_logged_in_but_out_of_the_view(
-    verified, paired_user, sandbox, phone
+    verified, toopher_paired_user, toopher_sandbox, toopher_phone
 ):
     ask(verified, "/change-email/")
-    item = pending_push(sandbox, phone)
-    sandbox.respond_authentication(item["id"], grant=False)
+    item = toopher_phone.wait_for_push(timeout=5)
+    toopher_sandbox.respond_authentication(item["id"], grant=False)
     data = verified.get("/toopher/pending/status/").json()
     assert data["status"] == "denied" and data["redirect"] == "/"
-    assert str(logged_in_pk(verified)) == str(paired_user.pk)
+    assert str(logged_in_pk(verified)) == str(toopher_paired_user.pk)
     assert PENDING not in verified.session
     response = verified.get("/change-email/")
     assert response.status_code == 302 and response["Location"] == "/toopher/pending/"
 
 
-def test_approval_is_for_that_action_only(verified, sandbox, phone):
+def test_approval_is_for_that_action_only(verified, toopher_sandbox, toopher_phone):
     ask(verified, "/change-email/")
-    item = pending_push(sandbox, phone)
-    sandbox.respond_authentication(item["id"], grant=True)
+    item = toopher_phone.wait_for_push(timeout=5)
+    toopher_sandbox.respond_authentication(item["id"], grant=True)
     verified.get("/toopher/pending/status/")
     assert verified.get("/change-email/").status_code == 200
     assert verified.get("/transfer/")["Location"] == "/toopher/pending/"
 
 
-def test_approval_expires_after_max_age(verified, sandbox, phone, toopher_conf):
+def test_approval_expires_after_max_age(verified, toopher_sandbox, toopher_phone, toopher_settings):
     ask(verified, "/change-email/")
-    item = pending_push(sandbox, phone)
-    sandbox.respond_authentication(item["id"], grant=True)
+    item = toopher_phone.wait_for_push(timeout=5)
+    toopher_sandbox.respond_authentication(item["id"], grant=True)
     verified.get("/toopher/pending/status/")
     session = verified.session
     session[ACTIONS] = {"Change email": time.time() - 301}
@@ -127,16 +132,18 @@ def test_approval_expires_after_max_age(verified, sandbox, phone, toopher_conf):
     assert verified.get("/change-email/")["Location"] == "/toopher/pending/"
 
 
-def test_max_age_zero_is_single_use(verified, sandbox, phone):
+def test_max_age_zero_is_single_use(verified, toopher_sandbox, toopher_phone):
     ask(verified, "/delete-account/")
-    item = pending_push(sandbox, phone)
-    sandbox.respond_authentication(item["id"], grant=True)
+    item = toopher_phone.wait_for_push(timeout=5)
+    toopher_sandbox.respond_authentication(item["id"], grant=True)
     verified.get("/toopher/pending/status/")
     assert verified.get("/delete-account/").content == b"account deleted"
     assert verified.get("/delete-account/")["Location"] == "/toopher/pending/"
 
 
-def test_reloading_the_protected_page_sends_one_push(verified, sandbox, phone, api_calls):
+def test_reloading_the_protected_page_sends_one_push(
+    verified, toopher_sandbox, toopher_phone, api_calls
+):
     ask(verified, "/change-email/")
     for _ in range(3):
         assert verified.get("/change-email/")["Location"] == "/toopher/pending/"
@@ -144,36 +151,36 @@ def test_reloading_the_protected_page_sends_one_push(verified, sandbox, phone, a
     assert api_calls.count("authentication_requests/initiate") == 1
 
 
-def test_mixin(verified, sandbox, phone):
+def test_mixin(verified, toopher_sandbox, toopher_phone):
     ask(verified, "/transfer/")
-    item = pending_push(sandbox, phone)
+    item = toopher_phone.wait_for_push(timeout=5)
     assert "Transfer money" in str(item)
-    sandbox.respond_authentication(item["id"], grant=True)
+    toopher_sandbox.respond_authentication(item["id"], grant=True)
     assert verified.get("/toopher/pending/status/").json()["redirect"] == "/transfer/"
     assert verified.get("/transfer/").content == b"transfer form"
 
 
-def test_anonymous_user_is_sent_to_log_in(client, toopher_conf):
+def test_anonymous_user_is_sent_to_log_in(client, toopher_settings):
     response = client.get("/transfer/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=/transfer/")
 
 
-def test_unpaired_user_gets_a_clear_403(client, user, toopher_conf, api_calls):
-    force_login_verified(client, user)
+def test_unpaired_user_gets_a_clear_403(client, toopher_user, toopher_settings, api_calls):
+    force_login_verified(client, toopher_user)
     response = client.get("/transfer/")
     assert response.status_code == 403
     assert "needs an approval" in response.content.decode()
     assert len(api_calls) == 0
 
 
-def test_if_configured_lets_unpaired_users_through(client, user, toopher_conf):
-    force_login_verified(client, user)
+def test_if_configured_lets_unpaired_users_through(client, toopher_user, toopher_settings):
+    force_login_verified(client, toopher_user)
     assert client.get("/reports/").content == b"reports"
 
 
-def test_zero_storage_unpaired_user_is_refused(client, zero_conf, user):
-    force_login_verified(client, user)
+def test_zero_storage_unpaired_user_is_refused(client, zero_conf, toopher_user):
+    force_login_verified(client, toopher_user)
     response = client.get("/change-email/")
     assert response["Location"] == "/toopher/pending/"
     response = client.get("/toopher/pending/")
@@ -181,7 +188,9 @@ def test_zero_storage_unpaired_user_is_refused(client, zero_conf, user):
     assert client.get("/change-email/")["Location"] == "/toopher/pending/"
 
 
-def test_pending_action_is_bound_to_the_user(verified, sandbox, phone, django_user_model):
+def test_pending_action_is_bound_to_the_user(
+    verified, toopher_sandbox, toopher_phone, django_user_model
+):
     ask(verified, "/change-email/")
     edit_state(verified, user="999999")
     response = verified.get("/toopher/pending/status/")
@@ -189,9 +198,11 @@ def test_pending_action_is_bound_to_the_user(verified, sandbox, phone, django_us
     assert PENDING not in verified.session
 
 
-def test_actions_fail_closed_even_in_open_mode(verified, sandbox, toopher_conf, requester):
-    toopher_conf["FAIL_MODE"] = "open"
-    sandbox.set_faults(status=503, key=requester["key"])
+def test_actions_fail_closed_even_in_open_mode(
+    verified, toopher_sandbox, toopher_settings, toopher_requester
+):
+    toopher_settings["FAIL_MODE"] = "open"
+    toopher_sandbox.set_faults(status=503, key=toopher_requester["key"])
     verified.get("/change-email/")
     response = verified.get("/toopher/pending/")
     assert response.status_code == 200

@@ -64,10 +64,12 @@ def client_for(language: str, how: str) -> tuple[Client, Any]:
 @pytest.mark.django_db
 @pytest.mark.parametrize("how", HOW)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_pending_page_is_translated(language, how, paired_user, sandbox, phone):
+def test_the_pending_page_is_translated(
+    language, how, toopher_paired_user, toopher_sandbox, toopher_phone
+):
     client, override = client_for(language, how)
     with override:
-        response = start_login(client, paired_user)
+        response = start_login(client, toopher_paired_user)
     assert template_name(response) == "django_toopher/pending.html"
     html = response.content.decode()
     assert PENDING[language] in html
@@ -78,7 +80,7 @@ def test_the_pending_page_is_translated(language, how, paired_user, sandbox, pho
 @pytest.mark.django_db
 @pytest.mark.parametrize("how", HOW)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_security_page_is_translated(language, how, toopher_conf):
+def test_the_security_page_is_translated(language, how, toopher_settings):
     client, override = client_for(language, how)
     login(client, make_user("carol"))
     with override:
@@ -93,7 +95,7 @@ def test_the_security_page_is_translated(language, how, toopher_conf):
 @pytest.mark.django_db
 @pytest.mark.parametrize("how", HOW)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_an_admin_action_message_is_translated(language, how, toopher_conf):
+def test_an_admin_action_message_is_translated(language, how, toopher_settings):
     alice = make_user("alice")
     root = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
     client, override = client_for(language, how)

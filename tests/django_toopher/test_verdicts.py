@@ -12,12 +12,12 @@ from django_toopher.internal.flows.actions import Verdict
 from django_toopher.internal.modes import MODES, Requirement
 
 
-def test_what_a_login_needs(user, settings):
+def test_what_a_login_needs(toopher_user, settings):
     settings.TOOPHER = {**settings.TOOPHER, "REQUIRE_ENROLLMENT": False}
-    assert MODES["stored"].login_requirement(user) is None
+    assert MODES["stored"].login_requirement(toopher_user) is None
     settings.TOOPHER = {**settings.TOOPHER, "REQUIRE_ENROLLMENT": True}
-    assert MODES["stored"].login_requirement(user) is Requirement.PAIR
-    assert MODES["zero_storage"].login_requirement(user) is Requirement.APPROVE
+    assert MODES["stored"].login_requirement(toopher_user) is Requirement.PAIR
+    assert MODES["zero_storage"].login_requirement(toopher_user) is Requirement.APPROVE
     assert Requirement.APPROVE == "approve"
 
 
@@ -28,10 +28,10 @@ def _request(user):
     return request
 
 
-def test_what_a_step_up_decided(user, settings):
+def test_what_a_step_up_decided(toopher_user, settings):
     assert actions.check(_request(AnonymousUser()), "Change email",
                          if_configured=False).verdict is Verdict.LOGIN
-    unpaired = actions.check(_request(user), "Change email", if_configured=False)
+    unpaired = actions.check(_request(toopher_user), "Change email", if_configured=False)
     assert unpaired.verdict is Verdict.UNAVAILABLE and unpaired.verdict == "unavailable"
-    assert actions.check(_request(user), "Change email",
+    assert actions.check(_request(toopher_user), "Change email",
                          if_configured=True).verdict is Verdict.RUN

@@ -14,15 +14,14 @@ from django_toopher.internal.modes import get_mode
 from django_toopher.models import ConsumedRequest, Terminal, ToopherProfile
 from django_toopher.session_keys import PENDING
 
-from .conftest import pending_push
 from .helpers import approve, logged_in_pk, start_login, state, template_name
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def zpaired(zero_conf, paired_user):
-    return paired_user
+def zpaired(zero_conf, toopher_paired_user):
+    return toopher_paired_user
 
 
 def test_pairing_stores_nothing(zpaired):
@@ -31,7 +30,7 @@ def test_pairing_stores_nothing(zpaired):
 
 
 def test_unknown_terminal_asks_for_a_name_then_retries(
-    client, zpaired, sandbox, phone, login, api_calls
+    client, zpaired, toopher_sandbox, toopher_phone, login, api_calls
 ):
     login(client, zpaired, "/private/")
     response = client.get("/toopher/pending/")
@@ -46,9 +45,9 @@ def test_unknown_terminal_asks_for_a_name_then_retries(
     response = client.get("/toopher/pending/")
     assert template_name(response) == "django_toopher/pending.html"
     assert api_calls.count("authentication_requests/initiate") == 2
-    item = pending_push(sandbox, phone)
+    item = toopher_phone.wait_for_push(timeout=5)
     assert "Office PC" in str(item)
-    data = approve(client, sandbox, phone)
+    data = approve(client, toopher_sandbox, toopher_phone)
     assert data["status"] == "granted" and data["redirect"] == "/private/"
     assert str(logged_in_pk(client)) == str(zpaired.pk)
     # Zero storage: still no pairing id anywhere; only the terminal row and the
@@ -59,20 +58,24 @@ def test_unknown_terminal_asks_for_a_name_then_retries(
     assert ConsumedRequest.objects.exclude(request_id__startswith="pairing:").count() == 1
 
 
-def test_zero_storage_keeps_no_pairing_marker(zpaired):
+def test_zero_storage_keeps_no_pairing_marker(zpaired, toopher_phone):
     """Zero storage keeps no pairing id anywhere, not even in a single-use marker: the
     pairing's marker is a keyed hash of its id."""
     from django_toopher.internal.flows.pairing import claim_token
 
     assert list(ConsumedRequest.objects.values_list("request_id", flat=True)) == [
-        claim_token(zpaired.pairing_id)
+        claim_token(toopher_phone.pairing_id)
     ]
-    assert not ConsumedRequest.objects.filter(request_id__contains=zpaired.pairing_id).exists()
+    assert not ConsumedRequest.objects.filter(
+        request_id__contains=toopher_phone.pairing_id
+    ).exists()
 
 
-def test_named_browser_goes_straight_to_the_push(client, zpaired, sandbox, phone, api_calls):
+def test_named_browser_goes_straight_to_the_push(
+    client, zpaired, toopher_sandbox, toopher_phone, api_calls
+):
     start_login(client, zpaired)
-    approve(client, sandbox, phone)
+    approve(client, toopher_sandbox, toopher_phone)
     client.post("/accounts/logout/")
     api_calls.reset()
     response = start_login(client, zpaired, terminal_name=None)
@@ -81,9 +84,9 @@ def test_named_browser_goes_straight_to_the_push(client, zpaired, sandbox, phone
     assert api_calls.count("user_terminals/create") == 0
 
 
-def test_another_browser_is_another_terminal(client, zpaired, sandbox, phone):
+def test_another_browser_is_another_terminal(client, zpaired, toopher_sandbox, toopher_phone):
     start_login(client, zpaired, terminal_name="Laptop")
-    approve(client, sandbox, phone)
+    approve(client, toopher_sandbox, toopher_phone)
     other = Client()
     response = start_login(other, zpaired, terminal_name=None)
     assert template_name(response) == "django_toopher/name_terminal.html"
@@ -98,64 +101,66 @@ def test_704_user_disabled_at_toopher_logs_in_plainly(client, zpaired, login):
 
 
 def test_705_unknown_user_logs_in_plainly_when_enrollment_is_optional(
-    client, zero_conf, user, login
+    client, zero_conf, toopher_user, login
 ):
-    login(client, user, "/private/")
+    login(client, toopher_user, "/private/")
     assert logged_in_pk(client) is None  # only Toopher knows: ask it first
     response = client.get("/toopher/pending/")
     assert response["Location"] == "/private/"
-    assert str(logged_in_pk(client)) == str(user.pk)
+    assert str(logged_in_pk(client)) == str(toopher_user.pk)
 
 
 def test_705_unknown_user_must_pair_when_enrollment_is_required(
-    client, zero_conf, user, sandbox, phone, login
+    client, zero_conf, toopher_user, toopher_sandbox, toopher_phone, login
 ):
     zero_conf["REQUIRE_ENROLLMENT"] = True
-    login(client, user)
+    login(client, toopher_user)
     response = client.get("/toopher/pending/")
     assert template_name(response) == "django_toopher/pair_login.html"
-    client.post("/toopher/pending/pair/", {"pairing_phrase": phone["pairing_phrase"]})
-    pairing = sandbox.wait_for_pending(phone["phone_id"], "pairings", timeout=5)
-    sandbox.respond_pairing(pairing["id"], allow=True)
+    client.post("/toopher/pending/pair/", {"pairing_phrase": toopher_phone.pairing_phrase})
+    pairing = toopher_sandbox.wait_for_pending(toopher_phone.phone_id, "pairings", timeout=5)
+    toopher_sandbox.respond_pairing(pairing["id"], allow=True)
     assert client.get("/toopher/pending/status/").json()["redirect"] == "/toopher/pending/"
     response = client.get("/toopher/pending/")
     assert template_name(response) == "django_toopher/name_terminal.html"  # then 706
     client.post("/toopher/pending/terminal/", {"name": "Laptop"})
     client.get("/toopher/pending/")
-    assert approve(client, sandbox, phone)["status"] == "granted"
-    assert str(logged_in_pk(client)) == str(user.pk)
+    assert approve(client, toopher_sandbox, toopher_phone)["status"] == "granted"
+    assert str(logged_in_pk(client)) == str(toopher_user.pk)
     assert not ToopherProfile.objects.filter(pairing_id__isnull=False).exists()
 
 
-def test_707_deactivated_pairing_repairs(client, zpaired, sandbox, phone):
+def test_707_deactivated_pairing_repairs(client, zpaired, toopher_sandbox, toopher_phone):
     start_login(client, zpaired)
-    approve(client, sandbox, phone)
+    approve(client, toopher_sandbox, toopher_phone)
     client.post("/accounts/logout/")
-    sandbox.deactivate_pairing(zpaired.pairing_id)
+    toopher_sandbox.deactivate_pairing(toopher_phone.pairing_id)
     response = start_login(client, zpaired, terminal_name=None)
     assert template_name(response) == "django_toopher/pair_login.html"
     assert response.context["repair"] is True
 
 
-def test_707_refused_when_repair_is_not_allowed(client, zpaired, sandbox, phone, zero_conf):
+def test_707_refused_when_repair_is_not_allowed(
+    client, zpaired, toopher_sandbox, toopher_phone, zero_conf
+):
     zero_conf["ALLOW_REPAIR"] = False
     start_login(client, zpaired)
-    approve(client, sandbox, phone)
+    approve(client, toopher_sandbox, toopher_phone)
     client.post("/accounts/logout/")
-    sandbox.deactivate_pairing(zpaired.pairing_id)
+    toopher_sandbox.deactivate_pairing(toopher_phone.pairing_id)
     response = start_login(client, zpaired, terminal_name=None)
     assert response.status_code == 302 and response["Location"] == "/accounts/login/"
     assert PENDING not in client.session and logged_in_pk(client) is None
 
 
-def test_zero_storage_denial(client, zpaired, sandbox, phone):
+def test_zero_storage_denial(client, zpaired, toopher_sandbox, toopher_phone):
     start_login(client, zpaired)
-    data = approve(client, sandbox, phone, grant=False)
+    data = approve(client, toopher_sandbox, toopher_phone, grant=False)
     assert data["status"] == "denied"
     assert logged_in_pk(client) is None
 
 
-def test_unpair_and_set_enabled_in_zero_storage(zpaired, sandbox):
+def test_unpair_and_set_enabled_in_zero_storage(zpaired, toopher_sandbox):
     set_enabled(zpaired, False)
     assert ToopherProfile.objects.get(user=zpaired).enabled is False
     set_enabled(zpaired, True)

@@ -17,9 +17,7 @@ from django_toopher.headless.openapi import build
 from ..django_toopher.conftest import (  # noqa: F401 - fixtures
     _fresh_cache,
     api_calls,
-    paired_user,
-    toopher_conf,
-    user,
+    toopher_user_fields,
     zero_conf,
 )
 

@@ -8,11 +8,14 @@ import json
 from asgiref.sync import async_to_sync
 from django.test import AsyncClient
 
-from ..django_toopher.conftest import PASSWORD, pending_push
+from django_toopher.testing import PASSWORD
+
 from .conftest import PREFIX
 
 
-def test_a_login_through_the_asgi_application(paired_user, sandbox, phone, transactional_db):
+def test_a_login_through_the_asgi_application(
+    toopher_paired_user, toopher_sandbox, toopher_phone, transactional_db
+):
     client = AsyncClient()
     headers: dict[str, str] = {}
 
@@ -37,7 +40,7 @@ def test_a_login_through_the_asgi_application(paired_user, sandbox, phone, trans
     assert call("post", "pending/start")["data"]["pending"]["step"] == "name_terminal"
     call("post", "pending/terminal", {"name": "ASGI device"})
     assert call("post", "pending/start")["data"]["pending"]["step"] == "pushed"
-    sandbox.respond_authentication(pending_push(sandbox, phone)["id"], grant=True)
+    toopher_sandbox.respond_authentication(toopher_phone.wait_for_push(timeout=5)["id"], grant=True)
     body = call("get", "pending/status")
     assert body["data"]["pending"]["status"] == "granted"
     assert call("get", "session")["data"]["user"]["username"] == "alice"

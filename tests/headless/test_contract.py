@@ -49,7 +49,7 @@ def test_the_harness_refuses_an_answer_that_does_not_match(openapi, db):
     openapi.validate_response(DjangoOpenAPIRequest(request), DjangoOpenAPIResponse(right))
 
 
-def test_a_browser_client_must_send_the_csrf_token(browser_api, user):
+def test_a_browser_client_must_send_the_csrf_token(browser_api, toopher_user):
     browser_api.http.cookies.pop("csrftoken", None)
     response = browser_api.http.post(browser_api.url("login"),
                                      json.dumps({"username": "alice", "password": "x"}),
@@ -58,10 +58,12 @@ def test_a_browser_client_must_send_the_csrf_token(browser_api, user):
     assert response.json()["error"]["code"] == "csrf_failed"
 
 
-def test_an_app_client_ignores_cookies(app_api, browser_api, paired_user, sandbox, phone):
+def test_an_app_client_ignores_cookies(
+    app_api, browser_api, toopher_paired_user, toopher_sandbox, toopher_phone
+):
     """An app request that also carries a browser's session cookie acts on the token's
     session only: the cookie session is neither read nor written."""
-    from ..django_toopher.conftest import PASSWORD
+    from django_toopher.testing import PASSWORD
 
     browser_api.post("login", {"username": "alice", "password": PASSWORD})
     cookie = browser_api.http.cookies["sessionid"].value

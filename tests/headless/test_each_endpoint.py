@@ -16,8 +16,8 @@ import pytest
 
 from django_toopher.headless.openapi import ENDPOINTS
 from django_toopher.models import AuditEvent, Terminal
+from django_toopher.testing import PASSWORD
 
-from ..django_toopher.conftest import PASSWORD
 from .conftest import ApiClient
 from .endpoints import served
 
@@ -105,12 +105,12 @@ def toopher_unreachable(settings: Any) -> None:
 
 
 @pytest.fixture
-def terminal(user: Any) -> Terminal:
-    return Terminal.objects.create(user=user, requester_terminal_id="t" * 32, name="Desk")
+def terminal(toopher_user: Any) -> Terminal:
+    return Terminal.objects.create(user=toopher_user, requester_terminal_id="t" * 32, name="Desk")
 
 
 @pytest.mark.parametrize(("kind", "method", "route"), _kinds_and_endpoints())
-def test_each_endpoint_for_a_logged_in_user(kind, method, route, openapi, user, terminal,
+def test_each_endpoint_for_a_logged_in_user(kind, method, route, openapi, toopher_user, terminal,
                                             toopher_unreachable):
     client = _client(kind, openapi)
     login = client.post("login", {"username": "alice", "password": PASSWORD})
@@ -133,7 +133,9 @@ def test_each_endpoint_for_a_logged_in_user(kind, method, route, openapi, user, 
 
 
 @pytest.mark.parametrize(("kind", "method", "route"), _kinds_and_endpoints())
-def test_each_endpoint_for_an_anonymous_client(kind, method, route, openapi, user, terminal):
+def test_each_endpoint_for_an_anonymous_client(
+    kind, method, route, openapi, toopher_user, terminal
+):
     """Nothing but the session, the password step and logout without a login: the
     pending steps answer that nothing waits, every user endpoint ``not_authenticated``,
     and nothing is written."""

@@ -16,8 +16,8 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django_toopher.headless.body import parse
 from django_toopher.headless.responses import ERRORS
 from django_toopher.models import AuditEvent, Terminal, ToopherProfile
+from django_toopher.testing import PASSWORD
 
-from ..django_toopher.conftest import PASSWORD
 from .conftest import PREFIX
 from .endpoints import served
 
@@ -102,14 +102,14 @@ def assert_json_error(response: Any, code: str | None, what: str) -> dict[str, A
 
 
 @pytest.fixture(params=["browser", "app"])
-def session(request: Any, user: Any) -> Session:
+def session(request: Any, toopher_user: Any) -> Session:
     """A logged-in session (no pairing: a plain login, so no call to Toopher)."""
-    return Session(request.param, user)
+    return Session(request.param, toopher_user)
 
 
 @pytest.fixture
-def terminal(user: Any) -> Terminal:
-    return Terminal.objects.create(user=user, requester_terminal_id="t" * 32, name="Desk")
+def terminal(toopher_user: Any) -> Terminal:
+    return Terminal.objects.create(user=toopher_user, requester_terminal_id="t" * 32, name="Desk")
 
 
 def _path(route: str, terminal: Terminal) -> str:
@@ -203,8 +203,8 @@ def test_a_query_that_is_no_number_is_json_everywhere(session, terminal):
     assert session.snapshot() == before
 
 
-def test_a_browser_post_without_its_csrf_token_is_json_everywhere(user, terminal):
-    browser = Session("browser", user)
+def test_a_browser_post_without_its_csrf_token_is_json_everywhere(toopher_user, terminal):
+    browser = Session("browser", toopher_user)
     before = browser.snapshot()
     for method, route in _routes():
         if method == "post":
@@ -229,7 +229,7 @@ def test_even_a_bug_is_answered_as_json(session, monkeypatch, caplog):
 
 @pytest.mark.parametrize("token", ["x" * 5000, "\u00e9\u00ff", " ", "../../etc/passwd",
                                    "a" * 40, "\t"])
-def test_app_tokens_that_name_no_session_are_json_everywhere(user, terminal, token):
+def test_app_tokens_that_name_no_session_are_json_everywhere(toopher_user, terminal, token):
     """Session and terminal tokens that are garbage: an anonymous session, and JSON."""
     client = Client()
     headers = {"X-Session-Token": token, "X-Toopher-Terminal": token}

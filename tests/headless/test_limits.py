@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from django.core.checks import run_checks
 
-from ..django_toopher.conftest import PASSWORD
+from django_toopher.testing import PASSWORD
 
 
-def test_the_json_login_stops_at_login_rate_limit(api, user, settings):
+def test_the_json_login_stops_at_login_rate_limit(api, toopher_user, settings):
     settings.TOOPHER = {**settings.TOOPHER, "LOGIN_RATE_LIMIT": 2}
     for _ in range(2):
         assert api.post("login", {"username": "alice", "password": "nope"}).json()[
@@ -19,7 +19,7 @@ def test_the_json_login_stops_at_login_rate_limit(api, user, settings):
     assert api.get("session").json()["data"]["user"] is None
 
 
-def test_reauthentication_stops_at_reauth_rate_limit(api, user, settings):
+def test_reauthentication_stops_at_reauth_rate_limit(api, toopher_user, settings):
     settings.TOOPHER = {**settings.TOOPHER, "REAUTH_RATE_LIMIT": 2}
     api.post("login", {"username": "alice", "password": PASSWORD})  # not paired: plain
     for _ in range(2):

@@ -6,16 +6,17 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
 from django_toopher.models import AuditEvent
-
-from ..django_toopher.conftest import PASSWORD, pending_push
+from django_toopher.testing import PASSWORD, pair
 
 
 def _password(api, user):
     return api.post("login", {"username": user.get_username(), "password": PASSWORD})
 
 
-def test_a_login_waits_for_the_phone_then_is_granted(api, paired_user, sandbox, phone):
-    response = _password(api, paired_user)
+def test_a_login_waits_for_the_phone_then_is_granted(
+    api, toopher_paired_user, toopher_sandbox, toopher_phone
+):
+    response = _password(api, toopher_paired_user)
     assert response.status_code == 200
     data = response.json()["data"]
     assert data["user"] is None and data["pending"]["step"] == "start"
@@ -27,65 +28,72 @@ def test_a_login_waits_for_the_phone_then_is_granted(api, paired_user, sandbox, 
     assert response.json()["data"]["pending"]["step"] == "pushed"
     # a pending session reaches no user endpoint
     assert api.get("account").json()["error"]["code"] == "not_authenticated"
-    item = pending_push(sandbox, phone)
-    sandbox.respond_authentication(item["id"], grant=True)
+    item = toopher_phone.wait_for_push(timeout=5)
+    toopher_sandbox.respond_authentication(item["id"], grant=True)
     response = api.get("pending/status")
     body = response.json()
     assert body["data"]["pending"]["status"] == "granted"
-    assert body["data"]["user"]["username"] == paired_user.get_username()
+    assert body["data"]["user"]["username"] == toopher_paired_user.get_username()
     assert api.get("session").json()["data"]["user"]["username"] == "alice"
-    assert AuditEvent.objects.filter(kind="granted", user=paired_user).count() == 1
+    assert AuditEvent.objects.filter(kind="granted", user=toopher_paired_user).count() == 1
     assert api.get("account").status_code == 200
 
 
-def test_the_app_token_is_rotated_on_grant(app_api, paired_user, sandbox, phone):
-    _password(app_api, paired_user)
+def test_the_app_token_is_rotated_on_grant(
+    app_api, toopher_paired_user, toopher_sandbox, toopher_phone
+):
+    _password(app_api, toopher_paired_user)
     pending_token = app_api.session_token
     assert pending_token and SESSION_KEY not in SessionStore(pending_token).load()
     app_api.post("pending/start")
     app_api.post("pending/terminal", {"name": "Phone app"})
     app_api.post("pending/start")
-    sandbox.respond_authentication(pending_push(sandbox, phone)["id"], grant=True)
+    toopher_sandbox.respond_authentication(toopher_phone.wait_for_push(timeout=5)["id"], grant=True)
     assert app_api.get("pending/status").json()["data"]["pending"]["status"] == "granted"
     assert app_api.session_token and app_api.session_token != pending_token
     assert not SessionStore().exists(pending_token)
-    assert str(SessionStore(app_api.session_token).load()[SESSION_KEY]) == str(paired_user.pk)
+    assert str(SessionStore(app_api.session_token).load()[SESSION_KEY]) == str(
+        toopher_paired_user.pk
+    )
     # the old (pending) token is worth nothing now
     app_api.session_token = pending_token
     assert app_api.get("session").json()["data"] == {"user": None, "pending": None}
 
 
-def test_a_denial_ends_the_login(api, paired_user, sandbox, phone):
-    _password(api, paired_user)
+def test_a_denial_ends_the_login(api, toopher_paired_user, toopher_sandbox, toopher_phone):
+    _password(api, toopher_paired_user)
     api.post("pending/start")
     api.post("pending/terminal", {"name": "Work laptop"})
     api.post("pending/start")
-    sandbox.respond_authentication(pending_push(sandbox, phone)["id"], grant=False,
-                                   reason="not me")
+    toopher_sandbox.respond_authentication(
+        toopher_phone.wait_for_push(timeout=5)["id"], grant=False, reason="not me"
+    )
     pending = api.get("pending/status").json()["data"]["pending"]
     assert pending["status"] == "denied" and pending["final"] is True
     assert api.get("pending/status").json()["error"]["code"] == "no_pending_login"
     assert api.get("session").json()["data"]["user"] is None
 
 
-def test_a_wrong_code_is_an_error_and_the_login_goes_on(api, paired_user, sandbox, phone):
-    _password(api, paired_user)
+def test_a_wrong_code_is_an_error_and_the_login_goes_on(
+    api, toopher_paired_user, toopher_sandbox, toopher_phone
+):
+    _password(api, toopher_paired_user)
     api.post("pending/start")
     api.post("pending/terminal", {"name": "Work laptop"})
     api.post("pending/start")
-    right = sandbox.otp(paired_user.pairing_id)
+    right = toopher_sandbox.otp(toopher_phone.pairing_id)
     wrong = "000000" if right != "000000" else "111111"
     response = api.post("pending/otp", {"otp": wrong})
     assert response.status_code == 400
     body = response.json()
     assert body["error"]["code"] == "invalid_otp"
     assert body["data"]["pending"]["step"] == "pushed"
-    response = api.post("pending/otp", {"otp": sandbox.otp(paired_user.pairing_id)})
+    response = api.post("pending/otp", {"otp": toopher_sandbox.otp(toopher_phone.pairing_id)})
     assert response.json()["data"]["pending"]["status"] == "granted"
 
 
-def test_bad_input_gets_a_clear_error_and_changes_nothing(api, paired_user):
-    _password(api, paired_user)
+def test_bad_input_gets_a_clear_error_and_changes_nothing(api, toopher_paired_user):
+    _password(api, toopher_paired_user)
     before = api.get("session").json()["data"]
     for raw in (b"{", b"[]", b'"x"', b"\xff\xfe"):
         response = api.post("pending/otp", raw=raw)
@@ -99,7 +107,7 @@ def test_bad_input_gets_a_clear_error_and_changes_nothing(api, paired_user):
     assert api.get("session").json()["data"] == before
 
 
-def test_wrong_passwords_and_methods(api, user):
+def test_wrong_passwords_and_methods(api, toopher_user):
     response = api.post("login", {"username": "alice", "password": "nope"})
     assert response.json()["error"]["code"] == "invalid_credentials"
     response = api.get("login", documented=False)
@@ -107,45 +115,48 @@ def test_wrong_passwords_and_methods(api, user):
     assert response.json()["error"]["code"] == "method_not_allowed"
 
 
-def test_cancel(api, paired_user):
-    _password(api, paired_user)
+def test_cancel(api, toopher_paired_user):
+    _password(api, toopher_paired_user)
     pending = api.post("pending/cancel").json()["data"]["pending"]
     assert pending["status"] == "cancelled"
     assert api.get("session").json()["data"]["pending"] is None
 
 
-def test_zero_storage_login_names_the_device(api, zero_conf, user, sandbox, phone):
-    from ..django_toopher.conftest import pair_user
+def test_zero_storage_login_names_the_device(
+    api, zero_conf, toopher_user, toopher_sandbox, toopher_phone
+):
 
-    pair_user(sandbox, user, phone)
-    _password(api, user)
+    pair(toopher_user, toopher_phone)
+    _password(api, toopher_user)
     assert api.post("pending/start").json()["data"]["pending"]["step"] == "name_terminal"
     api.post("pending/terminal", {"name": "My phone"})
     assert api.post("pending/start").json()["data"]["pending"]["step"] == "pushed"
-    assert "My phone" in str(pending_push(sandbox, phone))
-    sandbox.respond_authentication(pending_push(sandbox, phone)["id"], grant=True)
+    assert "My phone" in str(toopher_phone.wait_for_push(timeout=5))
+    toopher_sandbox.respond_authentication(toopher_phone.wait_for_push(timeout=5)["id"], grant=True)
     assert api.get("pending/status").json()["data"]["pending"]["status"] == "granted"
     # the same device (terminal cookie or token) is known next time
     api.post("logout")
-    _password(api, user)
+    _password(api, toopher_user)
     assert api.post("pending/start").json()["data"]["pending"]["step"] == "pushed"
 
 
-def test_an_outage_offers_a_retry(api, paired_user, sandbox, phone, toopher_conf):
-    _password(api, paired_user)
+def test_an_outage_offers_a_retry(
+    api, toopher_paired_user, toopher_sandbox, toopher_phone, toopher_settings
+):
+    _password(api, toopher_paired_user)
     api.post("pending/start")
     api.post("pending/terminal", {"name": "Work laptop"})
-    sandbox.set_faults(status=503, key=toopher_conf["CONSUMER_KEY"])
+    toopher_sandbox.set_faults(status=503, key=toopher_settings["CONSUMER_KEY"])
     assert api.post("pending/start").json()["data"]["pending"]["step"] == "failed"
     assert api.get("session").json()["data"]["user"] is None  # fails closed
-    sandbox.clear_faults()
+    toopher_sandbox.clear_faults()
     assert api.post("pending/retry").json()["data"]["pending"]["step"] == "start"
     assert api.post("pending/start").json()["data"]["pending"]["step"] == "pushed"
 
 
-def test_a_qr_pairing_at_login(api, user, sandbox, toopher_conf):
-    toopher_conf["REQUIRE_ENROLLMENT"] = True
-    _password(api, user)
+def test_a_qr_pairing_at_login(api, toopher_user, toopher_sandbox, toopher_settings):
+    toopher_settings["REQUIRE_ENROLLMENT"] = True
+    _password(api, toopher_user)
     assert api.get("pending/pair/qr").json()["error"]["code"] == "not_found"
     api.post("pending/start")
     pending = api.post("pending/pair", {"use_qr": True}).json()["data"]["pending"]

@@ -9,8 +9,7 @@ from django.urls import reverse
 
 from django_toopher.app_settings import app_settings
 from django_toopher.models import ToopherProfile
-
-from ..django_toopher.conftest import PASSWORD
+from django_toopher.testing import PASSWORD
 
 PAGE_STATUS = "/toopher/pending/status/"
 
@@ -22,8 +21,8 @@ def _pending_login(browser_api, user) -> None:
     assert answer.json()["data"]["pending"]["step"] == "start"
 
 
-def test_the_page_and_the_api_present_a_pending_login_alike(browser_api, user):
-    _pending_login(browser_api, user)
+def test_the_page_and_the_api_present_a_pending_login_alike(browser_api, toopher_user):
+    _pending_login(browser_api, toopher_user)
     api = browser_api.get("pending/status").json()["data"]["pending"]
     page = browser_api.http.get(PAGE_STATUS).json()
     assert set(page) == set(api) | {"redirect"}
@@ -38,15 +37,15 @@ def test_the_page_and_the_api_present_a_pending_login_alike(browser_api, user):
     assert html.context["kind"] == api["kind"] == "login"
 
 
-def test_nothing_to_poll_is_a_404_everywhere(browser_api, user):
+def test_nothing_to_poll_is_a_404_everywhere(browser_api, toopher_user):
     assert browser_api.get("pending/status").status_code == 404
     assert Client().get(PAGE_STATUS).status_code == 404
     pairing = Client().get(reverse("django_toopher:pair_status"))
     assert pairing.status_code == 404 and pairing.json()["final"] is True
 
 
-def test_the_pairing_status_names_its_interval_alike(user):
+def test_the_pairing_status_names_its_interval_alike(toopher_user):
     client = Client()
-    client.force_login(user)
+    client.force_login(toopher_user)
     answer = client.get(reverse("django_toopher:pair_status")).json()
     assert answer["interval"] == answer["poll_interval"] == app_settings.POLL_INTERVAL

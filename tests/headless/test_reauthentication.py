@@ -8,15 +8,14 @@ from django.contrib.auth import HASH_SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
 from django_toopher.internal import ratelimit
-
-from ..django_toopher.conftest import PASSWORD
+from django_toopher.testing import PASSWORD
 
 
 def _session_key(api) -> str:
     return api.session_token if api.kind == "app" else api.http.cookies["sessionid"].value
 
 
-def test_reentry_cycles_the_session_key_and_rotates_the_csrf_token(api, user):
+def test_reentry_cycles_the_session_key_and_rotates_the_csrf_token(api, toopher_user):
     api.post("login", {"username": "alice", "password": PASSWORD})  # not paired: plain
     key = _session_key(api)
     csrf = api.http.cookies["csrftoken"].value if api.kind == "browser" else None
@@ -29,12 +28,12 @@ def test_reentry_cycles_the_session_key_and_rotates_the_csrf_token(api, user):
     assert api.get("session").json()["data"]["user"]["username"] == "alice"
 
 
-def test_an_account_without_a_password_is_told_to_log_in_again(api, user):
+def test_an_account_without_a_password_is_told_to_log_in_again(api, toopher_user):
     api.post("login", {"username": "alice", "password": PASSWORD})
-    user.set_unusable_password()
-    user.save()
+    toopher_user.set_unusable_password()
+    toopher_user.save()
     session = SessionStore(_session_key(api))
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()  # still logged in
+    session[HASH_SESSION_KEY] = toopher_user.get_session_auth_hash()  # still logged in
     session.save()
     before = dict(SessionStore(_session_key(api)).load())
     for password in (PASSWORD, "anything"):
@@ -42,4 +41,4 @@ def test_an_account_without_a_password_is_told_to_log_in_again(api, user):
         assert answer.status_code == 403
         assert answer.json()["error"]["code"] == "no_usable_password"
     assert dict(SessionStore(_session_key(api)).load()) == before
-    assert ratelimit.count(ratelimit.reauth_key(user.pk)) == 0
+    assert ratelimit.count(ratelimit.reauth_key(toopher_user.pk)) == 0

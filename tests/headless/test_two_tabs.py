@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from django.test import Client
 
-from ..django_toopher.conftest import PASSWORD, pending_push
+from django_toopher.testing import PASSWORD
+
 from ..django_toopher.helpers import approve, logged_in_pk, start_login
 
 
@@ -17,8 +18,9 @@ def _second_tab(first: Client) -> Client:
     return tab
 
 
-def test_a_poll_that_lost_the_race_keeps_the_new_login(browser_api, paired_user, sandbox,
-                                                        phone):
+def test_a_poll_that_lost_the_race_keeps_the_new_login(
+    browser_api, toopher_paired_user, toopher_sandbox, toopher_phone
+):
     api = browser_api
     api.post("login", {"username": "alice", "password": PASSWORD})
     api.post("pending/start")
@@ -26,7 +28,7 @@ def test_a_poll_that_lost_the_race_keeps_the_new_login(browser_api, paired_user,
     assert api.post("pending/start").json()["data"]["pending"]["step"] == "pushed"
     other_tab = _second_tab(api.http)  # its poll leaves with the pending session's key
     old_key = api.http.cookies["sessionid"].value
-    sandbox.respond_authentication(pending_push(sandbox, phone)["id"], grant=True)
+    toopher_sandbox.respond_authentication(toopher_phone.wait_for_push(timeout=5)["id"], grant=True)
     granted = api.get("pending/status")
     assert granted.json()["data"]["pending"]["status"] == "granted"
     new_key = api.http.cookies["sessionid"].value
@@ -42,14 +44,16 @@ def test_a_poll_that_lost_the_race_keeps_the_new_login(browser_api, paired_user,
     assert api.get("session").json()["data"]["user"]["username"] == "alice"
 
 
-def test_the_pending_page_status_keeps_the_same_rule(paired_user, sandbox, phone):
+def test_the_pending_page_status_keeps_the_same_rule(
+    toopher_paired_user, toopher_sandbox, toopher_phone
+):
     """The page's status JSON goes through the same poll path."""
     first = Client()
-    start_login(first, paired_user)
+    start_login(first, toopher_paired_user)
     other_tab = _second_tab(first)
-    assert approve(first, sandbox, phone)["status"] == "granted"
+    assert approve(first, toopher_sandbox, toopher_phone)["status"] == "granted"
     late = other_tab.get("/toopher/pending/status/")
     assert late.status_code == 404
     cookie = late.cookies.get("sessionid")
     assert cookie is None or cookie.value, "the late poll deleted the session cookie"
-    assert str(logged_in_pk(first)) == str(paired_user.pk)
+    assert str(logged_in_pk(first)) == str(toopher_paired_user.pk)

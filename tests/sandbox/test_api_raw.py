@@ -36,15 +36,15 @@ class Api:
 
 
 @pytest.fixture
-def api(requester):
-    return Api(requester)
+def api(toopher_requester):
+    return Api(toopher_requester)
 
 
 @pytest.fixture
-def pairing(api, sandbox, phone):
-    data = api.ok("post", "pairings/create", pairing_phrase=phone["pairing_phrase"],
+def pairing(api, toopher_sandbox, toopher_phone):
+    data = api.ok("post", "pairings/create", pairing_phrase=toopher_phone.pairing_phrase,
                   user_name="ann")
-    sandbox.respond_pairing(data["id"], allow=True)
+    toopher_sandbox.respond_pairing(data["id"], allow=True)
     return api.ok("get", f"pairings/{data['id']}")
 
 
@@ -56,7 +56,7 @@ def assert_user(user, name):
     assert isinstance(user["requester"], dict)
 
 
-def test_shapes_and_legacy_aliases(api, pairing, sandbox):
+def test_shapes_and_legacy_aliases(api, pairing, toopher_sandbox):
     assert UUID4.match(pairing["id"])
     assert (pairing["pending"], pairing["enabled"], pairing["deactivated"]) == (False, True, False)
     assert pairing["totp_length"] == 6 and pairing["reason_code"] == 0
@@ -96,16 +96,16 @@ def test_success_without_content_is_empty_object(api, pairing):
 # --- aliases (§8) ---------------------------------------------------------------------------
 
 
-def test_pairing_token_alias(api, sandbox):
-    phone = sandbox.new_phone()
+def test_pairing_token_alias(api, toopher_sandbox):
+    phone = toopher_sandbox.new_phone()
     data = api.ok("post", "pairings/create", pairing_token=phone["pairing_phrase"].upper(),
                   user_name="radius")
     assert data["pending"] is True
 
 
-def test_pair_with_user_id_renames(api, sandbox):
+def test_pair_with_user_id_renames(api, toopher_sandbox):
     user = api.ok("post", "users/create", name="old name")
-    phone = sandbox.new_phone()
+    phone = toopher_sandbox.new_phone()
     data = api.ok("post", "pairings/create", pairing_phrase=phone["pairing_phrase"],
                   user_id=user["id"], user_name="new name")
     assert data["user"]["id"] == user["id"] and data["user"]["name"] == "new name"
@@ -196,10 +196,10 @@ def test_user_update_flags(api, fields, enabled):
 
 
 @pytest.mark.parametrize("value", ["False", "false", "FALSE", "0"])
-def test_booleans_case_insensitive(api, pairing, sandbox, value):
+def test_booleans_case_insensitive(api, pairing, toopher_sandbox, value):
     first = api.ok("post", "authentication_requests/initiate", pairing_id=pairing["id"],
                    terminal_name="pc")
-    sandbox.respond_authentication(first["id"], grant=True, automate=True)
+    toopher_sandbox.respond_authentication(first["id"], grant=True, automate=True)
     auto = api.ok("post", "authentication_requests/initiate", pairing_id=pairing["id"],
                   terminal_name="pc", automation_allowed="True")
     assert auto["automated"] is True
@@ -216,8 +216,8 @@ def test_pairing_update_deactivates(api, pairing):
     assert response.json()["error_code"] == 707
 
 
-def test_user_pairings_filter(api, pairing, sandbox):
-    phone = sandbox.new_phone()
+def test_user_pairings_filter(api, pairing, toopher_sandbox):
+    phone = toopher_sandbox.new_phone()
     second = api.ok("post", "pairings/create", pairing_phrase=phone["pairing_phrase"],
                     user_name="ann")
     api.ok("post", f"pairings/{pairing['id']}", deactivated="true")
@@ -235,11 +235,11 @@ def test_cancel(api, pairing):
         False, False, True)
 
 
-def test_denied_pairing_is_601(api, sandbox):
-    phone = sandbox.new_phone()
+def test_denied_pairing_is_601(api, toopher_sandbox):
+    phone = toopher_sandbox.new_phone()
     data = api.ok("post", "pairings/create", pairing_phrase=phone["pairing_phrase"],
                   user_name="den")
-    sandbox.respond_pairing(data["id"], allow=False)
+    toopher_sandbox.respond_pairing(data["id"], allow=False)
     response = api.post("authentication_requests/initiate", user_name="den", terminal_name="x")
     assert response.status_code == 409
     assert response.json() == {
@@ -348,8 +348,8 @@ def _signed_raw(requester, path, body: bytes, query: str = ""):
     "body",
     [b"name=%FF%FE", b"name=\xff\xfe", b"name=caf%C3", b"name=caf\xc3"],
 )
-def test_invalid_utf8_in_body_is_400(requester, api, body):
-    assert_4xx_json(_signed_raw(requester, "users/create", body))
+def test_invalid_utf8_in_body_is_400(toopher_requester, api, body):
+    assert_4xx_json(_signed_raw(toopher_requester, "users/create", body))
     assert api.ok("get", "users", name="caf") == []
 
 
@@ -358,9 +358,11 @@ def test_nul_in_parameter_is_400(api):
     assert api.ok("get", "users", name="ab") == []
 
 
-def test_invalid_utf8_in_query_is_400(requester):
-    url = f"{requester['api_url']}/users?name=%FF"
-    response = requests.get(url, auth=OAuth1(requester["key"], requester["secret"]), timeout=10)
+def test_invalid_utf8_in_query_is_400(toopher_requester):
+    url = f"{toopher_requester['api_url']}/users?name=%FF"
+    response = requests.get(
+        url, auth=OAuth1(toopher_requester["key"], toopher_requester["secret"]), timeout=10
+    )
     assert_4xx_json(response)
 
 
@@ -369,15 +371,15 @@ def test_unicode_names_work(api):
     assert api.ok("get", f"users/{user['id']}")["name"] == "Zoë Ørsted 測試"
 
 
-def test_v1_root_answers_without_signature(requester):
-    response = requests.get(requester["api_url"], timeout=10)
+def test_v1_root_answers_without_signature(toopher_requester):
+    response = requests.get(toopher_requester["api_url"], timeout=10)
     assert response.status_code == 200
-    assert response.json()["api_url"] == requester["api_url"]
+    assert response.json()["api_url"] == toopher_requester["api_url"]
 
 
 @pytest.mark.parametrize("path", ["v1/nothing", "v1/pairings/create/", "v1/users/a/b/c",
                                   "control/nothing", "control/phones/x/y/z"])
-def test_unknown_paths_are_json_404(sandbox, path):
+def test_unknown_paths_are_json_404(toopher_sandbox, path):
     for method in ("GET", "POST"):
-        response = requests.request(method, f"{sandbox.base_url}/{path}", timeout=10)
+        response = requests.request(method, f"{toopher_sandbox.base_url}/{path}", timeout=10)
         assert_4xx_json(response, 404)

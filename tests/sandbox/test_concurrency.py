@@ -42,15 +42,15 @@ def one_round(api: toopher.ToopherApi, control: SandboxControl, name: str, grant
 
 
 @pytest.mark.slow
-def test_sixteen_clients_at_once_never_see_an_error(toopher_sandbox_process, requester):
+def test_sixteen_clients_at_once_never_see_an_error(toopher_sandbox_process, toopher_requester):
     failures: list[str] = []
     rounds = [0] * CLIENTS
     deadline = time.monotonic() + DEADLINE
     start = threading.Barrier(CLIENTS)
 
     def client(index: int) -> None:
-        api = toopher.ToopherApi(requester["key"], requester["secret"],
-                                 api_url=requester["api_url"])
+        api = toopher.ToopherApi(toopher_requester["key"], toopher_requester["secret"],
+                                 api_url=toopher_requester["api_url"])
         control = SandboxControl(toopher_sandbox_process.base_url, session=requests.Session())
         start.wait()
         try:

@@ -17,58 +17,72 @@ def api_get(requester, path, **params):
     return requests.get(f"{requester['api_url']}/{path}", params=params, auth=auth, timeout=10)
 
 
-def test_fixtures_give_fresh_credentials(sandbox, requester, phone):
-    assert requester["api_url"] == sandbox.api_url
-    assert requester["key"] and requester["secret"]
-    other = sandbox.new_requester()
-    assert other["key"] != requester["key"]
-    words = phone["pairing_phrase"].split()
+def test_fixtures_give_fresh_credentials(toopher_sandbox, toopher_requester, toopher_phone):
+    assert toopher_requester["api_url"] == toopher_sandbox.api_url
+    assert toopher_requester["key"] and toopher_requester["secret"]
+    other = toopher_sandbox.new_requester()
+    assert other["key"] != toopher_requester["key"]
+    words = toopher_phone.pairing_phrase.split()
     assert len(words) == 2 and all(w.isalpha() for w in words)
-    assert sandbox.pending(phone["phone_id"]) == {"pairings": [], "authentication_requests": []}
+    assert toopher_sandbox.pending(toopher_phone.phone_id) == {
+        "pairings": [],
+        "authentication_requests": [],
+    }
 
 
-def test_pair_and_authenticate_through_control_api(sandbox, requester, phone):
+def test_pair_and_authenticate_through_control_api(
+    toopher_sandbox, toopher_requester, toopher_phone
+):
     response = api_post(
-        requester, "pairings/create", pairing_phrase=phone["pairing_phrase"], user_name="ann"
+        toopher_requester,
+        "pairings/create",
+        pairing_phrase=toopher_phone.pairing_phrase,
+        user_name="ann",
     )
     assert response.status_code == 200, response.text
     pairing = response.json()
     assert (pairing["pending"], pairing["enabled"]) == (True, False)
-    pending = sandbox.wait_for_pending(phone["phone_id"], kind="pairings")
+    pending = toopher_sandbox.wait_for_pending(toopher_phone.phone_id, kind="pairings")
     assert pending["id"] == pairing["id"] and pending["user_name"] == "ann"
-    sandbox.respond_pairing(pairing["id"], allow=True)
-    assert api_get(requester, f"pairings/{pairing['id']}").json()["enabled"] is True
+    toopher_sandbox.respond_pairing(pairing["id"], allow=True)
+    assert api_get(toopher_requester, f"pairings/{pairing['id']}").json()["enabled"] is True
 
     auth = api_post(
-        requester, "authentication_requests/initiate", pairing_id=pairing["id"],
+        toopher_requester, "authentication_requests/initiate", pairing_id=pairing["id"],
         terminal_name="my computer", action_name="Log in",
     ).json()
     assert auth["pending"] is True
-    shown = sandbox.wait_for_pending(phone["phone_id"])
+    shown = toopher_sandbox.wait_for_pending(toopher_phone.phone_id)
     assert shown["id"] == auth["id"]
     assert (shown["terminal_name"], shown["action_name"]) == ("my computer", "Log in")
-    sandbox.respond_authentication(auth["id"], grant=False, reason="not me")
-    final = api_get(requester, f"authentication_requests/{auth['id']}").json()
+    toopher_sandbox.respond_authentication(auth["id"], grant=False, reason="not me")
+    final = api_get(toopher_requester, f"authentication_requests/{auth['id']}").json()
     assert (final["pending"], final["granted"], final["reason"]) == (False, False, "not me")
-    assert sandbox.pending(phone["phone_id"])["authentication_requests"] == []
+    assert toopher_sandbox.pending(toopher_phone.phone_id)["authentication_requests"] == []
 
 
-def test_responding_twice_is_a_conflict(sandbox, requester, phone):
+def test_responding_twice_is_a_conflict(toopher_sandbox, toopher_requester, toopher_phone):
     pairing = api_post(
-        requester, "pairings/create", pairing_phrase=phone["pairing_phrase"], user_name="bob"
+        toopher_requester,
+        "pairings/create",
+        pairing_phrase=toopher_phone.pairing_phrase,
+        user_name="bob",
     ).json()
-    sandbox.respond_pairing(pairing["id"], allow=False)
+    toopher_sandbox.respond_pairing(pairing["id"], allow=False)
     with pytest.raises(SandboxError) as excinfo:
-        sandbox.respond_pairing(pairing["id"], allow=True)
+        toopher_sandbox.respond_pairing(pairing["id"], allow=True)
     assert excinfo.value.status_code == 409
-    assert api_get(requester, f"pairings/{pairing['id']}").json()["enabled"] is False
+    assert api_get(toopher_requester, f"pairings/{pairing['id']}").json()["enabled"] is False
 
 
-def test_otp_is_six_digits_and_changes_nothing(sandbox, requester, phone):
+def test_otp_is_six_digits_and_changes_nothing(toopher_sandbox, toopher_requester, toopher_phone):
     pairing = api_post(
-        requester, "pairings/create", pairing_phrase=phone["pairing_phrase"], user_name="cy"
+        toopher_requester,
+        "pairings/create",
+        pairing_phrase=toopher_phone.pairing_phrase,
+        user_name="cy",
     ).json()
-    otp = sandbox.otp(pairing["id"])
+    otp = toopher_sandbox.otp(pairing["id"])
     assert len(otp) == 6 and otp.isdigit()
 
 
@@ -84,31 +98,34 @@ def test_otp_is_six_digits_and_changes_nothing(sandbox, requester, phone):
         ("faults", {"malformed": "true"}),
     ],
 )
-def test_control_rejects_wrong_types(sandbox, requester, phone, path, body):
+def test_control_rejects_wrong_types(toopher_sandbox, toopher_requester, toopher_phone, path, body):
     pairing = api_post(
-        requester, "pairings/create", pairing_phrase=phone["pairing_phrase"], user_name="dee"
+        toopher_requester,
+        "pairings/create",
+        pairing_phrase=toopher_phone.pairing_phrase,
+        user_name="dee",
     ).json()
-    url = f"{sandbox.control_url}/{path.format(pid=pairing['id'])}"
-    response = sandbox.session.post(url, json=body, timeout=10)
+    url = f"{toopher_sandbox.control_url}/{path.format(pid=pairing['id'])}"
+    response = toopher_sandbox.session.post(url, json=body, timeout=10)
     assert response.status_code in (400, 404)
     assert isinstance(response.json()["error_code"], int)
-    assert api_get(requester, f"pairings/{pairing['id']}").json()["pending"] is True
+    assert api_get(toopher_requester, f"pairings/{pairing['id']}").json()["pending"] is True
 
 
 @pytest.mark.parametrize(
     "raw",
     [b"{not json", b"[1, 2]", b"\xff\xfe\x00", b'"text"'],
 )
-def test_control_rejects_bad_bodies(sandbox, raw):
-    response = sandbox.session.post(
-        f"{sandbox.control_url}/faults", data=raw,
+def test_control_rejects_bad_bodies(toopher_sandbox, raw):
+    response = toopher_sandbox.session.post(
+        f"{toopher_sandbox.control_url}/faults", data=raw,
         headers={"Content-Type": "application/json"}, timeout=10,
     )
     assert response.status_code == 400
     assert response.json()["error_code"] == 400
 
 
-def test_control_unknown_ids_are_404(sandbox):
+def test_control_unknown_ids_are_404(toopher_sandbox):
     for method, path in [
         ("GET", "phones/not-a-uuid/requests"),
         ("GET", "phones/00000000-0000-4000-8000-000000000000/requests"),
@@ -116,27 +133,27 @@ def test_control_unknown_ids_are_404(sandbox):
         ("GET", "pairings/nope/otp"),
         ("POST", "authentication_requests/00000000-0000-4000-8000-000000000000/respond"),
     ]:
-        response = sandbox.session.request(
-            method, f"{sandbox.control_url}/{path}", json={}, timeout=10
+        response = toopher_sandbox.session.request(
+            method, f"{toopher_sandbox.control_url}/{path}", json={}, timeout=10
         )
         assert response.status_code == 404, path
         assert response.json()["error_code"] == 404
 
 
-def test_control_wrong_method_is_405(sandbox):
-    response = requests.get(f"{sandbox.control_url}/requesters", timeout=10)
+def test_control_wrong_method_is_405(toopher_sandbox):
+    response = requests.get(f"{toopher_sandbox.control_url}/requesters", timeout=10)
     assert response.status_code == 405
     assert response.json()["error_code"] == 405
 
 
-def test_a_changed_secret_takes_effect_at_once(sandbox):
+def test_a_changed_secret_takes_effect_at_once(toopher_sandbox):
     """The standalone server keeps requesters in memory: a change must reach it at once."""
     import toopher
 
-    first = sandbox.new_requester(key="rotating-key", secret="first-secret")
+    first = toopher_sandbox.new_requester(key="rotating-key", secret="first-secret")
     with toopher.ToopherApi(first["key"], "first-secret", api_url=first["api_url"]) as api:
         api.create_user("before the change")
-        sandbox.new_requester(key="rotating-key", secret="second-secret")
+        toopher_sandbox.new_requester(key="rotating-key", secret="second-secret")
         with pytest.raises(toopher.ToopherApiError) as excinfo:
             api.create_user("with the old secret")
         assert excinfo.value.status_code == 401

@@ -7,9 +7,13 @@ import toopher
 from toopher_server.testing import TestPhone
 
 
-def test_an_enrolled_device_pairs_and_approves_in_the_sandbox(sandbox, requester) -> None:
-    phone = TestPhone(sandbox.base_url)
-    api = toopher.ToopherApi(requester["key"], requester["secret"], api_url=requester["api_url"])
+def test_an_enrolled_device_pairs_and_approves_in_the_sandbox(
+    toopher_sandbox, toopher_requester
+) -> None:
+    phone = TestPhone(toopher_sandbox.base_url)
+    api = toopher.ToopherApi(
+        toopher_requester["key"], toopher_requester["secret"], api_url=toopher_requester["api_url"]
+    )
     try:
         assert phone.enrol()["device_id"] == phone.device_id
         pairing = api.pair(phone.new_phrase(), "dev@example.com")

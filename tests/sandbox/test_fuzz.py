@@ -133,12 +133,13 @@ def assert_toopher_answer(response: requests.Response) -> None:
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(ident=ids, pairs=params, signing=st.sampled_from(SIGNINGS),
        other_method=st.booleans())
-def test_fuzz_endpoint(toopher_sandbox_process, requester, method, path, ident, pairs, signing,
-                       other_method):
+def test_fuzz_endpoint(
+    toopher_sandbox_process, toopher_requester, method, path, ident, pairs, signing, other_method
+):
     if other_method:
         method = {"GET": "POST", "POST": "GET"}[method]
     url = _url(toopher_sandbox_process.api_url, path, ident)
-    response = send(requester, method, url, pairs, signing)
+    response = send(toopher_requester, method, url, pairs, signing)
     assert_toopher_answer(response)
     if signing in {"wrong_secret", "unsigned", "token", "stale", "garbage_header"}:
         assert response.status_code in {401, 404, 405}, response.text
@@ -173,23 +174,23 @@ bodies = st.one_of(
 @settings(max_examples=25, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ident=ids, body=bodies, token=st.sampled_from(["right", "wrong", "none"]))
-def test_fuzz_control(toopher_sandbox_process, sandbox, method, path, ident, body, token):
+def test_fuzz_control(toopher_sandbox_process, toopher_sandbox, method, path, ident, body, token):
     """The control API with odd JSON: Toopher error JSON, and no change without the token."""
     if isinstance(body, dict) and body.get("latency_ms"):
         body["latency_ms"] = 0  # an accepted latency would only slow the fuzz down
-    headers = {"right": {"X-Sandbox-Token": sandbox.token},
+    headers = {"right": {"X-Sandbox-Token": toopher_sandbox.token},
                "wrong": {"X-Sandbox-Token": "x" * 24}, "none": {}}[token]
-    url = f"{sandbox.control_url}/{path.format(id=quote(ident, safe=''))}"
+    url = f"{toopher_sandbox.control_url}/{path.format(id=quote(ident, safe=''))}"
     response = requests.request(method, url, json=body, headers=headers, timeout=10)
     assert_toopher_answer(response)
     if token != "right":
         assert response.status_code in {401, 404, 405}, response.text
-    sandbox.clear_faults()
+    toopher_sandbox.clear_faults()
 
 
-def test_the_sandbox_still_answers_after_the_fuzz(toopher_sandbox_process, requester):
+def test_the_sandbox_still_answers_after_the_fuzz(toopher_sandbox_process, toopher_requester):
     """Run last in this module: the fuzzed sandbox serves a plain signed call."""
-    response = send(requester, "POST", f"{toopher_sandbox_process.api_url}/users/create",
+    response = send(toopher_requester, "POST", f"{toopher_sandbox_process.api_url}/users/create",
                     [("name", "after the fuzz")], "header")
     assert response.status_code == 200, response.text
     assert response.json()["name"] == "after the fuzz"

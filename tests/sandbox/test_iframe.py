@@ -70,28 +70,32 @@ class Frame:
 
 
 @pytest.fixture
-def tools(requester, sandbox):
-    api = toopher.ToopherApi(requester["key"], requester["secret"], api_url=requester["api_url"])
-    iframe = toopher.ToopherIframe(requester["key"], requester["secret"],
-                                   api_url=requester["api_url"])
-    return api, iframe, Frame(sandbox.base_url)
+def tools(toopher_requester, toopher_sandbox):
+    api = toopher.ToopherApi(
+        toopher_requester["key"], toopher_requester["secret"], api_url=toopher_requester["api_url"]
+    )
+    iframe = toopher.ToopherIframe(toopher_requester["key"], toopher_requester["secret"],
+                                   api_url=toopher_requester["api_url"])
+    return api, iframe, Frame(toopher_sandbox.base_url)
 
 
-def test_authenticate_with_inline_pairing_and_terminal_naming(tools, sandbox, phone):
+def test_authenticate_with_inline_pairing_and_terminal_naming(
+    tools, toopher_sandbox, toopher_phone
+):
     api, iframe, frame = tools
     url = iframe.get_authentication_url("ivy", reset_email="ivy@example.com",
                                         request_token="tok123", requester_metadata="meta")
     assert frame.open(url) == "pair"
     assert frame.post("pair", pairing_phrase="no such phrase") == "pair"
     assert "not waiting on any phone" in frame.page
-    assert frame.post("pair", pairing_phrase=phone["pairing_phrase"]) == "wait_pairing"
-    pending = sandbox.wait_for_pending(phone["phone_id"], kind="pairings")
-    sandbox.respond_pairing(pending["id"], allow=True)
+    assert frame.post("pair", pairing_phrase=toopher_phone.pairing_phrase) == "wait_pairing"
+    pending = toopher_sandbox.wait_for_pending(toopher_phone.phone_id, kind="pairings")
+    toopher_sandbox.respond_pairing(pending["id"], allow=True)
     assert frame.refresh() == "name_terminal"
     assert frame.post("name_terminal", terminal_name="Ivy's laptop") == "wait_auth"
-    shown = sandbox.wait_for_pending(phone["phone_id"])
+    shown = toopher_sandbox.wait_for_pending(toopher_phone.phone_id)
     assert (shown["terminal_name"], shown["action_name"]) == ("Ivy's laptop", "Log In")
-    sandbox.respond_authentication(shown["id"], grant=True)
+    toopher_sandbox.respond_authentication(shown["id"], grant=True)
     assert frame.refresh() == "result"
 
     payload = frame.payload
@@ -107,44 +111,44 @@ def test_authenticate_with_inline_pairing_and_terminal_naming(tools, sandbox, ph
     # Same browser, next login: the terminal is remembered, the phone is asked at once.
     url = iframe.get_authentication_url("ivy", request_token="tok456")
     assert frame.open(url) == "wait_auth"
-    shown = sandbox.wait_for_pending(phone["phone_id"])
+    shown = toopher_sandbox.wait_for_pending(toopher_phone.phone_id)
     assert shown["terminal_name"] == "Ivy's laptop"
-    sandbox.respond_authentication(shown["id"], grant=False, reason="no")
+    toopher_sandbox.respond_authentication(shown["id"], grant=False, reason="no")
     assert frame.refresh() == "result"
     assert iframe.is_authentication_granted(frame.payload, request_token="tok456") is False
 
 
 def paired_user(api, sandbox, phone, name):
-    pairing = api.pair(phone["pairing_phrase"], name)
+    pairing = api.pair(phone.pairing_phrase, name)
     sandbox.respond_pairing(pairing.id, allow=True)
     return pairing
 
 
-def test_otp_fallback_and_reset_email(tools, sandbox, phone):
+def test_otp_fallback_and_reset_email(tools, toopher_sandbox, toopher_phone):
     api, iframe, frame = tools
-    pairing = paired_user(api, sandbox, phone, "otto")
+    pairing = paired_user(api, toopher_sandbox, toopher_phone, "otto")
     frame.open(iframe.get_authentication_url("otto", reset_email="otto@example.com"))
     assert frame.mode == "name_terminal"
     assert frame.post("name_terminal", terminal_name="Desk") == "wait_auth"
     assert frame.post("reset") == "wait_auth"
     assert "reset link was sent" in frame.page
-    assert any(m["to"] == "otto@example.com" for m in sandbox.messages())
-    assert frame.post("otp", otp=sandbox.otp(pairing.id)) == "result"
+    assert any(m["to"] == "otto@example.com" for m in toopher_sandbox.messages())
+    assert frame.post("otp", otp=toopher_sandbox.otp(pairing.id)) == "result"
     result = iframe.process_postback(frame.payload)
     assert result.granted is True and result.raw["reason"] == "OTP valid"
 
 
 @pytest.mark.parametrize("setup", ["disabled", "deactivated", "unknown"])
-def test_error_results_are_signed(tools, sandbox, phone, setup):
+def test_error_results_are_signed(tools, toopher_sandbox, toopher_phone, setup):
     api, iframe, frame = tools
     expected = {"disabled": UserDisabledError, "deactivated": PairingDeactivatedError,
                 "unknown": UserUnknownError}[setup]
     if setup != "unknown":
-        pairing = paired_user(api, sandbox, phone, "err")
+        pairing = paired_user(api, toopher_sandbox, toopher_phone, "err")
         if setup == "disabled":
             api.set_toopher_enabled_for_user("err", False)
         else:
-            sandbox.deactivate_pairing(pairing.id)
+            toopher_sandbox.deactivate_pairing(pairing.id)
     url = iframe.get_authentication_url("err", request_token="t", allow_inline_pairing=False)
     assert frame.open(url) == "result"
     with pytest.raises(expected):
@@ -153,11 +157,13 @@ def test_error_results_are_signed(tools, sandbox, phone, setup):
         setup == "disabled")
 
 
-def test_manage_user_pairs_then_manages(tools, sandbox, phone):
+def test_manage_user_pairs_then_manages(tools, toopher_sandbox, toopher_phone):
     api, iframe, frame = tools
     assert frame.open(iframe.get_user_management_url("mia")) == "pair"
-    assert frame.post("pair", pairing_phrase=phone["pairing_phrase"]) == "wait_pairing"
-    sandbox.respond_pairing(sandbox.wait_for_pending(phone["phone_id"], "pairings")["id"])
+    assert frame.post("pair", pairing_phrase=toopher_phone.pairing_phrase) == "wait_pairing"
+    toopher_sandbox.respond_pairing(
+        toopher_sandbox.wait_for_pending(toopher_phone.phone_id, "pairings")["id"]
+    )
     assert frame.refresh() == "result"
     pairing = iframe.process_postback(frame.payload)
     assert pairing.enabled is True and pairing.user_name == "mia"
@@ -186,10 +192,10 @@ def test_entry_url_is_checked(tools):
     assert frame.status == 401  # outside the OAuth clock window
 
 
-def test_expired_url_is_refused(tools, requester):
-    url = query_signed_url(f"{requester['api_url']}/web/authenticate",
+def test_expired_url_is_refused(tools, toopher_requester):
+    url = query_signed_url(f"{toopher_requester['api_url']}/web/authenticate",
                            [("username", "a"), ("v", "2"), ("expires", str(int(time.time()) - 5))],
-                           requester["key"], requester["secret"])
+                           toopher_requester["key"], toopher_requester["secret"])
     frame = tools[2]
     frame.open(url)
     assert (frame.status, frame.mode) == (403, "error") and "expired" in frame.page
@@ -204,34 +210,34 @@ def test_tampered_state_is_refused(tools):
     assert response.status_code == 400
 
 
-def test_helper_script_and_error_page(sandbox):
-    js = requests.get(f"{sandbox.base_url}/static/toopher-web.js", timeout=10)
+def test_helper_script_and_error_page(toopher_sandbox):
+    js = requests.get(f"{toopher_sandbox.base_url}/static/toopher-web.js", timeout=10)
     assert js.status_code == 200 and "toopher-api-complete" in js.text
-    page = requests.get(f"{sandbox.api_url}/web/error.html", params={"message": "<b>x</b>"},
+    page = requests.get(f"{toopher_sandbox.api_url}/web/error.html", params={"message": "<b>x</b>"},
                         timeout=10)
     assert page.status_code == 200 and "&lt;b&gt;x&lt;/b&gt;" in page.text
 
 
-def test_v1_host_page_appends_unsigned_terminal_name(tools, sandbox, phone):
+def test_v1_host_page_appends_unsigned_terminal_name(tools, toopher_sandbox, toopher_phone):
     api, iframe, frame = tools
-    paired_user(api, sandbox, phone, "wp")
+    paired_user(api, toopher_sandbox, toopher_phone, "wp")
     url = iframe.get_signed_url("web/auth", {"username": "wp", "action_name": "Log In"})
     assert frame.open(url + "&terminal_name=" + "Front%20desk") == "wait_auth"
-    assert sandbox.wait_for_pending(phone["phone_id"])["terminal_name"] == "Front desk"
+    assert toopher_sandbox.wait_for_pending(toopher_phone.phone_id)["terminal_name"] == "Front desk"
     # Any other unsigned addition still breaks the signature.
     url = iframe.get_signed_url("web/auth", {"username": "wp"})
     frame.open(url + "&action_name=Pay")
     assert frame.status == 401
 
 
-def test_oauth_token_in_the_entry_url(tools, requester):
+def test_oauth_token_in_the_entry_url(tools, toopher_requester):
     """Two-legged: an empty oauth_token is no token; a real one is refused, never a 500."""
     frame = tools[2]
     params = [("username", "a"), ("v", "2"), ("expires", str(int(time.time()) + 300))]
-    url = f"{requester['api_url']}/web/authenticate"
-    frame.open(query_signed_url(url, params, requester["key"], requester["secret"],
+    url = f"{toopher_requester['api_url']}/web/authenticate"
+    frame.open(query_signed_url(url, params, toopher_requester["key"], toopher_requester["secret"],
                                 oauth_token=""))
     assert frame.status == 200 and frame.mode == "pair"
-    frame.open(query_signed_url(url, params, requester["key"], requester["secret"],
+    frame.open(query_signed_url(url, params, toopher_requester["key"], toopher_requester["secret"],
                                 oauth_token="a-token"))
     assert (frame.status, frame.mode) == (401, "error")

@@ -29,59 +29,69 @@ def create_user(requester, name):
 
 
 @pytest.mark.parametrize("signature_type", ["AUTH_HEADER", "QUERY"])
-def test_get_signed_in_header_or_query(requester, signature_type):
-    create_user(requester, "ann")
-    auth = OAuth1(requester["key"], requester["secret"], signature_type=signature_type)
-    response = requests.get(users_url(requester), params={"name": "ann"}, auth=auth, timeout=10)
+def test_get_signed_in_header_or_query(toopher_requester, signature_type):
+    create_user(toopher_requester, "ann")
+    auth = OAuth1(
+        toopher_requester["key"], toopher_requester["secret"], signature_type=signature_type
+    )
+    response = requests.get(
+        users_url(toopher_requester), params={"name": "ann"}, auth=auth, timeout=10
+    )
     assert response.status_code == 200, response.text
     assert [u["name"] for u in response.json()] == ["ann"]
 
 
 @pytest.mark.parametrize("signature_type", ["AUTH_HEADER", "QUERY", "BODY"])
-def test_post_signed_in_header_query_or_body(requester, signature_type):
-    auth = OAuth1(requester["key"], requester["secret"], signature_type=signature_type)
+def test_post_signed_in_header_query_or_body(toopher_requester, signature_type):
+    auth = OAuth1(
+        toopher_requester["key"], toopher_requester["secret"], signature_type=signature_type
+    )
     response = requests.post(
-        f"{requester['api_url']}/users/create", data={"name": f"via {signature_type}"},
+        f"{toopher_requester['api_url']}/users/create", data={"name": f"via {signature_type}"},
         auth=auth, timeout=10,
     )
     assert response.status_code == 200, response.text
     assert response.json()["name"] == f"via {signature_type}"
 
 
-def test_wrong_secret_is_401_json(requester):
-    auth = OAuth1(requester["key"], requester["secret"] + "x")
+def test_wrong_secret_is_401_json(toopher_requester):
+    auth = OAuth1(toopher_requester["key"], toopher_requester["secret"] + "x")
     response = requests.post(
-        f"{requester['api_url']}/users/create", data={"name": "nope"}, auth=auth, timeout=10
+        f"{toopher_requester['api_url']}/users/create", data={"name": "nope"}, auth=auth, timeout=10
     )
     assert response.status_code == 401
     assert response.headers["Content-Type"].startswith("application/json")
     assert response.json() == OAUTH_ERROR
     assert requests.get(
-        users_url(requester), params={"name": "nope"},
-        auth=OAuth1(requester["key"], requester["secret"]), timeout=10,
+        users_url(toopher_requester), params={"name": "nope"},
+        auth=OAuth1(toopher_requester["key"], toopher_requester["secret"]), timeout=10,
     ).json() == []
 
 
-def test_tampered_parameter_is_401(requester):
-    url = query_signed_url(users_url(requester), [("name", "ann")], requester["key"],
-                           requester["secret"])
+def test_tampered_parameter_is_401(toopher_requester):
+    url = query_signed_url(
+        users_url(toopher_requester),
+        [("name", "ann")],
+        toopher_requester["key"],
+        toopher_requester["secret"],
+    )
     response = requests.get(url.replace("name=ann", "name=bob"), timeout=10)
     assert response.status_code == 401
     assert response.json() == OAUTH_ERROR
 
 
-def test_unknown_key_and_missing_oauth_are_401(requester):
-    auth = OAuth1("no-such-key", requester["secret"])
-    assert requests.get(users_url(requester), params={"name": "a"}, auth=auth,
+def test_unknown_key_and_missing_oauth_are_401(toopher_requester):
+    auth = OAuth1("no-such-key", toopher_requester["secret"])
+    assert requests.get(users_url(toopher_requester), params={"name": "a"}, auth=auth,
                         timeout=10).status_code == 401
-    response = requests.get(users_url(requester), params={"name": "a"}, timeout=10)
+    response = requests.get(users_url(toopher_requester), params={"name": "a"}, timeout=10)
     assert response.status_code == 401
     assert response.json() == OAUTH_ERROR
 
 
-def test_replayed_nonce_is_401(requester):
-    client = Client(requester["key"], client_secret=requester["secret"])
-    uri, headers, _ = client.sign(f"{users_url(requester)}?name=ann", http_method="GET")
+def test_replayed_nonce_is_401(toopher_requester):
+    client = Client(toopher_requester["key"], client_secret=toopher_requester["secret"])
+    uri, headers, _ = client.sign(f"{users_url(toopher_requester)}?name=ann", http_method="GET")
     first = requests.get(uri, headers=headers, timeout=10)
     assert first.status_code == 200, first.text
     replay = requests.get(uri, headers=headers, timeout=10)
@@ -89,51 +99,60 @@ def test_replayed_nonce_is_401(requester):
     assert replay.json() == OAUTH_ERROR
 
 
-def test_same_nonce_under_another_key_is_fine(sandbox, requester):
-    other = sandbox.new_requester()
-    for creds in (requester, other):
+def test_same_nonce_under_another_key_is_fine(toopher_sandbox, toopher_requester):
+    other = toopher_sandbox.new_requester()
+    for creds in (toopher_requester, other):
         url = query_signed_url(users_url(creds), [("name", "x")], creds["key"], creds["secret"],
                                nonce="sharednonce123")
         assert requests.get(url, timeout=10).status_code == 200
 
 
 @pytest.mark.parametrize("skew", [-3600, 3600, -301])
-def test_timestamp_outside_window_is_401(requester, skew):
-    client = Client(requester["key"], client_secret=requester["secret"],
+def test_timestamp_outside_window_is_401(toopher_requester, skew):
+    client = Client(toopher_requester["key"], client_secret=toopher_requester["secret"],
                     timestamp=str(int(time.time()) + skew))
-    uri, headers, _ = client.sign(f"{users_url(requester)}?name=ann", http_method="GET")
+    uri, headers, _ = client.sign(f"{users_url(toopher_requester)}?name=ann", http_method="GET")
     response = requests.get(uri, headers=headers, timeout=10)
     assert response.status_code == 401
     assert response.json() == OAUTH_ERROR
 
 
-def test_timestamp_inside_window_is_fine(requester):
-    client = Client(requester["key"], client_secret=requester["secret"],
+def test_timestamp_inside_window_is_fine(toopher_requester):
+    client = Client(toopher_requester["key"], client_secret=toopher_requester["secret"],
                     timestamp=str(int(time.time()) - 200))
-    uri, headers, _ = client.sign(f"{users_url(requester)}?name=ann", http_method="GET")
+    uri, headers, _ = client.sign(f"{users_url(toopher_requester)}?name=ann", http_method="GET")
     assert requests.get(uri, headers=headers, timeout=10).status_code == 200
 
 
-def test_only_hmac_sha1(requester):
-    auth = OAuth1(requester["key"], requester["secret"], signature_method="PLAINTEXT")
-    response = requests.get(users_url(requester), params={"name": "a"}, auth=auth, timeout=10)
+def test_only_hmac_sha1(toopher_requester):
+    auth = OAuth1(
+        toopher_requester["key"], toopher_requester["secret"], signature_method="PLAINTEXT"
+    )
+    response = requests.get(
+        users_url(toopher_requester), params={"name": "a"}, auth=auth, timeout=10
+    )
     assert response.status_code == 401
 
 
-def test_extra_oauth_parameter_is_signed_and_accepted(requester):
+def test_extra_oauth_parameter_is_signed_and_accepted(toopher_requester):
     # python-oauth2 1.5 adds oauth_body_hash to GET requests (spec §1.3).
-    url = query_signed_url(users_url(requester), [("name", "ann")], requester["key"],
-                           requester["secret"], oauth_body_hash="2jmj7l5rSw0yVb/vlWAYkK/YBwk=")
+    url = query_signed_url(
+        users_url(toopher_requester),
+        [("name", "ann")],
+        toopher_requester["key"],
+        toopher_requester["secret"],
+        oauth_body_hash="2jmj7l5rSw0yVb/vlWAYkK/YBwk=",
+    )
     assert requests.get(url, timeout=10).status_code == 200
 
 
-def test_dotnet_duplicates_between_query_and_body(requester):
+def test_dotnet_duplicates_between_query_and_body(toopher_requester):
     """.NET sends the same parameters in the query and the body (spec §1.3)."""
-    url = f"{requester['api_url']}/users/create"
+    url = f"{toopher_requester['api_url']}/users/create"
     params = [("name", "dotnet user")]
     for signed in (params, params + params):  # collapsed, then RFC-strict
-        oauth = oauth_params(requester["key"])
-        sig = sign("POST", url, signed + oauth, requester["secret"])
+        oauth = oauth_params(toopher_requester["key"])
+        sig = sign("POST", url, signed + oauth, toopher_requester["secret"])
         response = requests.post(
             f"{url}?{urlencode(params)}", data=dict(params),
             headers={"Authorization": auth_header(oauth + [("oauth_signature", sig)])},
@@ -145,14 +164,14 @@ def test_dotnet_duplicates_between_query_and_body(requester):
             assert response.status_code == 409, response.text
 
 
-def test_requesters_are_isolated(sandbox, requester, phone):
-    mine = OAuth1(requester["key"], requester["secret"])
-    other = sandbox.new_requester()
+def test_requesters_are_isolated(toopher_sandbox, toopher_requester, toopher_phone):
+    mine = OAuth1(toopher_requester["key"], toopher_requester["secret"])
+    other = toopher_sandbox.new_requester()
     theirs = OAuth1(other["key"], other["secret"])
-    api = requester["api_url"]
+    api = toopher_requester["api_url"]
     pairing = requests.post(f"{api}/pairings/create", auth=mine, timeout=10, data={
-        "pairing_phrase": phone["pairing_phrase"], "user_name": "ann"}).json()
-    sandbox.respond_pairing(pairing["id"], allow=True)
+        "pairing_phrase": toopher_phone.pairing_phrase, "user_name": "ann"}).json()
+    toopher_sandbox.respond_pairing(pairing["id"], allow=True)
     user_id = pairing["user"]["id"]
     terminal = requests.post(f"{api}/user_terminals/create", auth=mine, timeout=10, data={
         "user_name": "ann", "name": "pc", "name_extra": "t1"}).json()
@@ -196,28 +215,28 @@ def test_requesters_are_isolated(sandbox, requester, phone):
 
 @pytest.mark.parametrize("where", ["header", "query", "body", "header+query", "header+body"])
 @pytest.mark.parametrize("token", ["", "a-token"])
-def test_an_oauth_token_anywhere(requester, where, token):
+def test_an_oauth_token_anywhere(toopher_requester, where, token):
     """Two-legged: a correctly signed request with an empty ``oauth_token`` is no token;
     a non-empty one, or one beside the other oauth_ parameters' place, is a 401 JSON."""
-    create_user(requester, "tok")
-    url = users_url(requester)
+    create_user(toopher_requester, "tok")
+    url = users_url(toopher_requester)
     params = [("name", "tok")]
-    oauth = oauth_params(requester["key"], oauth_token=token)
+    oauth = oauth_params(toopher_requester["key"], oauth_token=token)
     method = "POST" if "body" in where else "GET"
     if method == "POST":
-        url = f"{requester['api_url']}/users/create"
+        url = f"{toopher_requester['api_url']}/users/create"
         params = [("name", f"tok-{where.replace('+', '-')}-{len(token)}")]
     headers, query, body = {}, list(params) if method == "GET" else [], []
     if method == "POST":
         body = list(params)
     if where == "header+query":  # the token apart from the other oauth_ parameters
-        oauth = oauth_params(requester["key"])
+        oauth = oauth_params(toopher_requester["key"])
         query.append(("oauth_token", token))
     if where == "header+body":
-        oauth = oauth_params(requester["key"])
+        oauth = oauth_params(toopher_requester["key"])
         body.append(("oauth_token", token))
     signed = oauth + [("oauth_signature", sign(method, url, query + body + oauth,
-                                               requester["secret"]))]
+                                               toopher_requester["secret"]))]
     if where.startswith("header"):
         headers["Authorization"] = auth_header(signed)
     elif where == "query":

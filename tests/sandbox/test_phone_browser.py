@@ -36,13 +36,17 @@ def page_factory():
         chromium.close()
 
 
-def test_person_pairs_and_approves_on_the_phone_page(page_factory, sandbox, requester, phone):
-    api = toopher.ToopherApi(requester["key"], requester["secret"], api_url=requester["api_url"])
+def test_person_pairs_and_approves_on_the_phone_page(
+    page_factory, toopher_sandbox, toopher_requester, toopher_phone
+):
+    api = toopher.ToopherApi(
+        toopher_requester["key"], toopher_requester["secret"], api_url=toopher_requester["api_url"]
+    )
     page = page_factory()
-    page.goto(phone["phone_url"])
-    assert page.locator("#phrase").inner_text() == phone["pairing_phrase"]
+    page.goto(toopher_phone.phone_url)
+    assert page.locator("#phrase").inner_text() == toopher_phone.pairing_phrase
 
-    pairing = api.pair(phone["pairing_phrase"], "walt@example.com")
+    pairing = api.pair(toopher_phone.pairing_phrase, "walt@example.com")
     request = page.locator(".request", has_text="Pairing request")
     request.wait_for()  # appears without a reload
     assert "walt@example.com" in request.inner_text()
@@ -63,9 +67,9 @@ def test_person_pairs_and_approves_on_the_phone_page(page_factory, sandbox, requ
     assert (status.pending, status.granted, status.reason) == (False, False, "not now")
 
 
-def test_iframe_posts_signed_result_to_the_host_page(page_factory, requester):
-    iframe = toopher.ToopherIframe(requester["key"], requester["secret"],
-                                   api_url=requester["api_url"])
+def test_iframe_posts_signed_result_to_the_host_page(page_factory, toopher_requester):
+    iframe = toopher.ToopherIframe(toopher_requester["key"], toopher_requester["secret"],
+                                   api_url=toopher_requester["api_url"])
     url = iframe.get_authentication_url("nobody", request_token="tok",
                                         allow_inline_pairing=False)
     page = page_factory()
@@ -82,10 +86,14 @@ def test_iframe_posts_signed_result_to_the_host_page(page_factory, requester):
         iframe.process_postback(messages[1]["payload"], request_token="tok")
 
 
-def test_a_state_poll_that_hangs_does_not_stop_the_phone_page(page_factory, requester, phone):
+def test_a_state_poll_that_hangs_does_not_stop_the_phone_page(
+    page_factory, toopher_requester, toopher_phone
+):
     """The phone page's first state poll never gets an answer: the script abandons it
     after its wait and polls again, so a new request still shows without a reload."""
-    api = toopher.ToopherApi(requester["key"], requester["secret"], api_url=requester["api_url"])
+    api = toopher.ToopherApi(
+        toopher_requester["key"], toopher_requester["secret"], api_url=toopher_requester["api_url"]
+    )
     page = page_factory()
     held: list[object] = []
 
@@ -97,9 +105,9 @@ def test_a_state_poll_that_hangs_does_not_stop_the_phone_page(page_factory, requ
 
     page.route("**/state", hold_the_first)
     page.clock.install()
-    page.goto(phone["phone_url"])
+    page.goto(toopher_phone.phone_url)
     with page.expect_request("**/state"):
         page.clock.run_for(2_000)  # the first poll goes out, and hangs
-    api.pair(phone["pairing_phrase"], "hung@example.com")
+    api.pair(toopher_phone.pairing_phrase, "hung@example.com")
     page.clock.run_for(15_000)  # past the poll's wait: the next polls go
     page.locator(".request", has_text="Pairing request").wait_for()

@@ -42,24 +42,24 @@ def run_statements(source: str, namespace: dict, after: dict) -> None:
             after[index](namespace)
 
 
-def test_readme_example_runs_unchanged_but_for_api_url(sandbox):
-    sandbox.new_requester("Your service", key="<your consumer key>",
+def test_readme_example_runs_unchanged_but_for_api_url(toopher_sandbox):
+    toopher_sandbox.new_requester("Your service", key="<your consumer key>",
                           secret="<your consumer secret>")
-    phone = sandbox.new_phone("README phone", pairing_phrase="pairing phrase")
+    phone = toopher_sandbox.new_phone("README phone", pairing_phrase="pairing phrase")
 
     def allow_pairing_on_phone(ns):
-        shown = sandbox.wait_for_pending(phone["phone_id"], kind="pairings")
+        shown = toopher_sandbox.wait_for_pending(phone["phone_id"], kind="pairings")
         assert shown["id"] == ns["pairing_status"].id
         assert shown["user_name"] == "username@yourservice.com"
-        sandbox.respond_pairing(shown["id"], allow=True)
+        toopher_sandbox.respond_pairing(shown["id"], allow=True)
 
     def grant_on_phone(ns):
-        shown = sandbox.wait_for_pending(phone["phone_id"])
+        shown = toopher_sandbox.wait_for_pending(phone["phone_id"])
         assert (shown["id"], shown["terminal_name"]) == (ns["auth"].id, "my computer")
-        sandbox.respond_authentication(shown["id"], grant=True)
+        toopher_sandbox.respond_authentication(shown["id"], grant=True)
 
     namespace: dict = {}
-    source = with_api_url(README_EXAMPLE, sandbox.api_url)
+    source = with_api_url(README_EXAMPLE, toopher_sandbox.api_url)
     run_statements(source, namespace, {2: allow_pairing_on_phone, 3: grant_on_phone})
     status = namespace["auth_status"]
     assert status.pending == False and status.granted == True  # noqa: E712 (as in the README)

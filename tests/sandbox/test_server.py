@@ -118,14 +118,14 @@ def test_busy_port_fails_with_message():
             SandboxProcess(port=port, startup_timeout=30).start()
 
 
-def test_serves_concurrently(toopher_sandbox_process, sandbox, requester):
+def test_serves_concurrently(toopher_sandbox_process, toopher_sandbox, toopher_requester):
     """A slow API call (latency fault) does not hold up other requests."""
-    sandbox.set_faults(latency_ms=1500, key=requester["key"])
-    auth = OAuth1(requester["key"], requester["secret"])
+    toopher_sandbox.set_faults(latency_ms=1500, key=toopher_requester["key"])
+    auth = OAuth1(toopher_requester["key"], toopher_requester["secret"])
     slow_done = []
 
     def slow():
-        requests.get(f"{requester['api_url']}/users", params={"name": "x"}, auth=auth,
+        requests.get(f"{toopher_requester['api_url']}/users", params={"name": "x"}, auth=auth,
                      timeout=10)
         slow_done.append(time.monotonic())
 
@@ -133,19 +133,19 @@ def test_serves_concurrently(toopher_sandbox_process, sandbox, requester):
     thread.start()
     time.sleep(0.2)
     started = time.monotonic()
-    sandbox.new_phone()
+    toopher_sandbox.new_phone()
     fast_done = time.monotonic()
     thread.join(10)
     assert fast_done - started < 1.0
     assert slow_done and slow_done[0] > fast_done
 
 
-def test_parallel_api_calls_all_succeed(sandbox, requester):
-    auth = OAuth1(requester["key"], requester["secret"])
+def test_parallel_api_calls_all_succeed(toopher_sandbox, toopher_requester):
+    auth = OAuth1(toopher_requester["key"], toopher_requester["secret"])
     results = []
 
     def create(i):
-        response = requests.post(f"{requester['api_url']}/users/create",
+        response = requests.post(f"{toopher_requester['api_url']}/users/create",
                                  data={"name": f"parallel {i}"}, auth=auth, timeout=30)
         results.append(response.status_code)
 
@@ -157,7 +157,7 @@ def test_parallel_api_calls_all_succeed(sandbox, requester):
     assert results == [200] * 12
 
 
-def test_a_stalled_client_does_not_block_others(toopher_sandbox_process, sandbox):
+def test_a_stalled_client_does_not_block_others(toopher_sandbox_process, toopher_sandbox):
     host, port = toopher_sandbox_process.base_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as stalled:
         stalled.sendall(b"POST /v1/users/create HTTP/1.1\r\nHost: x\r\n"
@@ -165,7 +165,7 @@ def test_a_stalled_client_does_not_block_others(toopher_sandbox_process, sandbox
                         b"Content-Length: 100\r\n\r\nname=")
         time.sleep(0.2)
         started = time.monotonic()
-        sandbox.new_phone()
+        toopher_sandbox.new_phone()
         assert time.monotonic() - started < 2.0
 
 

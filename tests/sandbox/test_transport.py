@@ -20,34 +20,42 @@ def assert_error(answer, status):
     assert data["error_code"] == status and isinstance(data["error_message"], str)
 
 
-def test_chunked_body_without_parameters_keeps_the_connection(toopher_sandbox_process, requester):
+def test_chunked_body_without_parameters_keeps_the_connection(
+    toopher_sandbox_process, toopher_requester
+):
     with Connection(toopher_sandbox_process.base_url) as conn:
-        head, _ = signed_head(conn, requester, "POST", "/v1/users/reset")
+        head, _ = signed_head(conn, toopher_requester, "POST", "/v1/users/reset")
         conn.send(head + b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
         assert_error(conn.read(), 400)  # user_name is missing: the server read the body
-        head, _ = signed_head(conn, requester, "GET", "/v1/users", {})
+        head, _ = signed_head(conn, toopher_requester, "GET", "/v1/users", {})
         conn.send(head.replace(b"/v1/users ", b"/v1/users?name=nobody ", 1) + b"\r\n")
         assert conn.read().status in (200, 401)  # a real answer, not a parse error
 
 
-def test_chunked_body_with_parameters_is_signed_and_read(toopher_sandbox_process, requester):
+def test_chunked_body_with_parameters_is_signed_and_read(
+    toopher_sandbox_process, toopher_requester
+):
     with Connection(toopher_sandbox_process.base_url) as conn:
-        head, body = signed_head(conn, requester, "POST", "/v1/users/create",
+        head, body = signed_head(conn, toopher_requester, "POST", "/v1/users/create",
                                  {"name": "chunky monkey"})
         conn.send(head + b"Transfer-Encoding: chunked\r\n\r\n" + chunked(body))
         answer = conn.read()
         assert answer.status == 200, answer
         assert answer.json()["name"] == "chunky monkey"
-        head, body = signed_head(conn, requester, "POST", "/v1/users/create", {"name": "second"})
+        head, body = signed_head(
+            conn, toopher_requester, "POST", "/v1/users/create", {"name": "second"}
+        )
         conn.send(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
         assert conn.read().json()["name"] == "second"
 
 
-def test_pipelined_requests_are_answered_in_order(toopher_sandbox_process, requester):
+def test_pipelined_requests_are_answered_in_order(toopher_sandbox_process, toopher_requester):
     with Connection(toopher_sandbox_process.base_url) as conn:
         heads = []
         for name in ("pipe one", "pipe two", "pipe three"):
-            head, body = signed_head(conn, requester, "POST", "/v1/users/create", {"name": name})
+            head, body = signed_head(
+                conn, toopher_requester, "POST", "/v1/users/create", {"name": name}
+            )
             heads.append(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
         heads.insert(1, b"GET /v1/nothing/here HTTP/1.1\r\nHost: HOST\r\n\r\n")
         conn.send(b"".join(heads))
@@ -110,9 +118,11 @@ def test_a_body_over_the_limit_is_a_json_413(toopher_sandbox_process):
         assert_error(conn.read(), 413)
 
 
-def test_a_slow_client_is_served_and_holds_up_nobody(toopher_sandbox_process, requester):
+def test_a_slow_client_is_served_and_holds_up_nobody(toopher_sandbox_process, toopher_requester):
     with Connection(toopher_sandbox_process.base_url) as slow:
-        head, body = signed_head(slow, requester, "POST", "/v1/users/create", {"name": "slowpoke"})
+        head, body = signed_head(
+            slow, toopher_requester, "POST", "/v1/users/create", {"name": "slowpoke"}
+        )
         data = head + b"Content-Length: %d\r\n\r\n" % len(body) + body
         done = threading.Event()
 
@@ -146,13 +156,13 @@ def test_a_slow_client_is_served_and_holds_up_nobody(toopher_sandbox_process, re
         "/v1/users/x/pairings;y=2",
     ],
 )
-def test_signed_odd_paths_are_404_not_401(toopher_sandbox_process, requester, path):
+def test_signed_odd_paths_are_404_not_401(toopher_sandbox_process, toopher_requester, path):
     """The signature is checked over the path as sent; then the path simply is not found."""
     with Connection(toopher_sandbox_process.base_url) as conn:
-        head, _ = signed_head(conn, requester, "GET", path)
+        head, _ = signed_head(conn, toopher_requester, "GET", path)
         conn.send(head + b"\r\n")
         assert_error(conn.read(), 404)
-        wrong = dict(requester, secret="not-the-secret")
+        wrong = dict(toopher_requester, secret="not-the-secret")
         head, _ = signed_head(conn, wrong, "GET", path)
         conn.send(head + b"\r\n")
         assert conn.read().status in (401, 404)  # unknown routes answer before the signature
