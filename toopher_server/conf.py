@@ -16,11 +16,7 @@ PREFIXES = ("TOOPHER_SERVER_", "TOOPHER_SANDBOX_")
 
 def setting_int(name: str, default: int) -> int:
     """The integer setting ``TOOPHER_SERVER_<name>`` (or its sandbox name), else ``default``."""
-    for prefix in PREFIXES:
-        value = getattr(settings, prefix + name, None)
-        if value is not None:
-            return int(value)
-    return default
+    return int(setting(name, default))
 
 
 def setting(name: str, default: Any = None) -> Any:
