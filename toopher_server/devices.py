@@ -43,6 +43,7 @@ from .devicesig import (
 from .errors import ApiError
 from .models import AuthenticationRequest, Device, Pairing
 from .params import parse_uuid
+from .push import holds as push_holds
 
 DEFAULT_ENROL_LIMIT = 10
 DEFAULT_ENROL_WINDOW = 3600
@@ -292,6 +293,7 @@ def answer_request(device: Device, request_id: str, body: bytes) -> Authenticati
         phones.respond_authentication(str(auth.id), grant, reason, phone=device.phone)
     except ApiError as error:
         raise _refusal(error) from None
+    push_holds.after_decision(auth.user_id, decision.decision)  # "not_me" holds pushes
     return request_on(device, str(auth.id))
 
 

@@ -56,9 +56,12 @@ def operator_counts(now: datetime | None = None) -> dict[str, int]:
 
 
 def push_counts(now: datetime) -> dict[str, int]:
-    """PUSH COUNTS: pushes sent and failed (``pushes_sent_last_hour``,
-    ``pushes_failed_last_hour``). The devices work adds them here; none yet."""
-    return {}
+    """The push figures (:mod:`toopher_server.push.counts`): requests of the last hour
+    by push state (``pushes_sent_last_hour``, ``pushes_failed_last_hour``,
+    ``pushes_held_last_hour``, ``pushes_queued_last_hour``) and ``push_subscriptions``."""
+    from .push.counts import push_counts as counts
+
+    return counts(now)
 
 
 @never_cache

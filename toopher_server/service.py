@@ -37,6 +37,7 @@ from .models import (
 )
 from .params import Params, parse_uuid
 from .phrases import MAX_PHRASE_LENGTH, normalize_phrase
+from .push import sending as push_sending
 
 DEFAULT_ACTION = "Log in"
 NAME_LENGTH = 200
@@ -387,6 +388,7 @@ def start_authentication(
             auth.reason = "Automatically granted" if rule.grant else "Automatically denied"
     auth.save()
     audit.request_initiated(auth)
+    push_sending.request_created(auth)  # after the commit (toopher_server.push)
     return auth
 
 

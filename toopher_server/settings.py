@@ -28,6 +28,10 @@ docs/server.md):
 ``SECURE_HSTS_SECONDS``          default one year; ``SECURE_HSTS_INCLUDE_SUBDOMAINS``,
                                  ``SECURE_HSTS_PRELOAD`` default false
 ``TOOPHER_SERVER_REQUEST_EXPIRY``  seconds a pending authentication request lives (300)
+``TOOPHER_SERVER_PUSH_CONTACT``  the VAPID ``sub`` of Web Push: ``mailto:`` an operator
+                                 (default ``mailto:`` ``DEFAULT_FROM_EMAIL``); docs/push.md
+``TOOPHER_SERVER_PUSH_TIMEOUT``  seconds a push service has to answer (5)
+``TOOPHER_SERVER_NOT_ME_PUSH_HOLD``  seconds "This wasn't me" holds a user's pushes (900)
 ``LOG_LEVEL``                    default ``INFO``; logs go to stderr, secrets masked
 ``TOOPHER_SERVER_DEBUG``         ``true`` turns Django's DEBUG on: never in production
 ===============================  ==========================================================
@@ -124,6 +128,12 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="toopher@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 TOOPHER_SERVER_REQUEST_EXPIRY = env.int("TOOPHER_SERVER_REQUEST_EXPIRY", default=300)
+# Web Push (docs/push.md).
+TOOPHER_SERVER_PUSH_CONTACT = env.str(
+    "TOOPHER_SERVER_PUSH_CONTACT", default=f"mailto:{DEFAULT_FROM_EMAIL}"
+)
+TOOPHER_SERVER_PUSH_TIMEOUT = env.float("TOOPHER_SERVER_PUSH_TIMEOUT", default=5.0)
+TOOPHER_SERVER_NOT_ME_PUSH_HOLD = env.int("TOOPHER_SERVER_NOT_ME_PUSH_HOLD", default=900)
 
 # HTTPS. Behind a TLS proxy (nginx, a balancer) that sets X-Forwarded-Proto on every
 # request and removes any the client sent, the flag trusts that header.

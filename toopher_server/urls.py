@@ -14,6 +14,7 @@ from . import device_views as device
 from . import health as health_views
 from . import iframe_views as web_iframe
 from . import web_views as web
+from .push import views as push_views
 
 app_name = "toopher_server"
 
@@ -68,6 +69,7 @@ app_api = [
     path("app/api/v1/authentication_requests", device.request_list),
     path("app/api/v1/authentication_requests/<str:request_id>", device.request_detail),
     path("app/api/v1/authentication_requests/<str:request_id>/decision", device.request_decision),
+    path("app/api/v1/push", push_views.push),  # Web Push (docs/push.md, protocol §9.12)
     re_path(r"^(?P<rest>app/api(?:/.*)?)$", device.not_found),
 ]
 
