@@ -1,0 +1,90 @@
+"""The service at the root, and under ``app/`` a test page, a test-only service worker
+that imports the real ``sw-push.js``, and ``sw-push.js`` itself (the app's own views
+serve it in the product; this branch tests the file, not those views)."""
+
+from pathlib import Path
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+
+import toopher_server
+
+STATIC_APP = Path(toopher_server.__file__).parent / "static" / "toopher_server" / "app"
+
+TEST_SW = """
+// Each notification sw-push.js shows is also told to the page (headless Firefox may not
+// keep it for getNotifications()).
+const show = ServiceWorkerRegistration.prototype.showNotification;
+ServiceWorkerRegistration.prototype.showNotification = function (title, options) {
+  const shown = show.call(this, title, options);
+  const tell = (outcome) => self.clients.matchAll({type: "window", includeUncontrolled: true})
+    .then((all) => all.forEach((client) => client.postMessage({
+      type: "test-notification", title, tag: options.tag, data: options.data, outcome})));
+  shown.then(() => tell("shown"), (error) => tell(String(error)));
+  return shown;
+};
+importScripts("sw-push.js");
+self.addEventListener("install", (event) => event.waitUntil(self.skipWaiting()));
+self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+"""
+
+PAGE = """<!doctype html>
+<meta charset="utf-8"><title>Push test</title>
+<script>
+(async () => {
+  const params = new URLSearchParams(location.search);
+  const report = (data) =>
+    fetch(params.get("report"), {method: "POST", mode: "no-cors", body: JSON.stringify(data)});
+  try {
+    navigator.serviceWorker.addEventListener("message", async (event) => {
+      const registration = await navigator.serviceWorker.ready;
+      const shown = await registration.getNotifications();
+      await report({kind: "message", data: event.data, tags: shown.map((n) => n.tag)});
+    });
+    navigator.serviceWorker.startMessages();
+    const registration = await navigator.serviceWorker.register("test-sw.js", {scope: "./"});
+    await navigator.serviceWorker.ready;
+    const text = atob(params.get("vapid").replace(/-/g, "+").replace(/_/g, "/"));
+    const key = Uint8Array.from(text, (c) => c.charCodeAt(0));
+    let subscription = null;
+    // The first subscribe after a cold start can stall: give each try 5 s.
+    for (let attempt = 1; !subscription && attempt <= 8; attempt++) {
+      const timeout = new Promise((resolve) => setTimeout(() => resolve(null), 5000));
+      subscription = await Promise.race([
+        registration.pushManager.subscribe({userVisibleOnly: true, applicationServerKey: key}),
+        timeout,
+      ]).catch((error) => report({kind: "retry", attempt, error: String(error)}).then(() => null));
+    }
+    await report({kind: "subscription", subscription: subscription && subscription.toJSON()});
+  } catch (error) {
+    await report({kind: "error", error: String(error)});
+  }
+})();
+</script>
+"""
+
+
+def _js(text: str) -> HttpResponse:
+    response = HttpResponse(text, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def page(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(PAGE)
+
+
+def test_sw(request: HttpRequest) -> HttpResponse:
+    return _js(TEST_SW)
+
+
+def sw_push(request: HttpRequest) -> HttpResponse:
+    return _js((STATIC_APP / "sw-push.js").read_text(encoding="utf-8"))
+
+
+urlpatterns = [
+    path("app/push-test", page),
+    path("app/test-sw.js", test_sw),
+    path("app/sw-push.js", sw_push),
+    path("", include("toopher_server.urls")),
+]

@@ -1,0 +1,96 @@
+"""The real chain, offline: Firefox subscribes through a push service on loopback, the
+service pushes when a site initiates a request, Firefox decrypts it and the service
+worker (``sw-push.js``) shows the notification and tells the page the request's id.
+
+Firefox: Debian's ``firefox-esr``, headless (skipped without it, failed under ``CI``).
+The push service: :class:`tests.push.mozpush.MozillaPushServer`. The device: Python's
+:class:`~toopher_server.testing.TestPhone`, registering the page's subscription signed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+import toopher
+from toopher_server.testing import TestPhone
+
+from ..server.live_service import LiveService
+from .firefox import Firefox, firefox_path
+from .mozpush import MozillaPushServer
+
+pytestmark = pytest.mark.slow
+
+#: Seconds for Firefox to start, register the worker and subscribe (with retries).
+SUBSCRIBE_TIMEOUT = 120
+#: Seconds from initiate to the worker's message on the page.
+PUSH_TIMEOUT = 30
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
+    firefox_path()  # skip (or fail in CI) before starting anything
+    live = LiveService(Path(tmp_path_factory.mktemp("push-live")))
+    live.env["DJANGO_SETTINGS_MODULE"] = "tests.push.live_settings"
+    try:
+        live.start()
+        yield live
+    finally:
+        live.stop()
+
+
+@pytest.fixture(scope="module")
+def push_server() -> Iterator[MozillaPushServer]:
+    server = MozillaPushServer()
+    yield server
+    server.close()
+
+
+def test_a_request_wakes_the_service_worker_in_firefox(
+    service: LiveService, push_server: MozillaPushServer, tmp_path: Path
+) -> None:
+    base = service.instances[0].base_url
+    api = toopher.ToopherApi(
+        service.requester["key"], service.requester["secret"], api_url=f"{base}/v1"
+    )
+    phone = TestPhone(base)
+    phone.enrol()
+    pairing = api.pair(phone.new_phrase(), "ann@example.com")
+    phone.allow_pairing(str(pairing.id))
+    vapid_key = phone.call("GET", "/push")["vapid_public_key"]
+
+    query = urlencode({"vapid": vapid_key, "report": push_server.report_url})
+    firefox = Firefox(tmp_path, push_server.server_url, f"{base}/app/push-test?{query}")
+    try:
+        report = push_server.wait_for_report(
+            lambda r: r.get("kind") in ("subscription", "error"), SUBSCRIBE_TIMEOUT
+        )
+        subscription = report.get("subscription")
+        assert subscription, (report, push_server.reports, firefox.log_tail())
+        assert subscription["endpoint"].startswith(f"http://127.0.0.1:{push_server.http_port}/")
+        assert phone.call("PUT", "/push", subscription) == {"subscribed": True}
+
+        auth = api.authenticate(str(pairing.id), "Firefox on Linux", "Log in")
+        message = push_server.wait_for_report(
+            lambda r: r.get("kind") == "message"
+            and r["data"].get("request_id") == str(auth.id),
+            PUSH_TIMEOUT,
+        )
+        assert message["data"] == {"type": "toopher-push", "request_id": str(auth.id)}
+        assert str(auth.id) in message["tags"]  # shown, tagged, before the page was told
+        shown = push_server.wait_for_report(
+            lambda r: r.get("kind") == "message" and r["data"].get("type") == "test-notification",
+            PUSH_TIMEOUT,
+        )["data"]
+        assert shown["tag"] == str(auth.id) and shown["data"] == {"request_id": str(auth.id)}
+        assert shown["title"] and shown["outcome"] == "shown", shown
+        (push,) = [p for p in push_server.pushes if p["channel"] in subscription["endpoint"]]
+        assert push["headers"]["urgency"] == "high"
+        assert push["headers"]["content-encoding"] == "aes128gcm"
+    finally:
+        firefox.close()
+        phone.close()
+        api.close()
