@@ -22,6 +22,7 @@ from . import (
     bench_cluster,
     bench_growth,
     bench_http,
+    bench_push,
     bench_sandbox,
     machine,
 )
@@ -42,6 +43,7 @@ BENCHMARKS = {
     "growth-polls": bench_growth.poll_growth,
     "growth-logins": bench_growth.login_growth,
     "cluster": bench_cluster.cluster_upstream_calls,
+    "push": bench_push.push_figures,
 }
 
 

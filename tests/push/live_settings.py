@@ -5,3 +5,11 @@ from tests.server.live_settings import *  # noqa: F403
 
 ROOT_URLCONF = "tests.push.live_urls"
 TOOPHER_SERVER_PUSH_ALLOW_INSECURE_LOOPBACK = True
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    import django
+
+    # As toopher_server.settings has it: the push threads write while requests do, and
+    # SQLite refuses a deferred transaction's first write when another thread wrote.
+    if django.VERSION >= (5, 1):
+        DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"  # noqa: F405
