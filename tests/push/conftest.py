@@ -8,14 +8,17 @@ import pytest
 from django.core.cache import cache
 
 from tests.server.device_client import DeviceClient
+from toopher_server.push import sending
 
 from .fakepush import FakePushService
 
 
 @pytest.fixture(autouse=True)
-def _push_settings(settings: pytest.FixtureRequest) -> None:
+def _push_settings(settings: pytest.FixtureRequest) -> Iterator[None]:
     settings.TOOPHER_SERVER_PUSH_ALLOW_INSECURE_LOOPBACK = True  # type: ignore[attr-defined]
     cache.clear()
+    yield
+    assert sending.drain(10)  # no push thread writes while the test's data is flushed
 
 
 @pytest.fixture(scope="module")

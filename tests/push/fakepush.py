@@ -67,8 +67,8 @@ class Received:
 
 
 class FakePushService:
-    """An HTTP server in a thread: every POST is recorded and answered ``status`` (201)
-    after ``hold`` seconds."""
+    """An HTTP server in a thread: every POST is recorded as it arrives and answered
+    ``status`` (201) after ``hold`` seconds (a slow push service, the benchmark's)."""
 
     def __init__(self) -> None:
         self.received: list[Received] = []
@@ -83,14 +83,14 @@ class FakePushService:
                 body = self.rfile.read(length)
                 got = Received(self.path, {k.lower(): v for k, v in self.headers.items()},
                                body, time.monotonic())
+                with service._changed:  # recorded as it arrives, answered after the hold
+                    service.received.append(got)
+                    service._changed.notify_all()
                 if service.hold:
                     time.sleep(service.hold)
                 self.send_response(service.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
-                with service._changed:
-                    service.received.append(got)
-                    service._changed.notify_all()
 
             def log_message(self, *args: Any) -> None:
                 pass

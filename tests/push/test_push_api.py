@@ -99,6 +99,13 @@ def test_a_tampered_body_is_refused(phone: DeviceClient) -> None:
         "https://push.example.com/" + "a" * 2100,
         "https://push.example.com/é",
         "https://push.example.com/x#frag",
+        "https://localhost./x",  # names of this machine, or read as addresses
+        "https://push.localhost/x",
+        "https://2130706433/x",
+        "https://0x7f.1/x",
+        "https://0177.0.0.1/x",
+        "https://[::ffff:10.0.0.1]/x",
+        "https://push_service.example.com/x",
         "",
         42,
     ],

@@ -38,6 +38,14 @@ def subscribe(phone: DeviceClient, endpoint: str) -> BrowserKeys:
     return keys
 
 
+def made(requester: Any, pairing: Any) -> AuthenticationRequest:
+    """A new request, once its push is done (the test's next query never races the
+    push thread's write: SQLite's in-memory test database locks whole tables)."""
+    auth = authentication(requester, pairing)
+    assert sending.drain(10)
+    return auth
+
+
 def state(auth: AuthenticationRequest) -> str:
     assert sending.drain(10)
     return AuthenticationRequest.objects.get(pk=auth.pk).push_state
@@ -68,7 +76,7 @@ def verify_vapid(header: str, endpoint_origin: str) -> None:
 
 def test_a_new_request_wakes_the_device_with_its_id_only(setup: Any, fake_push: Any) -> None:
     requester, pairing, keys = setup
-    auth = authentication(requester, pairing)
+    auth = made(requester, pairing)
     (push,) = fake_push.wait_for(1)
     assert keys.decrypt(push.body) == {"request_id": str(auth.id)}
     assert push.path == "/push/device"
@@ -125,11 +133,11 @@ def test_initiate_through_api_v1_pushes_after_answering(
 def test_a_gone_subscription_is_deleted(setup: Any, fake_push: Any, status: int) -> None:
     requester, pairing, _ = setup
     fake_push.status = status
-    auth = authentication(requester, pairing)
+    auth = made(requester, pairing)
     fake_push.wait_for(1)
     assert state(auth) == sending.FAILED
     assert not PushSubscription.objects.exists()
-    again = authentication(requester, pairing)
+    again = made(requester, pairing)
     assert state(again) == sending.NONE
 
 
@@ -138,7 +146,7 @@ def test_another_failure_is_recorded_and_the_subscription_kept(
 ) -> None:
     requester, pairing, _ = setup
     fake_push.status = 500
-    auth = authentication(requester, pairing)
+    auth = made(requester, pairing)
     fake_push.wait_for(1)
     assert state(auth) == sending.FAILED
     assert PushSubscription.objects.count() == 1
@@ -148,7 +156,7 @@ def test_a_push_service_that_does_not_answer_times_out(setup: Any, fake_push: An
     requester, pairing, _ = setup
     fake_push.hold = 2.0
     with override_settings(TOOPHER_SERVER_PUSH_TIMEOUT=0.3):
-        auth = authentication(requester, pairing)
+        auth = made(requester, pairing)
         assert state(auth) == sending.FAILED
     assert PushSubscription.objects.count() == 1
 
@@ -157,14 +165,14 @@ def test_an_unreachable_push_service_fails_cleanly(phone: DeviceClient) -> None:
     requester = new_requester()
     pairing = paired(requester, phone)
     subscribe(phone, "http://127.0.0.1:9/push/closed")  # discard port: refused
-    auth = authentication(requester, pairing)
+    auth = made(requester, pairing)
     assert state(auth) == sending.FAILED
 
 
 def test_no_subscription_no_push(phone: DeviceClient, fake_push: Any) -> None:
     requester = new_requester()
     pairing = paired(requester, phone)
-    auth = authentication(requester, pairing)
+    auth = made(requester, pairing)
     assert state(auth) == sending.NONE
     assert fake_push.received == []
 
@@ -174,50 +182,50 @@ def test_another_devices_subscription_gets_nothing(setup: Any, fake_push: Any) -
     other = DeviceClient()
     assert other.enrol().status_code == 201
     subscribe(other, fake_push.endpoint("other"))
-    authentication(requester, pairing)
+    made(requester, pairing)
     assert sending.drain(10)
     assert [p.path for p in fake_push.received] == ["/push/device"]
 
 
 def test_not_me_holds_the_users_pushes(setup: Any, fake_push: Any, phone: DeviceClient) -> None:
     requester, pairing, _ = setup
-    first = authentication(requester, pairing)
+    first = made(requester, pairing)
     fake_push.wait_for(1)
     response = phone.decide(first, "not_me")
     assert response.status_code == 200, response.content
     hold = PushHold.objects.get(user=pairing.user)
     assert timedelta(minutes=14) < hold.until - first.created <= timedelta(minutes=16)
 
-    held = authentication(requester, pairing)
+    held = made(requester, pairing)
     assert state(held) == sending.HELD
     assert len(fake_push.received) == 1
     listed = phone.call("GET", f"{API}/authentication_requests").json()
     assert str(held.id) in [r["id"] for r in listed["authentication_requests"]]
 
     PushHold.objects.filter(user=pairing.user).update(until=hold.until - timedelta(hours=1))
-    after = authentication(requester, pairing)
+    after = made(requester, pairing)
     assert state(after) == sending.SENT
     assert len(fake_push.wait_for(2)) == 2
 
 
 def test_deny_does_not_hold(setup: Any, fake_push: Any, phone: DeviceClient) -> None:
     requester, pairing, _ = setup
-    first = authentication(requester, pairing)
+    first = made(requester, pairing)
     assert phone.decide(first, "deny").status_code == 200
     assert not PushHold.objects.exists()
-    assert state(authentication(requester, pairing)) == sending.SENT
+    assert state(made(requester, pairing)) == sending.SENT
 
 
 def test_the_hold_is_a_setting(setup: Any, phone: DeviceClient) -> None:
     requester, pairing, _ = setup
     with override_settings(TOOPHER_SERVER_NOT_ME_PUSH_HOLD=0):
-        assert phone.decide(authentication(requester, pairing), "not_me").status_code == 200
-        assert state(authentication(requester, pairing)) == sending.SENT
+        assert phone.decide(made(requester, pairing), "not_me").status_code == 200
+        assert state(made(requester, pairing)) == sending.SENT
 
 
 def test_a_request_expired_in_the_queue_is_not_pushed(setup: Any, fake_push: Any) -> None:
     requester, pairing, _ = setup
-    auth = authentication(requester, pairing)
+    auth = made(requester, pairing)
     assert sending.drain(10)
     job = sending.Job(str(auth.id), auth.created - timedelta(seconds=1), ())
     AuthenticationRequest.objects.filter(pk=auth.pk).update(push_state=sending.QUEUED)
@@ -227,11 +235,11 @@ def test_a_request_expired_in_the_queue_is_not_pushed(setup: Any, fake_push: Any
 
 def test_health_counts_pushes_and_subscriptions(setup: Any, fake_push: Any) -> None:
     requester, pairing, _ = setup
-    authentication(requester, pairing)
+    made(requester, pairing)
     fake_push.wait_for(1)
     assert sending.drain(10)
     fake_push.status = 500
-    authentication(requester, pairing)
+    made(requester, pairing)
     assert sending.drain(10)
     counts = Client().get("/health").json()
     assert counts["pushes_sent_last_hour"] == 1
@@ -239,3 +247,35 @@ def test_health_counts_pushes_and_subscriptions(setup: Any, fake_push: Any) -> N
     assert counts["pushes_held_last_hour"] == 0
     assert counts["push_subscriptions"] == 1
     assert counts["pending_requests"] == 2
+
+
+class _FullQueue:
+    def submit(self, job: Any) -> bool:
+        return False
+
+
+class _BrokenQueue:
+    def submit(self, job: Any) -> bool:
+        raise RuntimeError("broken")
+
+
+def test_a_full_queue_fails_the_push_at_once(setup: Any, monkeypatch: Any) -> None:
+    requester, pairing, _ = setup
+    monkeypatch.setattr(sending, "_queue", _FullQueue)
+    auth = made(requester, pairing)
+    assert AuthenticationRequest.objects.get(pk=auth.pk).push_state == sending.FAILED
+
+
+def test_a_push_that_cannot_be_queued_leaves_the_api_answer_alone(
+    phone: DeviceClient, fake_push: FakePushService, monkeypatch: Any
+) -> None:
+    site = Site(Client())
+    pairing = paired(site.requester, phone)
+    subscribe(phone, fake_push.endpoint())
+    monkeypatch.setattr(sending, "_queue", _BrokenQueue)
+    response = site.call("POST", "authentication_requests/initiate", {
+        "pairing_id": str(pairing.id), "terminal_name": "Laptop", "action_name": "Log in",
+    })  # fmt: skip
+    assert response.status_code == 200, response.content
+    row = AuthenticationRequest.objects.get(pk=response.json()["id"])
+    assert row.pending and row.push_state == sending.QUEUED  # /health counts it

@@ -27,12 +27,14 @@ import hashlib
 import json
 import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import requests
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from .. import db, lifecycle
@@ -130,13 +132,32 @@ def _record(
     rows = AuthenticationRequest.objects.using(db.alias()).filter(pk=request_id)
     if only_from:
         rows = rows.filter(push_state=only_from)
-    rows.update(push_state=state, push_state_at=now or timezone.now())
+    when = now or timezone.now()
+    _retrying(lambda: rows.update(push_state=state, push_state_at=when))
+
+
+def _retrying(write: Callable[[], Any], attempts: int = 4) -> None:
+    """Run ``write``, again after a short pause while the database is locked (SQLite
+    under concurrent writers; a worker thread may wait, a request should not)."""
+    for attempt in range(attempts):
+        try:
+            write()
+            return
+        except OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
 
 
 def _submit(job: Job) -> None:
-    if not _queue().submit(job):
-        log.warning("push: the queue is full; request %s not pushed", job.request_id)
-        _record(job.request_id, FAILED, only_from=QUEUED)
+    """Hand ``job`` to the queue (after the commit: an error here must not reach the
+    answer of a call whose work is done, so it is logged)."""
+    try:
+        if not _queue().submit(job):
+            log.warning("push: the queue is full; request %s not pushed", job.request_id)
+            _record(job.request_id, FAILED, only_from=QUEUED)
+    except Exception:  # noqa: BLE001 - logged; the request stands, the app lists it
+        log.exception("push: request %s could not be queued", job.request_id)
 
 
 _queue_lock = threading.Lock()
@@ -229,9 +250,10 @@ def _push(
     except WebPushException as error:
         status = getattr(error.response, "status_code", None)
         if status in GONE:
-            PushSubscription.objects.using(db.alias()).filter(
+            gone = PushSubscription.objects.using(db.alias()).filter(
                 device_id=target.device_id, endpoint=target.endpoint
-            ).delete()
+            )
+            _retrying(gone.delete)
             log.info("push: subscription of device %s is gone (%s): deleted",
                      target.device_id, status)
         else:

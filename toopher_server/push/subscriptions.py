@@ -41,6 +41,8 @@ __all__ = [
 MAX_ENDPOINT = 2048
 _B64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 _LOOPBACK_NAMES = {"localhost"}
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 
 
 class InvalidSubscription(DeviceApiError):
@@ -97,14 +99,28 @@ def check_endpoint(endpoint: Any) -> str:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
+        if not _public_name(host):
+            raise InvalidSubscription("endpoint must be a public host") from None
         return endpoint
     if not address.is_global and not (loopback and allow_insecure_loopback()):
         raise InvalidSubscription("endpoint must be a public host")
     return endpoint
 
 
+def _public_name(host: str) -> bool:
+    """A DNS name that is not ``localhost`` and that no resolver reads as an address
+    (``2130706433``, ``0x7f.1``, ``0177.0.0.1``): its last label has a letter and is
+    not hexadecimal notation."""
+    name = host.lower().rstrip(".")
+    if not _HOST_NAME.fullmatch(name) or name == "localhost" or name.endswith(".localhost"):
+        return False
+    last = name.rsplit(".", 1)[-1]
+    return any(c.isalpha() for c in last) and not last.startswith("0x")
+
+
 def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
+    name = host.lower().rstrip(".")
+    if name in _LOOPBACK_NAMES or name.endswith(".localhost"):
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
