@@ -24,6 +24,15 @@ ServiceWorkerRegistration.prototype.showNotification = function (title, options)
   return shown;
 };
 importScripts("sw-push.js");
+// The page asks for a tap on a notification: the same event a real tap gives the worker.
+self.addEventListener("message", (event) => {
+  if (!event.data || event.data.type !== "test-click") return;
+  event.waitUntil(self.registration.getNotifications({tag: event.data.tag}).then((shown) => {
+    for (const notification of shown) {
+      self.dispatchEvent(new NotificationEvent("notificationclick", {notification}));
+    }
+  }));
+});
 self.addEventListener("install", (event) => event.waitUntil(self.skipWaiting()));
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 """
@@ -33,6 +42,7 @@ PAGE = """<!doctype html>
 <script>
 (async () => {
   const params = new URLSearchParams(location.search);
+  sessionStorage.report = params.get("report");  // for the page a tap opens
   const report = (data) =>
     fetch(params.get("report"), {method: "POST", mode: "no-cors", body: JSON.stringify(data)});
   try {
@@ -40,6 +50,9 @@ PAGE = """<!doctype html>
       const registration = await navigator.serviceWorker.ready;
       const shown = await registration.getNotifications();
       await report({kind: "message", data: event.data, tags: shown.map((n) => n.tag)});
+      if (event.data.type === "toopher-push" && params.get("click")) {
+        registration.active.postMessage({type: "test-click", tag: event.data.request_id});
+      }
     });
     navigator.serviceWorker.startMessages();
     const registration = await navigator.serviceWorker.register("test-sw.js", {scope: "./"});
@@ -64,6 +77,16 @@ PAGE = """<!doctype html>
 """
 
 
+#: Where a tap on the notification leads (the app's page in the product).
+OPENED = """<!doctype html>
+<meta charset="utf-8"><title>App</title>
+<script>
+const seen = {kind: "opened", path: location.pathname, hash: location.hash};
+fetch(sessionStorage.report, {method: "POST", mode: "no-cors", body: JSON.stringify(seen)});
+</script>
+"""
+
+
 def _js(text: str) -> HttpResponse:
     response = HttpResponse(text, content_type="text/javascript; charset=utf-8")
     response["Cache-Control"] = "no-store"
@@ -72,6 +95,10 @@ def _js(text: str) -> HttpResponse:
 
 def page(request: HttpRequest) -> HttpResponse:
     return HttpResponse(PAGE)
+
+
+def opened(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(OPENED)
 
 
 def test_sw(request: HttpRequest) -> HttpResponse:
@@ -83,6 +110,7 @@ def sw_push(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
+    path("app/", opened),
     path("app/push-test", page),
     path("app/test-sw.js", test_sw),
     path("app/sw-push.js", sw_push),

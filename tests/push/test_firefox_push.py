@@ -1,6 +1,8 @@
 """The real chain, offline: Firefox subscribes through a push service on loopback, the
 service pushes when a site initiates a request, Firefox decrypts it and the service
-worker (``sw-push.js``) shows the notification and tells the page the request's id.
+worker (``sw-push.js``) shows the notification and tells the page the request's id; a
+tap on the notification (dispatched in the worker: no driver clicks a headless
+notification) takes the app's window to ``#/requests/<id>``.
 
 Firefox: Debian's ``firefox-esr``, headless (skipped without it, failed under ``CI``).
 The push service: :class:`tests.push.mozpush.MozillaPushServer`. The device: Python's
@@ -62,7 +64,7 @@ def test_a_request_wakes_the_service_worker_in_firefox(
     phone.allow_pairing(str(pairing.id))
     vapid_key = phone.call("GET", "/push")["vapid_public_key"]
 
-    query = urlencode({"vapid": vapid_key, "report": push_server.report_url})
+    query = urlencode({"vapid": vapid_key, "report": push_server.report_url, "click": "1"})
     firefox = Firefox(tmp_path, push_server.server_url, f"{base}/app/push-test?{query}")
     try:
         report = push_server.wait_for_report(
@@ -87,6 +89,9 @@ def test_a_request_wakes_the_service_worker_in_firefox(
         )["data"]
         assert shown["tag"] == str(auth.id) and shown["data"] == {"request_id": str(auth.id)}
         assert shown["title"] and shown["outcome"] == "shown", shown
+        # The page then taps the notification: the app's window goes to the request.
+        opened = push_server.wait_for_report(lambda r: r.get("kind") == "opened", PUSH_TIMEOUT)
+        assert opened["path"] == "/app/" and opened["hash"] == f"#/requests/{auth.id}"
         (push,) = [p for p in push_server.pushes if p["channel"] in subscription["endpoint"]]
         assert push["headers"]["urgency"] == "high"
         assert push["headers"]["content-encoding"] == "aes128gcm"

@@ -85,7 +85,11 @@
       appWindows().then(async (windows) => {
         const open = windows.find((client) => "focus" in client);
         if (!open) return self.clients.openWindow(target);
-        await open.focus();
+        try {
+          await open.focus();
+        } catch (error) {
+          // Not allowed to take the focus (no user activation): still show the request.
+        }
         try {
           return await open.navigate(target);
         } catch (error) {
