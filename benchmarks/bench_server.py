@@ -35,11 +35,13 @@ from urllib.parse import urlencode
 
 from oauthlib.oauth1 import Client
 
+from tests.faults.service_cluster import ServiceCluster
+
 from .bench_cluster import services
 from .config import Counts
 from .loadgen import REQUEST_TIMEOUT
 from .report import Report, Row
-from .servers import Environment
+from .servers import Environment, process_tree_cpu
 from .stats import bootstrap_median_ci, median, percentile
 
 RATIO_TARGET = 0.5
@@ -61,6 +63,8 @@ class RoundResult:
     statuses: Counter
     errors: int = 0
     exhausted: bool = False
+    #: CPU seconds the instances (gunicorn masters and workers) used in the round.
+    server_cpu: float = 0.0
 
     @property
     def ok(self) -> int:
@@ -186,6 +190,19 @@ def _checked(result: RoundResult) -> RoundResult:
     return result
 
 
+def _instances_cpu(cluster: ServiceCluster) -> float:
+    """CPU seconds used so far by the instances' processes (masters and workers)."""
+    return sum(
+        process_tree_cpu(instance.process.pid)
+        for instance in cluster.instances if instance.process is not None
+    )  # fmt: skip
+
+
+def _nonces(cluster: ServiceCluster) -> int:
+    """OAuth nonces recorded in the service's database (one per verified call)."""
+    return int(cluster.database.scalar("SELECT count(*) FROM toopher_server_nonce"))
+
+
 def _paired(base_url: str, creds: dict[str, str]) -> tuple[str, str]:
     """A pairing allowed on a device that signs like the authenticator, and one
     authentication request on it: their ids."""
@@ -207,8 +224,6 @@ def _paired(base_url: str, creds: dict[str, str]) -> tuple[str, str]:
 
 def server_ratio(env: Environment, counts: Counts, report: Report) -> None:
     """Verified API calls/s of two service instances on PostgreSQL over a bare view's."""
-    from tests.faults.service_cluster import ServiceCluster
-
     database_url, cache_url = services()
     threads, duration = counts.server_concurrency, counts.server_round_s
     with tempfile.TemporaryDirectory(prefix="toopher-bench-server-") as tmp:
@@ -223,6 +238,7 @@ def server_ratio(env: Environment, counts: Counts, report: Report) -> None:
             round_robin(ports, _bare(threads * 20, ports), concurrency=threads, duration=30,
                         kind="bare")
             room = max(warm.rps, 100.0) * duration * 2.5
+            nonces_before = _nonces(cluster)
             runs: dict[str, list[RoundResult]] = {"verified": [], "bare": []}
             for index in range(counts.server_rounds):
                 order = ("verified", "bare") if index % 2 == 0 else ("bare", "verified")
@@ -230,9 +246,12 @@ def server_ratio(env: Environment, counts: Counts, report: Report) -> None:
                     size = math.ceil(room * (4 if kind == "bare" else 1))
                     prepared = signer.many(size, ports) if kind == "verified" else _bare(
                         size, ports)
-                    runs[kind].append(_checked(round_robin(
-                        ports, prepared, concurrency=threads, duration=duration, kind=kind)))
-            nonces = cluster.database.scalar("SELECT count(*) FROM toopher_server_nonce")
+                    cpu = _instances_cpu(cluster)
+                    result = _checked(round_robin(
+                        ports, prepared, concurrency=threads, duration=duration, kind=kind))
+                    result.server_cpu = _instances_cpu(cluster) - cpu
+                    runs[kind].append(result)
+            nonces = _nonces(cluster) - nonces_before
             problems = [line for i in cluster.instances for line in i.tracebacks()]
         finally:
             cluster.stop()
@@ -253,6 +272,10 @@ def _report(
         for kind, rounds in runs.items()
     }  # fmt: skip
     answered = sum(r.ok for r in runs["verified"])
+    cpu_ms = {
+        kind: 1000 * sum(r.server_cpu for r in rounds) / max(1, sum(r.ok for r in rounds))
+        for kind, rounds in runs.items()
+    }
     short = [r.kind for rounds in runs.values() for r in rounds if r.exhausted]
     report.raw["server_ratio"] = {
         "concurrency": threads,
@@ -263,6 +286,7 @@ def _report(
         "per_round_ratios": per_round,
         "per_round_rates": {k: [r.rps for r in rounds] for k, rounds in runs.items()},
         "p50_p99_ms": latency,
+        "server_cpu_ms_per_call": cpu_ms,
         "verified_answered": answered,
         "nonces_recorded": nonces,
         "rounds_out_of_requests": short,
@@ -284,6 +308,17 @@ def _report(
             "per instance; PostgreSQL and Redis on the same machine"
             + (f"; ran out of prepared requests in {', '.join(short)} rounds" if short else "")
             + (f"; {len(problems)} error lines in the instances' logs" if problems else ""),
+        )
+    )
+    report.add(
+        Row(
+            "Service",
+            "Server CPU per call, verified / bare (both instances, all rounds)",
+            f"{cpu_ms['verified']:.2f} / {cpu_ms['bare']:.2f} ms (one core: about "
+            f"{1000 / cpu_ms['verified']:.0f} verified calls/s)" if cpu_ms["verified"] > 0
+            else "not measured",
+            note="user + system CPU of the gunicorn masters and workers, read from /proc "
+            "around each round; PostgreSQL's and Redis's own CPU is not in it",
         )
     )
     report.add(
