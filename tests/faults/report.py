@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import platform
+from collections.abc import Mapping
 
 from tests.scale.cluster import ROOT
 
@@ -43,23 +44,14 @@ succeeded, with nothing restarted.
 def write(
     results: dict[str, Figures], *, quick: bool, threads: int, baseline: float | None
 ) -> None:
-    rows = [
-        "| fault | result | attempted | completed | refused | restarted | stuck | 5xx | bare 5xx "
-        "| unlocked | used twice | pushes over | recover (s) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for name, f in results.items():
-        result = {True: "pass", False: "**FAIL**", None: "not run to the end"}[f.passed]
-        recover = "never" if f.recovery_s is None else f"{f.recovery_s:.1f}"
-        rows.append(
-            f"| {name} | {result} | {f.attempted} | {f.completed} | {f.refused} | "
-            f"{f.restarted} | {f.stuck} | {f.responses_5xx} | {f.bare_5xx} | "
-            f"{f.unlocked_without_approval} | {f.approvals_used_twice} | "
-            f"{f.pushes_over_limit} | {recover} |"
-        )
-    problems = [
-        f"- {name}: {p}" for name, f in results.items() if not f.passed for p in f.problems[:8]
-    ]
+    rows = _table(results, {
+        "fault": None, "result": None, "attempted": "attempted", "completed": "completed",
+        "refused": "refused", "restarted": "restarted", "stuck": "stuck",
+        "5xx": "responses_5xx", "bare 5xx": "bare_5xx", "unlocked": "unlocked_without_approval",
+        "used twice": "approvals_used_twice", "pushes over": "pushes_over_limit",
+        "recover (s)": None,
+    })
+    problems = _failures(results)
     text = "\n".join([
         HEAD,
         f"Last run: {_when()}, {_mode(quick)}, {threads} client threads, Python "
@@ -113,23 +105,13 @@ instance.
 
 def write_service(results: dict[str, ServiceFigures], *, quick: bool, threads: int) -> None:
     """The service's section of docs/reliability.md (the site's section is kept)."""
-    rows = [
-        "| phase | result | fault (s) | calls | 503 | bare | lost | approvals | attacks "
-        "| forged | replays | recover (s) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for name, f in results.items():
-        result = {True: "pass", False: "**FAIL**", None: "not run to the end"}[f.passed]
-        recover = "never" if f.recovery_s is None else f"{f.recovery_s:.1f}"
-        rows.append(
-            f"| {name} | {result} | {f.fault_s:.1f} | {f.calls} | {f.unavailable_503} | "
-            f"{f.bare} | {f.lost} | "
-            f"{f.approvals} | {f.attacks} | {f.unsigned_accepted} | {f.replays_accepted} | "
-            f"{recover} |"
-        )
-    problems = [
-        f"- {name}: {p}" for name, f in results.items() if not f.passed for p in f.problems[:8]
-    ]
+    rows = _table(results, {
+        "phase": None, "result": None, "fault (s)": "fault_s", "calls": "calls",
+        "503": "unavailable_503", "bare": "bare", "lost": "lost", "approvals": "approvals",
+        "attacks": "attacks", "forged": "unsigned_accepted", "replays": "replays_accepted",
+        "recover (s)": None,
+    })
+    problems = _failures(results)
     text = "\n".join([
         SERVICE_HEAD,
         f"Last run: {_when()}, {_mode(quick)}, {threads} client threads, Python "
@@ -140,6 +122,32 @@ def write_service(results: dict[str, ServiceFigures], *, quick: bool, threads: i
         *(["### What failed", "", *problems, ""] if problems else []),
     ])
     PATH.write_text(_kept(service=False).rstrip("\n") + "\n\n" + text)
+
+
+Results = Mapping[str, Figures | ServiceFigures]
+
+
+def _table(results: Results, columns: dict[str, str | None]) -> list[str]:
+    """The Markdown table of ``results``: the first column the phase's name, then its
+    verdict, the figures named by ``columns`` (heading: attribute), last the recovery."""
+    rows = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for name, f in results.items():
+        result = {True: "pass", False: "**FAIL**", None: "not run to the end"}[f.passed]
+        recover = "never" if f.recovery_s is None else f"{f.recovery_s:.1f}"
+        figures = [_cell(getattr(f, attr)) for attr in columns.values() if attr]
+        rows.append("| " + " | ".join([name, result, *figures, recover]) + " |")
+    return rows
+
+
+def _cell(value: object) -> str:
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+def _failures(results: Results) -> list[str]:
+    """The first problems of each phase that failed, as list items."""
+    return [
+        f"- {name}: {p}" for name, f in results.items() if not f.passed for p in f.problems[:8]
+    ]
 
 
 def _kept(*, service: bool) -> str:
