@@ -10,6 +10,7 @@ are public so that the sandbox can serve the very same views among its own pages
 from django.urls import path, re_path
 
 from . import api_views as api
+from . import app_views
 from . import device_views as device
 from . import health as health_views
 from . import iframe_views as web_iframe
@@ -86,4 +87,13 @@ def unknown(*prefixes: str) -> list:
     return [re_path(rf"^(?P<rest>(?:{alternatives})(?:/.*)?)$", api.not_found)]
 
 
-urlpatterns = index + v1 + iframe + app_api + qr_link + pages + health + unknown("v1")
+#: The authenticator web app (:mod:`toopher_server.app_views`): its page, manifest, service
+#: worker and files, all under ``app/`` so that the service worker's scope is the app.
+app = [
+    path("app/", app_views.shell, name="app"),
+    path("app/manifest.webmanifest", app_views.manifest, name="app-manifest"),
+    path("app/sw.js", app_views.service_worker, name="app-sw"),
+    re_path(r"^app/(?P<name>[a-z0-9-]+\.(?:js|css|png))$", app_views.app_file),
+]
+
+urlpatterns = index + v1 + iframe + app_api + qr_link + pages + health + unknown("v1") + app
