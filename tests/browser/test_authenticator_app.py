@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 
 from tests.waiting import wait_until
 from toopher_server import totp
+from toopher_server.devicesig import Decision, DeviceVerifier, MemorySeenIds, load_jwk
 
 from .authenticator.app import STORED_JS, AppUnderTest, open_app
 
@@ -71,6 +72,15 @@ def paired(app: AppUnderTest) -> AppUnderTest:
     return app
 
 
+@pytest.fixture(scope="module")
+def browser_jwk_verifier(app: AppUnderTest) -> DeviceVerifier:
+    """The service's verifier, with the key the page exported: checks a call the page
+    signed without the service."""
+    key = load_jwk(app.page.evaluate("window.toopherApp.publicJwk"))
+    device_id = app.page.evaluate("window.toopherApp.deviceId")
+    return DeviceVerifier(lambda asked: key if asked == device_id else None, MemorySeenIds())
+
+
 def test_the_first_run_enrols_a_key_that_only_the_page_holds(app: AppUnderTest) -> None:
     device_id = app.page.evaluate("window.toopherApp.deviceId")
     jwk = app.page.evaluate("window.toopherApp.publicJwk")
@@ -108,10 +118,11 @@ def test_a_request_is_answered_in_the_list(
     page = paired.page
     paired.go("#/")
     expect(page.get_by_role("heading", name="Requests")).to_be_visible()
-    request_id = paired.request(terminal=f"Chromium ({button})")
+    terminal = f"Chromium « {button} » ☕"  # the decision body carries UTF-8 as it is
+    request_id = paired.request(terminal=terminal)
     article = page.locator(f'article[data-request-id="{request_id}"]')
     expect(article).to_contain_text(paired.user_name)
-    expect(article).to_contain_text(f"Chromium ({button})")
+    expect(article).to_contain_text(terminal)
     expect(article).to_contain_text("Log in")
     expect(page.locator("#announce")).to_contain_text("New request from")
     article.get_by_role("button", name=button, exact=True).click()
@@ -186,6 +197,134 @@ def test_the_layout_fits_a_phone_and_keeps_focus_visible(paired: AppUnderTest) -
     page.screenshot(path=str(SCREENSHOT))
     article.get_by_role("button", name="Deny").click()
     expect(article).to_contain_text("Denied.")
+
+
+def test_number_matching_offers_three_numbers_and_signs_the_pick(
+    paired: AppUnderTest, browser_jwk_verifier
+) -> None:
+    """The service's numbers (contracts: ``codes``) replace Allow; the pick goes into the
+    signed, canonical decision body. The list's answer is given the numbers here, and
+    the decision is answered here, so the test holds with or without the service's side."""
+    page = paired.page
+    paired.go("#/codes")
+    request_id = paired.request(terminal="Numbers browser")
+    seen: dict[str, object] = {}
+
+    def with_codes(route) -> None:
+        response = route.fetch()
+        data = response.json()
+        for item in data["authentication_requests"]:
+            if item["id"] == request_id:
+                item["codes"] = ["12", "47", "88"]
+        route.fulfill(response=response, json=data)
+
+    def answer(route) -> None:
+        seen.update(
+            header=route.request.headers["toopher-device-signature"],
+            body=route.request.post_data_buffer,
+            path=route.request.url.split("//", 1)[1].split("/", 1)[1],
+        )
+        refusal = {"error": "wrong_code", "message": "wrong number", "server_time": 0}
+        route.fulfill(status=409, json=refusal)
+
+    listing = re.compile(r"/api/v1/authentication_requests\?")
+    decision = re.compile(rf"/api/v1/authentication_requests/{request_id}/decision$")
+    page.route(listing, with_codes)
+    page.route(decision, answer)
+    try:
+        paired.go("#/")
+        article = page.locator(f'article[data-request-id="{request_id}"]')
+        expect(article.locator("[data-code]")).to_have_count(3)
+        expect(article.get_by_role("button", name="Allow", exact=True)).to_have_count(0)
+        article.get_by_role("button", name="47").click()
+        expect(article).to_contain_text("Wrong number: the request was denied.")
+    finally:
+        page.unroute(listing)
+        page.unroute(decision)
+    body = seen["body"]
+    assert Decision.from_json(body).code == "47"  # canonical, complete, the picked number
+    assert json.loads(body)["decision"] == "allow" and json.loads(body)["request_id"] == request_id
+    browser_jwk_verifier.verify("POST", "/" + seen["path"], body, seen["header"])
+    paired.api.cancel_authentication_request(request_id)
+
+
+def test_a_push_message_is_recorded_and_refreshes_the_list(paired: AppUnderTest) -> None:
+    page = paired.page
+    paired.go("#/")
+    request_id = paired.request(terminal="Pushed browser")
+    worker = paired.context.service_workers[0]
+    worker.evaluate(
+        """(id) => self.clients.matchAll({type: "window"}).then((clients) =>
+             clients.forEach((c) => c.postMessage({type: "toopher-push", request_id: id})))""",
+        request_id,
+    )
+    page.wait_for_function("(id) => window.toopherApp.pushes.includes(id)", arg=request_id)
+    article = page.locator(f'article[data-request-id="{request_id}"]')
+    article.get_by_role("button", name="Deny").click()
+    expect(article).to_contain_text("Denied.")
+
+
+def test_the_optional_parts_show_only_where_the_service_has_them(paired: AppUnderTest) -> None:
+    page = paired.page
+    paired.go("#/pair")
+    expect(page.get_by_role("heading", name="Pair with a site")).to_be_focused()
+    # Unsigned, an endpoint that exists says "unsigned" (401); one that does not,
+    # "not_found" (404) or, where the path takes another method only, 405.
+    answers = page.evaluate(
+        """async () => {
+          const status = async (path) => (await fetch(path)).status;
+          return {qr: await status("qr.js"), push: await status("api/v1/push"),
+                  remembered: await status("api/v1/remembered_browsers"),
+                  devices: await status("api/v1/devices")};
+        }"""
+    )
+    scan = page.get_by_role("button", name="Scan QR code")
+    if answers["qr"] == 200:
+        expect(scan).to_be_visible()
+    else:
+        expect(scan).to_have_count(0)
+    for name, label in (("remembered", "Remembered"), ("devices", "Devices")):
+        link = page.get_by_role("link", name=label, exact=True)
+        if answers[name] in (404, 405):
+            expect(link).to_be_hidden()
+        else:
+            expect(link).to_be_visible()
+    paired.go("#/settings")
+    notifications = page.get_by_role("heading", name="Notifications")
+    expect(page.locator("#device-id")).to_have_text(page.evaluate("window.toopherApp.deviceId"))
+    if answers["push"] in (404, 405):
+        expect(notifications).to_have_count(0)
+    else:
+        expect(notifications).to_be_visible()
+
+
+def test_a_wrong_clock_is_corrected_from_the_service_time(browser, stored_server) -> None:
+    """A phone ten minutes fast: the first call is ``stale``, the app learns the offset
+    from ``server_time`` and the retry (a new nonce) goes through."""
+    fast = open_app(browser, stored_server)
+    try:
+        fast.context.add_init_script("{ const real = Date.now; Date.now = () => real() + 600000; }")
+        fast.open()
+        fast.page.get_by_role("button", name="Set up").click()
+        expect(fast.page.get_by_role("heading", name="Requests")).to_be_focused()
+        offset = fast.stored("device", "this")["clockOffset"]
+        assert -620 <= offset <= -580
+        assert fast.csp_reports == []
+    finally:
+        fast.context.close()
+
+
+def test_a_removed_device_is_offered_to_enrol_again(paired: AppUnderTest) -> None:
+    page = paired.page
+    device_id = page.evaluate("window.toopherApp.deviceId")
+    paired.remove_device(device_id)
+    paired.open("#/")
+    notice = page.locator("#notice")
+    expect(notice).to_contain_text("no longer known")
+    notice.get_by_role("button", name="Set up again").click()
+    expect(notice).to_be_hidden()
+    jwk = page.evaluate("window.toopherApp.publicJwk")
+    assert paired.server_device(device_id)["public_jwk"] == jwk
 
 
 def test_no_content_security_policy_violation(paired: AppUnderTest) -> None:

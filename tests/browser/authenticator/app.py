@@ -82,6 +82,14 @@ class AppUnderTest:
         """What the app keeps in its IndexedDB ``store`` under ``key``."""
         return self.page.evaluate(f"([store, key]) => ({STORED_JS})(store, key)", [store, key])
 
+    def remove_device(self, device_id: str) -> None:
+        """An operator removes the device from the service's database."""
+        self.server.manage(
+            "shell", "-c",
+            "from toopher_server.models import Device; "
+            f"Device.objects.filter(id={device_id!r}).delete()",
+        )
+
     def server_device(self, device_id: str) -> dict[str, Any]:
         """The service's record of a device, read from its database."""
         code = (
