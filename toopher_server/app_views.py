@@ -78,6 +78,12 @@ def _present(name: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def shell_files() -> list[str]:
+    """The files the service worker keeps offline: the shell's and the optional parts
+    that are present."""
+    return [*SHELL_FILES, *(name for name in OPTIONAL_FILES if _present(name))]
+
+
 def _files_version() -> str:
     """A hash of the app's files: a new version of any of them is a new cache."""
     digest = hashlib.sha256()
@@ -145,7 +151,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     """``sw.js``: served from ``app/`` so that its scope is the app."""
     context = {
         "version": cache_version(),
-        "shell_files": json.dumps(["./", "manifest.webmanifest", *SHELL_FILES]),
+        "shell_files": json.dumps(["./", "manifest.webmanifest", *shell_files()]),
         "has_push": _present("sw-push.js") is not None,
     }
     text = render_to_string("toopher_server/app/sw.js", context)

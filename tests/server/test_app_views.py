@@ -126,3 +126,22 @@ def test_the_sandbox_serves_the_app_under_its_prefix() -> None:
     assert response.status_code == 200
     assert "default-src 'self'" in response["Content-Security-Policy"]
     assert Client().get("/sandbox/app/sw.js").status_code == 200
+
+
+def test_the_optional_parts_join_the_worker_when_they_arrive(tmp_path, monkeypatch) -> None:
+    """With ``sw-push.js`` and ``qr.js`` present (the push and QR features), the worker
+    imports the first inside a try/catch, keeps both offline, and is a new version."""
+    before = Client().get("/app/sw.js").content.decode()
+    for path in app_views.APP_DIR.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    (tmp_path / "sw-push.js").write_text("self.addEventListener('push', () => {});\n")
+    (tmp_path / "qr.js").write_text("export async function scanQrCode() {}\n")
+    monkeypatch.setattr(app_views, "APP_DIR", tmp_path)
+    client = Client()
+    text = client.get("/app/sw.js").content.decode()
+    assert re.search(r'try \{\s*importScripts\("sw-push.js"\);\s*\} catch', text)
+    shell = json.loads(re.search(r"const SHELL = (\[.*?\]);", text)[1])
+    assert {"qr.js", "sw-push.js"} <= set(shell)
+    assert re.search(r'VERSION = "(\w+)"', text)[1] != re.search(r'VERSION = "(\w+)"', before)[1]
+    pushed = client.get("/app/sw-push.js")
+    assert pushed.status_code == 200 and pushed["Content-Type"].startswith("text/javascript")

@@ -487,16 +487,18 @@ async function notificationsSection() {
   show();
   button.addEventListener("click", async () => {
     try {
-      const registration = await navigator.serviceWorker.ready;
       if (info.subscribed) {
+        const registration = await navigator.serviceWorker.ready;
         const subscription = await registration.pushManager.getSubscription();
         await subscription?.unsubscribe();
         info = await state.api.delete("push");
       } else {
+        // First, while the tap still counts as the user's gesture (Safari requires it).
         if ((await Notification.requestPermission()) !== "granted") {
           status.textContent = T.notifications_denied;
           return;
         }
+        const registration = await navigator.serviceWorker.ready;
         const subscription = await registration.pushManager.subscribe({
           userVisibleOnly: true, applicationServerKey: fromB64url(info.vapid_public_key),
         });
