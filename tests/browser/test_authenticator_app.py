@@ -197,6 +197,15 @@ def test_the_layout_fits_a_phone_and_keeps_focus_visible(paired: AppUnderTest) -
     page.screenshot(path=str(SCREENSHOT))
     article.get_by_role("button", name="Deny").click()
     expect(article).to_contain_text("Denied.")
+    for route, title in (("pair", "Pair with a site"), ("codes", "Offline codes"),
+                         ("settings", "Settings")):
+        paired.go(f"#/{route}")
+        expect(page.get_by_role("heading", name=title)).to_be_focused()
+        if route == "pair":
+            page.get_by_role("button", name="Get a pairing phrase").click()
+            expect(page.locator("#pairing-phrase")).to_have_text(TWO_WORDS)
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= 360, route
+        page.screenshot(path=str(SCREENSHOT.with_name(f"authenticator-app-360-{route}.png")))
 
 
 def test_number_matching_offers_three_numbers_and_signs_the_pick(
