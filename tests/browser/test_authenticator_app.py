@@ -257,6 +257,24 @@ def test_number_matching_offers_three_numbers_and_signs_the_pick(
     paired.api.cancel_authentication_request(request_id)
 
 
+def test_a_mismatch_shows_the_request_again(paired: AppUnderTest) -> None:
+    """The service says what was shown is out of date: the app fetches the request again
+    and shows it anew; the user's second answer goes through."""
+    page = paired.page
+    paired.go("#/")
+    request_id = paired.request(terminal="Mismatched browser")
+    decision = re.compile(rf"/api/v1/authentication_requests/{request_id}/decision$")
+    refusal = {"error": "mismatch", "message": "changed", "server_time": 0}
+    page.route(decision, lambda route: route.fulfill(status=409, json=refusal), times=1)
+    article = page.locator(f'article[data-request-id="{request_id}"]')
+    article.get_by_role("button", name="Allow").click()
+    expect(page.locator("#notice")).to_contain_text("no longer matches")
+    page.unroute(decision)
+    article.get_by_role("button", name="Allow").click()
+    expect(article).to_contain_text("Allowed.")
+    assert wait_until(lambda: paired.status(request_id).granted)
+
+
 def test_a_push_message_is_recorded_and_refreshes_the_list(paired: AppUnderTest) -> None:
     page = paired.page
     paired.go("#/")

@@ -133,6 +133,11 @@ function requestArticle(request) {
     } catch (error) {
       if (error instanceof ApiError && ["not_pending", "wrong_code", "not_found"].includes(error.code)) {
         finish(errorText(error));
+      } else if (error instanceof ApiError && error.code === "mismatch" && state.refresh) {
+        // What was shown is out of date: fetch the request again and show it anew.
+        showNotice(errorText(error));
+        article.remove();
+        state.refresh();
       } else {
         buttons.forEach((b) => { b.disabled = false; });
         result.textContent = errorText(error);
