@@ -341,6 +341,29 @@ def test_a_wrong_clock_is_corrected_from_the_service_time(browser, stored_server
         fast.context.close()
 
 
+def test_a_replay_refusal_is_retried_once_with_a_new_nonce(paired: AppUnderTest) -> None:
+    page = paired.page
+    paired.go("#/pair")
+    nonces: list[str] = []
+
+    def refuse_first(route) -> None:
+        header = route.request.headers["toopher-device-signature"]
+        nonces.append(re.search(r"nonce=([\w-]+)", header)[1])
+        if len(nonces) == 1:
+            route.fulfill(status=401, json={"error": "replay", "message": "seen", "server_time": 0})
+        else:
+            route.continue_()
+
+    phrases = re.compile(r"/api/v1/pairing_phrases$")
+    page.route(phrases, refuse_first)
+    try:
+        page.get_by_role("button", name="Get a pairing phrase").click()
+        expect(page.locator("#pairing-phrase")).to_have_text(TWO_WORDS)
+    finally:
+        page.unroute(phrases)
+    assert len(nonces) == 2 and nonces[0] != nonces[1]
+
+
 def test_a_removed_device_is_offered_to_enrol_again(paired: AppUnderTest) -> None:
     page = paired.page
     device_id = page.evaluate("window.toopherApp.deviceId")

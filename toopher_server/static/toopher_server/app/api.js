@@ -83,12 +83,14 @@ export class DeviceApi {
   async call(method, path, body) {
     const url = this.url(path);
     let answer = await this.send(method, url, body);
-    if (answer.status === 401 && answer.data?.error === "stale"
-        && Number.isInteger(answer.data.server_time)) {
+    const refusal = answer.status === 401 ? answer.data?.error : null;
+    if (refusal === "stale" && Number.isInteger(answer.data.server_time)) {
       // Learn the clock offset, then retry once with a new nonce (§5).
       this.device.clockOffset = answer.data.server_time - Math.floor(Date.now() / 1000);
       await saveDevice(this.device);
       answer = await this.send(method, url, body);
+    } else if (refusal === "replay") {
+      answer = await this.send(method, url, body); // once, with a new nonce (§5)
     }
     if (answer.status >= 200 && answer.status < 300) return answer.data;
     const data = answer.data || {};

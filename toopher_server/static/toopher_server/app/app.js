@@ -566,6 +566,8 @@ function setupScreen(stored) {
         }
         state.api = new DeviceApi(BASE, device);
         await state.api.enrol(label);
+        // Ask the browser not to evict the key under storage pressure (best effort).
+        await navigator.storage?.persist?.().catch(() => false);
         clearNotice();
         begin();
       } catch (error) {
