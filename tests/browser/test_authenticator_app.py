@@ -279,6 +279,7 @@ def test_a_push_message_is_recorded_and_refreshes_the_list(paired: AppUnderTest)
     page = paired.page
     paired.go("#/")
     request_id = paired.request(terminal="Pushed browser")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     worker = paired.context.service_workers[0]
     worker.evaluate(
         """(id) => self.clients.matchAll({type: "window"}).then((clients) =>
