@@ -66,6 +66,7 @@ STRINGS = {
     "scan_stop": _("Stop scanning"),
     "scan_hint": _("Point the camera at the QR code the site shows."),
     "pending_pairings": _("Pairings waiting for you"),
+    "pairings_empty": _("None yet: once the site has your phrase, its pairing appears here."),
     "pairing_question": _("Pair {user} on {site} with this device?"),
     "paired": _("Paired."),
     "pairing_refused": _("Pairing refused."),

@@ -329,7 +329,8 @@ async function pairScreen() {
     h("div", { class: "actions" }, h("button", { type: "button", class: "primary", onclick: getPhrase }, T.pair_phrase_button)),
     phraseLabel, phrase);
   const holder = h("div");
-  main.append(holder, h("h2", {}, T.pending_pairings), list);
+  const empty = h("p", { class: "muted" }, T.pairings_empty);
+  main.append(holder, h("h2", {}, T.pending_pairings), list, empty);
   const screenId = state.screenId;
   loadQrModule().then((qr) => {
     if (qr && screenId === state.screenId) holder.append(qrScanner(qr, list));
@@ -350,6 +351,7 @@ async function pairScreen() {
     for (const pairing of [...pairings].reverse()) {
       if (!shown.has(pairing.id)) list.prepend(pairingArticle(pairing));
     }
+    empty.hidden = list.childElementCount > 0;
   };
   await refresh();
   return refresh;
