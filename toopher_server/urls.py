@@ -68,6 +68,7 @@ app_api = [
     path("app/api/v1/authentication_requests", device.request_list),
     path("app/api/v1/authentication_requests/<str:request_id>", device.request_detail),
     path("app/api/v1/authentication_requests/<str:request_id>/decision", device.request_decision),
+    path("app/api/v1/pairings/<str:pairing_id>/claim", device.pairing_claim),
     re_path(r"^(?P<rest>app/api(?:/.*)?)$", device.not_found),
 ]
 
