@@ -13,6 +13,7 @@ from . import api_views as api
 from . import device_views as device
 from . import health as health_views
 from . import iframe_views as web_iframe
+from . import qr_views
 from . import web_views as web
 
 app_name = "toopher_server"
@@ -74,6 +75,9 @@ app_api = [
 
 qr_link = [path("r/pairings/<str:pairing_id>", web.qr_link, name="qr_link")]
 
+#: The QR decoder the authenticator app imports where the browser has none (``qr_views``).
+qr_decoder = [path("app/vendor/jsqr.js", qr_views.jsqr, name="app-jsqr")]
+
 pages = [path("pairings/<str:pairing_id>/reset", web.reset_pairing, name="reset")]
 
 #: ``health``: for the balancer (database reachable) and the operator's counts.
@@ -87,4 +91,6 @@ def unknown(*prefixes: str) -> list:
     return [re_path(rf"^(?P<rest>(?:{alternatives})(?:/.*)?)$", api.not_found)]
 
 
-urlpatterns = index + v1 + iframe + app_api + qr_link + pages + health + unknown("v1")
+urlpatterns = (
+    index + v1 + iframe + app_api + qr_link + pages + health + unknown("v1") + qr_decoder
+)
