@@ -234,6 +234,35 @@ def test_only_this_services_link_or_a_bare_id_gives_a_pairing_id(
     assert pairing_id(f"{base}/r/pairings/{pid}", f"{base}/toopher/") is None
 
 
+def test_the_authenticator_app_pairs_by_scanning_the_sites_code(
+    context: Any, instance: Instance, camera: Path, api: toopher.ToopherApi
+) -> None:
+    """The whole app (where this build has it): set up, scan, allow; the site sees it paired."""
+    if requests.get(instance.url("/app/"), timeout=10).status_code == 404:
+        pytest.skip("this build has no authenticator app at app/")
+    from playwright.sync_api import expect
+
+    violations = watch_csp(context)
+    pairing = api.pair_qr("dee@example.com")
+    write_qr_video(camera, shown_link(api, instance, pairing.id))
+    page = context.new_page()
+    page.goto(instance.url("/app/"))
+    page.wait_for_function("() => window.toopherApp && window.toopherApp.ready")
+    page.get_by_label("Device name").fill("QR phone")
+    page.get_by_role("button", name="Set up").click()
+    page.get_by_role("link", name="Pair").click()
+    page.get_by_role("button", name="Scan QR code").click()
+
+    article = page.locator(f'article[data-pairing-id="{pairing.id}"]')
+    expect(article).to_contain_text("dee@example.com")
+    assert api.get_pairing_status(pairing.id).pending is True
+    article.get_by_role("button", name="Allow").click()
+    expect(article).to_contain_text("Paired.")
+    status = api.get_pairing_status(pairing.id)
+    assert (status.pending, status.enabled) == (False, True)
+    assert violations == []
+
+
 def test_the_decoder_is_served_beside_the_app(instance: Instance) -> None:
     answer = requests.get(instance.url("/app/vendor/jsqr.js"), timeout=10)
     assert answer.status_code == 200
