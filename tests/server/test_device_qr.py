@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from toopher_server import devices, phones, service
-from toopher_server.models import Pairing, Phone
+from toopher_server.models import Device, Pairing, Phone
 from toopher_server.params import Params
 
 from .calls import Site
@@ -64,7 +64,7 @@ def refused(response: Any, code: str, status: int) -> None:
 
 
 def phone_of(client: DeviceClient) -> Phone:
-    return Phone.objects.get(device__pk=client.device.device_id)
+    return Device.objects.select_related("phone").get(pk=client.device.device_id).phone
 
 
 # --- the way it works -----------------------------------------------------------------
