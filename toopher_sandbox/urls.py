@@ -73,5 +73,5 @@ web_urls = [
 
 urlpatterns = (
     v1 + service.iframe + service.app_api + controls + phones + web_urls + service.pages
-    + service.unknown("v1", "control") + service.app
+    + service.unknown("v1", "control") + service.app + service.qr_decoder
 )

@@ -10,7 +10,7 @@ are public so that the sandbox can serve the very same views among its own pages
 from django.urls import path, re_path
 
 from . import api_views as api
-from . import app_views
+from . import app_views, qr_views
 from . import device_views as device
 from . import health as health_views
 from . import iframe_views as web_iframe
@@ -69,10 +69,14 @@ app_api = [
     path("app/api/v1/authentication_requests", device.request_list),
     path("app/api/v1/authentication_requests/<str:request_id>", device.request_detail),
     path("app/api/v1/authentication_requests/<str:request_id>/decision", device.request_decision),
+    path("app/api/v1/pairings/<str:pairing_id>/claim", device.pairing_claim),
     re_path(r"^(?P<rest>app/api(?:/.*)?)$", device.not_found),
 ]
 
 qr_link = [path("r/pairings/<str:pairing_id>", web.qr_link, name="qr_link")]
+
+#: The QR decoder the authenticator app imports where the browser has none (``qr_views``).
+qr_decoder = [path("app/vendor/jsqr.js", qr_views.jsqr, name="app-jsqr")]
 
 pages = [path("pairings/<str:pairing_id>/reset", web.reset_pairing, name="reset")]
 
@@ -96,4 +100,7 @@ app = [
     re_path(r"^app/(?P<name>[a-z0-9-]+\.(?:js|css|png))$", app_views.app_file),
 ]
 
-urlpatterns = index + v1 + iframe + app_api + qr_link + pages + health + unknown("v1") + app
+urlpatterns = (
+    index + v1 + iframe + app_api + qr_link + pages + health + unknown("v1") + app
+    + qr_decoder
+)
