@@ -1,10 +1,19 @@
 """The live service of the Firefox push test: ``tests.server.live_settings`` plus plain
-http push endpoints on loopback (the test's push service) and the test page's URLs."""
+http push endpoints on loopback (the test's push service), the app's templates and the
+test page's URLs."""
 
 from tests.server.live_settings import *  # noqa: F403
 
 ROOT_URLCONF = "tests.push.live_urls"
 TOOPHER_SERVER_PUSH_ALLOW_INSECURE_LOOPBACK = True
+# The app's pages and its sw.js are templates.
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     import django

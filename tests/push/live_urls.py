@@ -1,15 +1,10 @@
-"""The service at the root, and under ``app/`` a test page, a test-only service worker
-that imports the real ``sw-push.js``, and ``sw-push.js`` itself (the app's own views
-serve it in the product; this branch tests the file, not those views)."""
-
-from pathlib import Path
+"""The service at the root, and under ``app/`` a test page and a service worker for it:
+test hooks, then the app's real ``sw.js`` (which imports the real ``sw-push.js``), both
+served by the app's own views. ``app/`` itself is a page that reports where a tap on
+the notification led (the app's page in the product)."""
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
-
-import toopher_server
-
-STATIC_APP = Path(toopher_server.__file__).parent / "static" / "toopher_server" / "app"
 
 TEST_SW = """
 // Each notification sw-push.js shows is also told to the page (headless Firefox may not
@@ -23,7 +18,7 @@ ServiceWorkerRegistration.prototype.showNotification = function (title, options)
   shown.then(() => tell("shown"), (error) => tell(String(error)));
   return shown;
 };
-importScripts("sw-push.js");
+importScripts("sw.js");  // the app's worker, with importScripts("sw-push.js")
 // The page asks for a tap on a notification: the same event a real tap gives the worker.
 self.addEventListener("message", (event) => {
   if (!event.data || event.data.type !== "test-click") return;
@@ -33,8 +28,6 @@ self.addEventListener("message", (event) => {
     }
   }));
 });
-self.addEventListener("install", (event) => event.waitUntil(self.skipWaiting()));
-self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 """
 
 PAGE = """<!doctype html>
@@ -105,14 +98,9 @@ def test_sw(request: HttpRequest) -> HttpResponse:
     return _js(TEST_SW)
 
 
-def sw_push(request: HttpRequest) -> HttpResponse:
-    return _js((STATIC_APP / "sw-push.js").read_text(encoding="utf-8"))
-
-
 urlpatterns = [
     path("app/", opened),
     path("app/push-test", page),
     path("app/test-sw.js", test_sw),
-    path("app/sw-push.js", sw_push),
     path("", include("toopher_server.urls")),
 ]

@@ -1,10 +1,10 @@
 """The real chain, offline: Firefox subscribes through a push service on loopback; a
 password login at the example site (django_toopher, stored mode, its Toopher service
 ``toopher_server`` under gunicorn) makes the service push; Firefox decrypts it and the
-service worker (``sw-push.js``) shows the notification and tells the page the request's
-id; a tap on the notification (dispatched in the worker: no driver clicks a headless
-notification) takes the app's window to ``#/requests/<id>``; the device allows the
-request and the login completes.
+service worker (the app's ``sw.js`` with ``sw-push.js``) shows the notification and
+tells the page the request's id; a tap on the notification (dispatched in the worker:
+no driver clicks a headless notification) takes the app's window to
+``#/requests/<id>``; the device allows the request and the login completes.
 
 Firefox: Debian's ``firefox-esr``, headless (skipped without it, failed under ``CI``).
 The push service: :class:`tests.push.mozpush.MozillaPushServer`. The device: Python's
