@@ -118,7 +118,10 @@ def request_created(auth: AuthenticationRequest) -> str:
         return NONE
     now = timezone.now()
     state = HELD if holds.is_held(auth.user_id, now) else QUEUED
-    _record(auth.pk, state, now)
+    # In the request's transaction: no retry here (a failed statement ends it).
+    AuthenticationRequest.objects.using(db.alias()).filter(pk=auth.pk).update(
+        push_state=state, push_state_at=now
+    )
     auth.push_state, auth.push_state_at = state, now
     if state == QUEUED:
         job = Job(str(auth.pk), lifecycle.expires_at(auth), targets)
@@ -126,13 +129,12 @@ def request_created(auth: AuthenticationRequest) -> str:
     return state
 
 
-def _record(
-    request_id: Any, state: str, now: datetime | None = None, *, only_from: str = ""
-) -> None:
+def _record(request_id: Any, state: str, *, only_from: str = "") -> None:
+    """Set a request's ``push_state`` outside any transaction (after the commit)."""
     rows = AuthenticationRequest.objects.using(db.alias()).filter(pk=request_id)
     if only_from:
         rows = rows.filter(push_state=only_from)
-    when = now or timezone.now()
+    when = timezone.now()
     _retrying(lambda: rows.update(push_state=state, push_state_at=when))
 
 
