@@ -286,10 +286,13 @@ def answer_request(device: Device, request_id: str, body: bytes) -> Authenticati
         wrong.append("code")
     if wrong:
         raise Mismatch(f"the decision does not match the request: {', '.join(wrong)}")
-    grant = decision.decision == "allow"
-    reason = {"allow": "", "deny": DENY_REASON, "not_me": NOT_ME_REASON}[decision.decision]
+    grant = decision.decision in ("allow", "allow_always")
+    reason = {"deny": DENY_REASON, "not_me": NOT_ME_REASON}.get(decision.decision, "")
+    remember = decision.decision == "allow_always"  # remembered browsers (``remembered``)
     try:
-        phones.respond_authentication(str(auth.id), grant, reason, phone=device.phone)
+        phones.respond_authentication(
+            str(auth.id), grant, reason, automate=remember, phone=device.phone
+        )
     except ApiError as error:
         raise _refusal(error) from None
     return request_on(device, str(auth.id))

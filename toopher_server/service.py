@@ -11,7 +11,7 @@ import secrets
 
 from django.db import IntegrityError
 
-from . import audit, db, lifecycle, lookups, ratelimit, totp
+from . import audit, db, lifecycle, lookups, ratelimit, remembered, totp
 from .errors import (
     ApiError,
     bad_request,
@@ -379,8 +379,8 @@ def start_authentication(
         auth.pending, auth.granted, auth.totp_valid = False, valid, valid
         auth.reason = "OTP valid" if valid else "Invalid OTP"
     elif automation_allowed:
-        rule = AutomationRule.objects.filter(
-            pairing=pairing, terminal=terminal, action=action
+        rule = remembered.live(
+            AutomationRule.objects.filter(pairing=pairing, terminal=terminal, action=action)
         ).first()
         if rule is not None:
             auth.pending, auth.granted, auth.automated = False, rule.grant, True
