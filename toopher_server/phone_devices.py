@@ -12,8 +12,8 @@ making codes by :data:`INVITE_LIMIT` per phone).
 
 Any device of a phone may **remove** another or itself (:func:`remove`); so may an
 administrator. Removing the last device of a phone deactivates its pairings (nothing
-could answer them any more: the sites see error 707 and offer pairing again) and
-deletes the phone. Every change is audited; a refused call changes nothing.
+could answer them any more: the sites see error 707 and offer pairing again). Every
+change is audited; a refused call changes nothing.
 """
 
 from __future__ import annotations
@@ -28,10 +28,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from . import audit, db, phones, ratelimit
+from . import audit, db, ratelimit
 from .device_errors import DeviceApiError, NotFound, RateLimited
 from .devicesig import Malformed
-from .models import Device, DeviceInvitation, Pairing, Phone
+from .models import Device, DeviceInvitation, Pairing, PairingPhrase, Phone
+from .service import _deactivate as deactivate_pairings
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 10
@@ -164,8 +165,10 @@ def device_on(device: Device, device_id: str) -> Device:
 def remove(target: Device, by: str) -> int:
     """Remove the device (audited, ``by`` who); the number of devices left on its phone.
 
-    The last device of a phone takes the phone with it: its pairings are deactivated
-    first (audited each), then the phone is deleted.
+    After the last device of a phone, its pairings are deactivated (audited each) and
+    its unused phrases and invitations deleted: nothing is left to answer on it. (The
+    phone row stays, so that the audit records of its pairings keep naming it; the
+    audit head is locked last, after every row this changes.)
     """
     with db.atomic():
         # Lock the phone so that two removals at once count the devices left in turn.
@@ -174,8 +177,11 @@ def remove(target: Device, by: str) -> int:
             raise NotFound("no such device on this phone")
         left = devices_of(target.phone_id).count()
         if not left:
-            _deactivate(Pairing.objects.filter(phone_id=target.phone_id), by)
-            Phone.objects.filter(pk=target.phone_id).delete()
+            PairingPhrase.objects.filter(phone_id=target.phone_id, used=False).delete()
+            DeviceInvitation.objects.filter(phone_id=target.phone_id).delete()
+            live = (Pairing.PENDING, Pairing.ENABLED)
+            pairings = Pairing.objects.filter(phone_id=target.phone_id, state__in=live)
+            deactivate_pairings(pairings, audit.PAIRING_DEACTIVATED, by=by)
         audit.record(audit.DEVICE_REMOVED, "removed", phone=str(target.phone_id),
                      details={"device": target.id, "label": target.label, "by": by,
                               "devices_left": left})
@@ -185,16 +191,4 @@ def remove(target: Device, by: str) -> int:
 def reset_pairings(pairings: QuerySet[Pairing], by: str) -> int:
     """Deactivate these pairings (an administrator's reset of a user's pairings: the
     user pairs again); each audited as ``pairing.reset`` with ``by``. How many changed."""
-    with db.atomic():
-        return _deactivate(pairings, by, audit.PAIRING_RESET)
-
-
-def _deactivate(
-    pairings: QuerySet[Pairing], by: str, event: str = audit.PAIRING_DEACTIVATED
-) -> int:
-    """Deactivate the pairings still answerable, one by one as the phone would."""
-    live = pairings.filter(state__in=(Pairing.PENDING, Pairing.ENABLED), deactivated=False)
-    ids = list(live.order_by("created").values_list("pk", flat=True))
-    for pairing_id in ids:
-        phones.deactivate_pairing(str(pairing_id), event, by=by)
-    return len(ids)
+    return deactivate_pairings(pairings, audit.PAIRING_RESET, by=by)

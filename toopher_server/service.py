@@ -253,8 +253,9 @@ def update_pairing(requester: Requester, pairing: Pairing, params: Params) -> Pa
     return pairing
 
 
-def _deactivate(pairings, event: str) -> None:
-    """Deactivate the active ones among ``pairings``, end their pending requests, audit."""
+def _deactivate(pairings, event: str, by: str = "requester") -> int:
+    """Deactivate the active ones among ``pairings``, end their pending requests, audit
+    (``by`` who: the requester, a device, an administrator); how many."""
     with db.atomic():
         active = pairings.filter(deactivated=False).select_for_update()
         ids = list(active.values_list("id", flat=True))
@@ -262,7 +263,8 @@ def _deactivate(pairings, event: str) -> None:
         AuthenticationRequest.objects.filter(pairing_id__in=ids, pending=True).update(
             pending=False, granted=False, reason="Pairing has been deactivated"
         )
-        audit.pairings_event(event, ids, by="requester")
+        audit.pairings_event(event, ids, by=by)
+    return len(ids)
 
 
 # --- authentication (A1-A4) ------------------------------------------------------------------

@@ -23,6 +23,7 @@ from toopher_server.models import (
     Device,
     DeviceInvitation,
     Pairing,
+    PairingPhrase,
     Phone,
     Requester,
 )
@@ -234,10 +235,11 @@ def test_removing_the_last_device_deactivates_its_pairings(
     requester: Requester, first: DeviceClient, pairing: Pairing
 ) -> None:
     auth = authentication(requester, pairing)
+    first.phrase()
     assert ok(first.call("DELETE", f"{API}/devices/{first.device.device_id}")) == {"devices": []}
-    assert not Device.objects.exists() and not Phone.objects.exists()
+    assert not Device.objects.exists() and not PairingPhrase.objects.filter(used=False)
     fresh = Pairing.objects.get(pk=pairing.pk)
-    assert fresh.deactivated and fresh.phone_id is None
+    assert fresh.deactivated
     assert not AuthenticationRequest.objects.get(pk=auth.pk).pending
     assert [r.outcome for r in events("pairing.deactivated")] == ["deactivated"]
     with pytest.raises(ApiError) as refusal:
@@ -337,3 +339,56 @@ def test_a_second_device_sees_and_forgets_the_same_browsers(
     (rule,) = remembered(second)
     ok(second.call("DELETE", f"{API}/remembered_browsers/{rule['id']}"))
     assert remembered(first) == []
+
+
+def test_allow_always_on_a_decided_request_remembers_nothing(
+    requester: Requester, first: DeviceClient, pairing: Pairing
+) -> None:
+    auth = initiate(requester, pairing)
+    ok(first.decide(auth, "deny"))
+    refused(allow_always(first, auth), "not_pending", 409)
+    assert not AutomationRule.objects.exists()
+    assert initiate(requester, pairing).pending
+
+
+# --- the migration keeps existing rows ----------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keeps_devices_and_gives_old_rules_an_expiry() -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    (ours,) = [key for key in executor.loader.disk_migrations
+               if key[0] == "toopher_server" and key[1].endswith("_devices_per_phone")]
+    before = [dep for dep in executor.loader.graph.node_map[ours].parents
+              if dep.key[0] == "toopher_server"][0].key
+    executor.migrate([before])
+    old = executor.loader.project_state([before]).apps
+    phone = old.get_model("toopher_server", "Phone").objects.create(name="Old phone")
+    old.get_model("toopher_server", "Device").objects.create(
+        id="d" * 43, phone_id=phone.pk, public_jwk={"kty": "EC"}, label="Old"
+    )
+    requester = old.get_model("toopher_server", "Requester").objects.create(
+        name="Shop", key="k", secret_sealed="x"
+    )
+    user = old.get_model("toopher_server", "User").objects.create(requester=requester, name="a")
+    pairing = old.get_model("toopher_server", "Pairing").objects.create(
+        requester=requester, user=user, phone_id=phone.pk, state="enabled", otp_secret="S"
+    )
+    terminal = old.get_model("toopher_server", "Terminal").objects.create(user=user, name="t")
+    action = old.get_model("toopher_server", "Action").objects.create(
+        requester=requester, name="Log in"
+    )
+    rule = old.get_model("toopher_server", "AutomationRule").objects.create(
+        pairing=pairing, terminal=terminal, action=action
+    )
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert list(Device.objects.get(pk="d" * 43).phone.devices.all()) == [
+        Device.objects.get(pk="d" * 43)
+    ]
+    kept = AutomationRule.objects.get(pk=rule.pk)
+    assert kept.expires == kept.created + timedelta(days=30)
