@@ -98,8 +98,10 @@ def invite(device: Device) -> Invitation:
     """A new one-time code that adds another device to this device's phone (audited)."""
     _limited(f"device-invite:{device.phone_id}", INVITE_LIMIT, "invitations for this phone")
     code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-    expires = timezone.now() + timedelta(seconds=INVITATION_SECONDS)
+    now = timezone.now()
+    expires = now + timedelta(seconds=INVITATION_SECONDS)
     with db.atomic():
+        DeviceInvitation.objects.filter(phone_id=device.phone_id, expires__lt=now).delete()
         invitation = DeviceInvitation.objects.create(
             code_hash=code_hash(code), phone_id=device.phone_id, invited_by=device.id,
             expires=expires,

@@ -147,6 +147,8 @@ def test_an_expired_invitation_does_not_join(first: DeviceClient, pairing: Pairi
     refused(join(second, code), "invalid_invitation", 400)
     assert phone_of(second) != phone_of(first)
     assert DeviceInvitation.objects.get().used is None
+    invite(first)
+    assert DeviceInvitation.objects.count() == 1  # the expired one is gone
 
 
 @pytest.mark.parametrize("guess", ["ABCDEFGHJK", "short", "0OIL1U0OIL", "", "A" * 64])
