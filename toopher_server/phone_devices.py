@@ -155,7 +155,8 @@ def join(device: Device, text: object, client: str) -> Device:
 
 def device_on(device: Device, device_id: str) -> Device:
     """A device of the same phone as ``device``; :class:`NotFound` otherwise."""
-    found = devices_of(device.phone_id).filter(pk=device_id[:64]).first()
+    devices = devices_of(device.phone_id)
+    found = devices.filter(pk=device_id).first() if len(device_id) <= 64 else None
     if found is None:
         raise NotFound("no such device on this phone")
     return found

@@ -62,7 +62,7 @@ def on_phone(phone: Phone, now: datetime | None = None) -> QuerySet[AutomationRu
 def forget(phone: Phone, rule_id: str, by: str) -> None:
     """Revoke a remembered browser of this phone (audited, ``by`` who);
     :class:`~toopher_server.device_errors.NotFound` for any other id."""
-    if not rule_id.isdigit() or len(rule_id) > 18:
+    if not (rule_id.isascii() and rule_id.isdigit()) or len(rule_id) > 18:
         raise NotFound("no such remembered browser on this device")
     with db.atomic():
         rule = on_phone(phone).filter(pk=int(rule_id)).first()

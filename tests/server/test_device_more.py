@@ -325,7 +325,7 @@ def test_another_phone_neither_sees_nor_forgets_a_remembered_browser(
     stranger = enrolled()
     paired(requester, stranger, "bob@example.com")
     assert remembered(stranger) == []
-    for rule_id in (rule["id"], "abc", "9" * 40):
+    for rule_id in (rule["id"], "abc", "9" * 40, "%D9%A1"):
         response = stranger.call("DELETE", f"{API}/remembered_browsers/{rule_id}")
         refused(response, "not_found", 404)
     assert AutomationRule.objects.count() == 1
