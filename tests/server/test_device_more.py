@@ -284,6 +284,7 @@ def test_allow_always_grants_and_remembers_this_browser_and_action(
     other_action = initiate(requester, pairing, action="Change email")
     assert other_browser.pending and other_action.pending
     assert [r.outcome for r in events("decision.automated")] == ["granted"]
+    assert [r.details["remember"] for r in events("decision.allowed")] == [True]
 
 
 def test_an_expired_rule_no_longer_applies(
