@@ -236,6 +236,17 @@ def request_decision(
     return request_json(devices.answer_request(device, request_id, body))
 
 
+@signed("POST")
+def pairing_claim(
+    request: HttpRequest, device: Device, body: bytes, pairing_id: str
+) -> dict[str, Any]:
+    """POST, no body: claim a QR pairing the app scanned; the user then answers it."""
+    _no_query(request)
+    if body:
+        raise Malformed("this call takes no body")
+    return pairing_json(devices.claim_qr_pairing(device, pairing_id))
+
+
 @csrf_exempt
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     """Any other path under ``app/api``: a JSON 404 in the device API's form."""
