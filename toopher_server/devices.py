@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from typing import Any
 
@@ -274,6 +274,11 @@ def answer_request(device: Device, request_id: str, body: bytes) -> Authenticati
     """Allow, deny or "this wasn't me" a pending request on this device, as the signed
     canonical :class:`~toopher_server.devicesig.Decision` says."""
     decision = Decision.from_json(body)
+    # "allow_always" is an "allow" to every rule below (number matching included); it
+    # also remembers the browser (``remembered``).
+    remember = decision.decision == "allow_always"
+    if remember:
+        decision = replace(decision, decision="allow")
     auth = request_on(device, request_id)
     wrong = decision.mismatches(
         request_id=str(auth.id),
@@ -286,9 +291,8 @@ def answer_request(device: Device, request_id: str, body: bytes) -> Authenticati
         wrong.append("code")
     if wrong:
         raise Mismatch(f"the decision does not match the request: {', '.join(wrong)}")
-    grant = decision.decision in ("allow", "allow_always")
-    reason = {"deny": DENY_REASON, "not_me": NOT_ME_REASON}.get(decision.decision, "")
-    remember = decision.decision == "allow_always"  # remembered browsers (``remembered``)
+    grant = decision.decision == "allow"
+    reason = {"allow": "", "deny": DENY_REASON, "not_me": NOT_ME_REASON}[decision.decision]
     try:
         phones.respond_authentication(
             str(auth.id), grant, reason, automate=remember, phone=device.phone
