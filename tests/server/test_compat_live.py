@@ -227,7 +227,7 @@ def test_an_unknown_device_is_refused(instance: Instance) -> None:
 def test_a_second_phone_joins_answers_and_removes_the_lost_one(
     instance: Instance, api: toopher.ToopherApi, phone: TestPhone
 ) -> None:
-    pairing_id = paired(api, phone)
+    pairing_id = paired(api, phone, "tab@example.com")  # its own user: its own push limit
     tablet = TestPhone(instance.base_url, label="Tablet")
     tablet.enrol()
     joined = tablet.join(phone.invite())
