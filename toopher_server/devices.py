@@ -275,7 +275,7 @@ def answer_request(device: Device, request_id: str, body: bytes) -> Authenticati
     canonical :class:`~toopher_server.devicesig.Decision` says."""
     decision = Decision.from_json(body)
     # "allow_always" is an "allow" to every rule below (number matching included); it
-    # also remembers the browser (``remembered``).
+    # also remembers the browser (``remembered``), only if it grants (never a deny rule).
     remember = decision.decision == "allow_always"
     if remember:
         decision = replace(decision, decision="allow")
@@ -295,7 +295,7 @@ def answer_request(device: Device, request_id: str, body: bytes) -> Authenticati
     reason = {"allow": "", "deny": DENY_REASON, "not_me": NOT_ME_REASON}[decision.decision]
     try:
         phones.respond_authentication(
-            str(auth.id), grant, reason, automate=remember, phone=device.phone
+            str(auth.id), grant, reason, automate=remember and grant, phone=device.phone
         )
     except ApiError as error:
         raise _refusal(error) from None
