@@ -196,3 +196,11 @@ def check(kind: str, requester: Requester, user_name: str) -> None:
                 f"{limit.calls} in {limit.seconds} s). Try again in {left} s.",
                 left,
             )
+
+
+def over_limit(key: str, limit: Limit) -> int | None:
+    """Count one call against ``limit`` under the caller's own ``key`` (a counter that is
+    not one of the kinds above, such as the device API's invitations); the seconds until
+    the window ends when the call is over the limit, else None."""
+    calls, left = _count(key, limit, time.time())
+    return left if calls > limit.calls else None

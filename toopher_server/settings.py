@@ -28,6 +28,7 @@ docs/server.md):
 ``SECURE_HSTS_SECONDS``          default one year; ``SECURE_HSTS_INCLUDE_SUBDOMAINS``,
                                  ``SECURE_HSTS_PRELOAD`` default false
 ``TOOPHER_SERVER_REQUEST_EXPIRY``  seconds a pending authentication request lives (300)
+``TOOPHER_SERVER_REMEMBER_DAYS``  days a remembered browser ("always allow") applies (30)
 ``TOOPHER_SERVER_PUSH_CONTACT``  the VAPID ``sub`` of Web Push: ``mailto:`` an operator
                                  (default ``mailto:`` ``DEFAULT_FROM_EMAIL``); docs/push.md
 ``TOOPHER_SERVER_PUSH_TIMEOUT``  seconds a push service has to answer (5)
@@ -128,6 +129,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="toopher@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 TOOPHER_SERVER_REQUEST_EXPIRY = env.int("TOOPHER_SERVER_REQUEST_EXPIRY", default=300)
+TOOPHER_SERVER_REMEMBER_DAYS = env.int("TOOPHER_SERVER_REMEMBER_DAYS", default=30)
 # Web Push (docs/push.md).
 TOOPHER_SERVER_PUSH_CONTACT = env.str(
     "TOOPHER_SERVER_PUSH_CONTACT", default=f"mailto:{DEFAULT_FROM_EMAIL}"
