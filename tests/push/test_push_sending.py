@@ -25,6 +25,7 @@ from toopher_server.push import sending, vapid
 
 from ..server.calls import Site
 from ..server.device_client import API, DeviceClient, authentication, new_requester, paired
+from ..server.test_device_more import invite, join
 from .fakepush import BrowserKeys, FakePushService, unb64url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.server.urls")]
@@ -279,3 +280,20 @@ def test_a_push_that_cannot_be_queued_leaves_the_api_answer_alone(
     assert response.status_code == 200, response.content
     row = AuthenticationRequest.objects.get(pk=response.json()["id"])
     assert row.pending and row.push_state == sending.QUEUED  # /health counts it
+
+
+def test_every_device_of_the_phone_is_woken(
+    setup: Any, fake_push: Any, phone: DeviceClient
+) -> None:
+    """A second device joined to the same phone (protocol §9.14) gets its own push."""
+    requester, pairing, first_keys = setup
+    second = DeviceClient(label="Second phone")
+    assert second.enrol().status_code == 201
+    assert join(second, invite(phone)).status_code == 200
+    second_keys = subscribe(second, fake_push.endpoint("second"))
+    auth = made(requester, pairing)
+    pushes = {p.path: p for p in fake_push.wait_for(2)}
+    assert first_keys.decrypt(pushes["/push/device"].body) == {"request_id": str(auth.id)}
+    assert second_keys.decrypt(pushes["/push/second"].body) == {"request_id": str(auth.id)}
+    assert pushes["/push/device"].headers["topic"] != pushes["/push/second"].headers["topic"]
+    assert state(auth) == sending.SENT
