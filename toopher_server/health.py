@@ -5,9 +5,10 @@ For the load balancer: 200 ``{"status": "ok", ...counts}`` when the database ans
 not. The answer holds counts only: no secret, no user name, no requester.
 
 It is cheap: one aggregate query over the authentication requests' ``(pending,
-created)`` index (:func:`operator_counts`). Also answered by :class:`HealthMiddleware`
-before Django checks the ``Host`` header, so a balancer that probes each instance by its
-address needs no entry in ``ALLOWED_HOSTS``.
+created)`` index (:func:`operator_counts`), one more over the same range for the pushes
+and a count of the push subscriptions (:func:`push_counts`). Also answered by
+:class:`HealthMiddleware` before Django checks the ``Host`` header, so a balancer that
+probes each instance by its address needs no entry in ``ALLOWED_HOSTS``.
 """
 
 from __future__ import annotations
