@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import devices, phones
 from .api_views import not_cached
+from .client_address import client_address
 from .device_errors import MethodNotAllowed, NotFound, ServerError, TooLarge
 from .device_json import (
     device_json,
@@ -110,12 +111,6 @@ def signed(*methods: str) -> Callable[[DeviceView], Callable[..., HttpResponse]]
     return decorator
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The caller's address as the server saw it (``REMOTE_ADDR``; behind a proxy, the
-    server must set it from the proxy's header)."""
-    return str(request.META.get("REMOTE_ADDR") or "unknown")[:64]
-
-
 def _query(request: HttpRequest, states: tuple[str, ...]) -> tuple[str, int]:
     """``state`` (the first of ``states`` by default) and ``limit`` (1-100, default 20);
     any other parameter is refused."""
@@ -145,7 +140,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
     """POST: enrol the key the body carries, signed with that key (201, or 200 again)."""
 
     def run() -> HttpResponse:
-        devices.check_enrol_rate(client_ip(request))
+        devices.check_enrol_rate(client_address(request))
         body = _body(request)
         header = request.headers.get(HEADER)
         SignatureHeader.parse(header)  # unsigned or malformed before the body is read

@@ -28,6 +28,8 @@ docs/server.md):
 ``SECURE_HSTS_SECONDS``          default one year; ``SECURE_HSTS_INCLUDE_SUBDOMAINS``,
                                  ``SECURE_HSTS_PRELOAD`` default false
 ``TOOPHER_SERVER_REQUEST_EXPIRY``  seconds a pending authentication request lives (300)
+``TOOPHER_SERVER_TRUSTED_PROXIES``  proxies of your own in front of the service (0; 1 behind
+                                 nginx): how far ``X-Forwarded-For`` is trusted
 ``LOG_LEVEL``                    default ``INFO``; logs go to stderr, secrets masked
 ``TOOPHER_SERVER_DEBUG``         ``true`` turns Django's DEBUG on: never in production
 ===============================  ==========================================================
@@ -124,6 +126,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="toopher@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 TOOPHER_SERVER_REQUEST_EXPIRY = env.int("TOOPHER_SERVER_REQUEST_EXPIRY", default=300)
+TOOPHER_SERVER_TRUSTED_PROXIES = env.int("TOOPHER_SERVER_TRUSTED_PROXIES", default=0)
 
 # HTTPS. Behind a TLS proxy (nginx, a balancer) that sets X-Forwarded-Proto on every
 # request and removes any the client sent, the flag trusts that header.
