@@ -36,7 +36,11 @@ def device_json(device: Device) -> dict[str, Any]:
 
 def phrase_json(phrase: PairingPhrase) -> dict[str, Any]:
     """A pairing phrase to show, for the user to type into the site."""
-    return {"pairing_phrase": phrase.phrase, "created": _unix(phrase.created)}
+    return {
+        "pairing_phrase": phrase.phrase,
+        "created": _unix(phrase.created),
+        "expires": _unix(lifecycle.phrase_expires_at(phrase)),
+    }
 
 
 def pairing_json(pairing: Pairing, now: datetime | None = None) -> dict[str, Any]:

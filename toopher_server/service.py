@@ -173,7 +173,7 @@ def pair_user_with_phrase(requester: Requester, user_name: str, raw_phrase: str)
 
 def _pair_user(requester: Requester, user: User, phrase: str) -> Pairing:
     ratelimit.check(ratelimit.PAIRING, requester, user.name)
-    entry = PairingPhrase.objects.filter(phrase=phrase, used=False).first()
+    entry = lifecycle.live_phrases().filter(phrase=phrase).first()  # expired: as unknown
     if entry is None or not PairingPhrase.objects.filter(pk=entry.pk, used=False).update(
         used=True
     ):

@@ -28,6 +28,7 @@ docs/server.md):
 ``SECURE_HSTS_SECONDS``          default one year; ``SECURE_HSTS_INCLUDE_SUBDOMAINS``,
                                  ``SECURE_HSTS_PRELOAD`` default false
 ``TOOPHER_SERVER_REQUEST_EXPIRY``  seconds a pending authentication request lives (300)
+``TOOPHER_SERVER_PAIRING_PHRASE_MAX_AGE``  seconds a device's pairing phrase pairs (600)
 ``TOOPHER_SERVER_TRUSTED_PROXIES``  proxies of your own in front of the service (0; 1 behind
                                  nginx): how far ``X-Forwarded-For`` is trusted
 ``LOG_LEVEL``                    default ``INFO``; logs go to stderr, secrets masked
@@ -126,6 +127,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="toopher@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 TOOPHER_SERVER_REQUEST_EXPIRY = env.int("TOOPHER_SERVER_REQUEST_EXPIRY", default=300)
+TOOPHER_SERVER_PAIRING_PHRASE_MAX_AGE = env.int(
+    "TOOPHER_SERVER_PAIRING_PHRASE_MAX_AGE", default=600
+)
 TOOPHER_SERVER_TRUSTED_PROXIES = env.int("TOOPHER_SERVER_TRUSTED_PROXIES", default=0)
 
 # HTTPS. Behind a TLS proxy (nginx, a balancer) that sets X-Forwarded-Proto on every
