@@ -16,6 +16,9 @@ What is recorded (``event``: ``outcome``), each with the requester, the user, th
 ``decision.allowed``           ``granted``: the phone allowed the request
 ``decision.denied``            ``denied``: the phone denied it
 ``decision.automated``         ``granted``/``denied`` by an automation rule at A1
+``device.enrolled``            ``enrolled`` (a new device), ``unchanged`` (its key enrolled
+                               again: a retry, which changes nothing), with the device id,
+                               its label and the client address
 =============================  ===============================================================
 
 :func:`record` appends one row in the **same transaction** as the change it records: if
@@ -74,7 +77,7 @@ from . import db
 from .audit_models import AuditHead, AuditRecord
 from .auditchain import ENV_VAR, GENESIS, AuditEntry, ChainedEntry, entry_hash, load_key
 from .conf import setting
-from .models import AuthenticationRequest, Pairing, Phone, Requester, User
+from .models import AuthenticationRequest, Device, Pairing, Phone, Requester, User
 
 __all__ = [
     "AUTH_CANCELLED",
@@ -84,6 +87,7 @@ __all__ = [
     "DECISION_ALLOWED",
     "DECISION_AUTOMATED",
     "DECISION_DENIED",
+    "DEVICE_ENROLLED",
     "EVENTS",
     "PAIRING_ALLOWED",
     "PAIRING_CREATED",
@@ -94,6 +98,7 @@ __all__ = [
     "audit_key",
     "audit_key_is_explicit",
     "chained_entries",
+    "device_enrolled",
     "pairing_event",
     "pairings_event",
     "record",
@@ -113,12 +118,13 @@ AUTH_OTP_CHECKED = "authentication.otp_checked"
 DECISION_ALLOWED = "decision.allowed"
 DECISION_DENIED = "decision.denied"
 DECISION_AUTOMATED = "decision.automated"
+DEVICE_ENROLLED = "device.enrolled"
 
 #: Every event the service records.
 EVENTS = frozenset({
     PAIRING_CREATED, PAIRING_ALLOWED, PAIRING_DENIED, PAIRING_DEACTIVATED, PAIRING_RESET,
     AUTH_INITIATED, AUTH_CANCELLED, AUTH_EXPIRED, AUTH_OTP_CHECKED,
-    DECISION_ALLOWED, DECISION_DENIED, DECISION_AUTOMATED,
+    DECISION_ALLOWED, DECISION_DENIED, DECISION_AUTOMATED, DEVICE_ENROLLED,
 })  # fmt: skip
 
 #: The Django setting that holds the audit key (``TOOPHER_SERVER_AUDIT_KEY``).
@@ -323,6 +329,17 @@ def pairings_event(event: str, pairing_ids: Iterable[Any], **details: Any) -> No
     pairings = Pairing.objects.select_related("user").filter(id__in=list(pairing_ids))
     for pairing in pairings.order_by("created"):
         pairing_event(event, pairing, **details)
+
+
+def device_enrolled(device: Device, created: bool, address: str) -> AuditRecord:
+    """Record an enrolment: ``enrolled`` for a new device, ``unchanged`` for its key
+    enrolled again; with the device id, its label and the client ``address``."""
+    return record(
+        DEVICE_ENROLLED,
+        "enrolled" if created else "unchanged",
+        phone=str(device.phone_id),
+        details={"device_id": device.id, "label": device.label, "address": address},
+    )
 
 
 # --- reading the chain ----------------------------------------------------------------------------

@@ -140,7 +140,8 @@ def enrol(request: HttpRequest) -> HttpResponse:
     """POST: enrol the key the body carries, signed with that key (201, or 200 again)."""
 
     def run() -> HttpResponse:
-        devices.check_enrol_rate(client_address(request))
+        address = client_address(request)
+        devices.check_enrol_rate(address)
         body = _body(request)
         header = request.headers.get(HEADER)
         SignatureHeader.parse(header)  # unsigned or malformed before the body is read
@@ -149,7 +150,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         devices.verifier().verify(
             request.method or "", request.get_full_path(), body, header, key=enrolment.key
         )
-        device, created = devices.enrol(enrolment)
+        device, created = devices.enrol(enrolment, address)
         return JsonResponse(device_json(device), status=201 if created else 200)
 
     return _guarded(request, ("POST",), run)

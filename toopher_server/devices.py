@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.db import IntegrityError
 from django.utils import timezone
 
-from . import db, lifecycle, phones, ratelimit
+from . import audit, db, lifecycle, phones, ratelimit
 from .conf import setting_int
 from .device_errors import Mismatch, NotFound, NotPending, RateLimited
 from .device_nonces import DatabaseSeenIds
@@ -135,14 +135,16 @@ class Enrolment:
         return cls(key, label.strip())
 
 
-def enrol(enrolment: Enrolment) -> tuple[Device, bool]:
+def enrol(enrolment: Enrolment, address: str = "unknown") -> tuple[Device, bool]:
     """The device of this key, made with its phone if new; ``(device, created)``.
 
-    Enrolling a key again (a retry) gives the same device and changes nothing.
+    Enrolling a key again (a retry) gives the same device and changes nothing. Both are
+    audited (``device.enrolled``, with the client ``address``).
     """
     device_id = jwk_thumbprint(enrolment.key)
     found = Device.objects.select_related("phone").filter(pk=device_id).first()
     if found is not None:
+        audit.device_enrolled(found, False, address)
         return found, False
     label = enrolment.label or DEFAULT_LABEL
     try:
@@ -155,8 +157,11 @@ def enrol(enrolment: Enrolment) -> tuple[Device, bool]:
                 label=enrolment.label,
                 last_seen=timezone.now(),
             )
+            audit.device_enrolled(device, True, address)  # the last write: see audit.py
     except IntegrityError:  # the same key enrolled concurrently
-        return Device.objects.select_related("phone").get(pk=device_id), False
+        device = Device.objects.select_related("phone").get(pk=device_id)
+        audit.device_enrolled(device, False, address)
+        return device, False
     return device, True
 
 
