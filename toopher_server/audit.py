@@ -61,19 +61,15 @@ back (the service fails closed rather than change anything unaudited).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import os
 from collections.abc import Generator, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import db
+from . import db, keys
 from .audit_models import AuditHead, AuditRecord
 from .auditchain import ENV_VAR, GENESIS, AuditEntry, ChainedEntry, entry_hash, load_key
 from .conf import setting
@@ -136,15 +132,8 @@ _HEAD = 1
 # --- the key ---------------------------------------------------------------------------------
 
 
-def _explicit_key() -> tuple[str, str] | None:
-    """``(where, value)`` of an operator's audit key, or None."""
-    value = setting("AUDIT_KEY")
-    if value:
-        return SETTING, str(value)
-    value = os.environ.get(ENV_VAR, "").strip()
-    if value:
-        return ENV_VAR, value
-    return None
+def _text(value: Any) -> str:
+    return str(value or "").strip()
 
 
 def audit_key_is_explicit() -> bool:
@@ -154,7 +143,7 @@ def audit_key_is_explicit() -> bool:
     not for production (see the module docstring). This only says whether a key is set;
     :func:`audit_key` also checks its form.
     """
-    return _explicit_key() is not None
+    return keys.explicit_value(setting("AUDIT_KEY"), ENV_VAR, _text) is not None
 
 
 def audit_key() -> bytes:
@@ -163,12 +152,11 @@ def audit_key() -> bytes:
     Raises :class:`.auditchain.AuditKeyError` (naming where, never showing the value) when
     a key is set but malformed.
     """
-    explicit = _explicit_key()
-    if explicit is not None:
-        where, value = explicit
-        return load_key(where, {where: value})
-    secret = str(settings.SECRET_KEY).encode("utf-8")
-    return hmac.new(secret, _DERIVED_LABEL, hashlib.sha256).digest()
+    found = keys.key_material(setting("AUDIT_KEY"), ENV_VAR, _text, _DERIVED_LABEL)
+    if found[0] == "derived":
+        return found[1]
+    where = SETTING if found[0] == "setting" else ENV_VAR
+    return load_key(where, {where: found[1]})
 
 
 # --- appending ---------------------------------------------------------------------------------
