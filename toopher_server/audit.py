@@ -260,17 +260,6 @@ def _owned_record(
                   details=facts)
 
 
-def request_status(auth: AuthenticationRequest) -> str:
-    """A request's state in one word: pending, cancelled, expired, granted or denied."""
-    if auth.pending:
-        return "pending"
-    if auth.cancelled:
-        return "cancelled"
-    if auth.expired:
-        return "expired"
-    return "granted" if auth.granted else "denied"
-
-
 def request_event(
     event: str, auth: AuthenticationRequest, outcome: str | None = None, **details: Any
 ) -> AuditRecord:
@@ -283,7 +272,7 @@ def request_event(
         "terminal": str(auth.terminal_id),
         **details,
     }
-    status = outcome or request_status(auth)
+    status = outcome or auth.status
     return _owned_record(event, status, auth.requester_id, auth.user, pairing.phone_id, facts)
 
 

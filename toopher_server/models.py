@@ -253,6 +253,18 @@ class AuthenticationRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.action.name} for {self.user.name}"
 
+    @property
+    def status(self) -> str:
+        """The state in one word: ``pending``, ``cancelled``, ``expired``, ``granted`` or
+        ``denied`` (what the audit trail and the device API say)."""
+        if self.pending:
+            return "pending"
+        if self.cancelled:
+            return "cancelled"
+        if self.expired:
+            return "expired"
+        return "granted" if self.granted else "denied"
+
 
 class AutomationRule(models.Model):
     """The phone answers requests for this pairing, terminal and action by itself."""
