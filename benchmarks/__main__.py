@@ -24,6 +24,7 @@ from . import (
     bench_http,
     bench_sandbox,
     bench_secrets,
+    bench_server,
     machine,
 )
 from .config import FULL, SMOKE
@@ -43,6 +44,7 @@ BENCHMARKS = {
     "growth-polls": bench_growth.poll_growth,
     "growth-logins": bench_growth.login_growth,
     "cluster": bench_cluster.cluster_upstream_calls,
+    "server": bench_server.server_ratio,
     "secrets": bench_secrets.secret_cost,
 }
 
