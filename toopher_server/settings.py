@@ -20,7 +20,8 @@ docs/server.md):
 ``CACHE_URL``                    ``redis://...`` with several instances (default: local memory)
 ``CACHE_KEY_PREFIX``             default ``toopher-server``
 ``EMAIL_URL``                    ``smtp+tls://user:password@smtp.example.com:587`` for reset
-                                 links (default: none sent); ``DEFAULT_FROM_EMAIL``
+                                 links (default: none; ``send_reset_link`` then answers 403);
+                                 ``DEFAULT_FROM_EMAIL``
 ``TOOPHER_SERVER_BEHIND_TLS_PROXY``  ``true`` behind a TLS proxy that sets
                                  ``X-Forwarded-Proto`` (and strips the client's): trusts it
                                  and redirects plain HTTP to HTTPS
@@ -113,7 +114,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://toopher-server")}
 CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="toopher-server")
 
-# Reset links by email; without EMAIL_URL nothing is sent.
+# Reset links by email (toopher_server.messaging); without EMAIL_URL none is sent (403).
 _EMAIL = env.email_url("EMAIL_URL", default="dummymail://")
 EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
 EMAIL_HOST = _EMAIL.get("EMAIL_HOST", "localhost")

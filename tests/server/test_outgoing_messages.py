@@ -20,7 +20,7 @@ from toopher_sandbox.models import Message
 from toopher_server import messaging, reset_links
 from toopher_server.models import Pairing, ResetLink, User
 
-from .calls import URLCONF, Site
+from .calls import URLCONF, Frame, Site
 from .outgoing import delivered_by_the_service
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(URLCONF)]
@@ -154,6 +154,22 @@ def test_the_sandbox_keeps_the_mail_in_its_outbox(site: Site) -> None:
     [kept] = Message.objects.all()
     assert (kept.kind, kept.to) == (Message.EMAIL, "ann@example.com")
     assert "reset_authorization=" in kept.body and not mail.outbox
+
+
+def test_the_iframes_reset_email_with_a_failing_mail_server_says_so(site: Site) -> None:
+    site.paired("otto")
+    frame = Frame(Client())
+    frame.open(site.iframe().get_authentication_url("otto", reset_email="otto@example.com"))
+    assert frame.post("name_terminal", terminal_name="Desk") == "wait_auth"
+    before = reset_state()
+
+    def broken(message: messaging.OutgoingMessage) -> None:
+        raise OSError("mail server down")
+
+    with delivered_by_the_service(broken):
+        assert frame.post("reset") == "wait_auth"
+    assert "could not be sent" in frame.page and "was sent" not in frame.page
+    assert reset_state() == before
 
 
 # --- SMS: only through a sender ---------------------------------------------------------
