@@ -1,4 +1,5 @@
-"""The service's admin: requesters, without their secrets; the audit trail, read-only.
+"""The service's admin: requesters, without their secrets; the audit trail, read-only;
+devices, users and pairings with the lost-phone actions (``device_admin``).
 
 A requester's secret is shown once, when ``toopher-server createrequester`` (or
 ``init``) makes it; the admin never shows a secret, sealed or clear. New requesters and
@@ -12,6 +13,7 @@ from django.contrib import admin
 
 from .admin_permissions import NoAddMixin
 from .audit_admin import AuditRecordAdmin  # noqa: F401 - registers the read-only audit trail
+from .device_admin import DeviceAdmin  # noqa: F401 - registers devices, users, pairings
 from .models import Requester
 
 

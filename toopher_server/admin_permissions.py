@@ -15,17 +15,26 @@ class NoAddMixin:
         return False
 
 
-class ReadOnlyMixin(NoAddMixin):
+class NoChangeMixin:
+    """Rows of this model are never edited in the admin (viewing needs the view
+    permission)."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Nobody changes one here."""
+        return False
+
+
+class NoDeleteMixin:
+    """Rows of this model are never deleted in the admin."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Nobody deletes one here."""
+        return False
+
+
+class ReadOnlyMixin(NoAddMixin, NoChangeMixin, NoDeleteMixin):
     """Listed, searched and read; never added, changed or deleted, by anyone.
 
     Django's admin then shows every field as text and offers no save or delete button;
     a forged POST is refused (403).
     """
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Nobody changes one (viewing needs the view permission)."""
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Nobody deletes one here."""
-        return False

@@ -19,6 +19,10 @@ What is recorded (``event``: ``outcome``), each with the requester, the user, th
 ``device.enrolled``            ``enrolled`` (a new device), ``unchanged`` (its key enrolled
                                again: a retry, which changes nothing), with the device id,
                                its label and the client address
+``device.invited``             ``pending``: a device made an invitation code for its phone
+``device.joined``              ``joined``: a device joined a phone with an invitation code
+``device.removed``             ``removed``: by a device of the phone or an administrator
+``remembered.forgotten``       ``forgotten``: a remembered browser revoked on the phone
 =============================  ===============================================================
 
 :func:`record` appends one row in the **same transaction** as the change it records: if
@@ -122,6 +126,13 @@ EVENTS = frozenset({
     AUTH_INITIATED, AUTH_CANCELLED, AUTH_EXPIRED, AUTH_OTP_CHECKED,
     DECISION_ALLOWED, DECISION_DENIED, DECISION_AUTOMATED, DEVICE_ENROLLED,
 })  # fmt: skip
+
+# Several devices per phone and remembered browsers (``phone_devices``, ``remembered``).
+DEVICE_INVITED = "device.invited"
+DEVICE_JOINED = "device.joined"
+DEVICE_REMOVED = "device.removed"
+REMEMBERED_FORGOTTEN = "remembered.forgotten"
+EVENTS = EVENTS | {DEVICE_INVITED, DEVICE_JOINED, DEVICE_REMOVED, REMEMBERED_FORGOTTEN}
 
 #: The Django setting that holds the audit key (``TOOPHER_SERVER_AUDIT_KEY``).
 SETTING = "TOOPHER_SERVER_AUDIT_KEY"

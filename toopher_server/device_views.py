@@ -142,7 +142,13 @@ def _no_query(request: HttpRequest) -> None:
 
 @csrf_exempt
 def enrol(request: HttpRequest) -> HttpResponse:
-    """POST: enrol the key the body carries, signed with that key (201, or 200 again)."""
+    """POST: enrol the key the body carries, signed with that key (201, or 200 again).
+
+    GET on the same path lists the phone's devices (``phone_device_views``)."""
+    if request.method == "GET":
+        from .phone_device_views import device_list
+
+        return device_list(request)
 
     def run() -> HttpResponse:
         address = client_address(request)

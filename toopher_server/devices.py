@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from typing import Any
 
@@ -270,6 +270,11 @@ def answer_request(device: Device, request_id: str, body: bytes) -> Authenticati
     """Allow, deny or "this wasn't me" a pending request on this device, as the signed
     canonical :class:`~toopher_server.devicesig.Decision` says."""
     decision = Decision.from_json(body)
+    # "allow_always" is an "allow" to every rule below (number matching included); it
+    # also remembers the browser (``remembered``), only if it grants (never a deny rule).
+    remember = decision.decision == "allow_always"
+    if remember:
+        decision = replace(decision, decision="allow")
     auth = request_on(device, request_id)
     wrong = decision.mismatches(
         request_id=str(auth.id),
@@ -285,7 +290,9 @@ def answer_request(device: Device, request_id: str, body: bytes) -> Authenticati
     grant = decision.decision == "allow"
     reason = {"allow": "", "deny": DENY_REASON, "not_me": NOT_ME_REASON}[decision.decision]
     try:
-        phones.respond_authentication(str(auth.id), grant, reason, phone=device.phone)
+        phones.respond_authentication(
+            str(auth.id), grant, reason, automate=remember and grant, phone=device.phone
+        )
     except ApiError as error:
         raise _refusal(error) from None
     return request_on(device, str(auth.id))

@@ -274,6 +274,8 @@ class AutomationRule(models.Model):
     action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="+")
     grant = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
+    #: After this the rule no longer applies (``remembered``); None: never applies.
+    expires = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -323,14 +325,16 @@ class Device(models.Model):
     """An authenticator's key, enrolled on the service: the phone it answers for.
 
     Its id is the RFC 7638 thumbprint of its P-256 public key (``devicesig``), so the
-    device knows it before it enrols. It is linked 1:1 to the ``Phone`` that pairings,
-    phrases and requests hang off: the phone-side rules (``phones``) are one set for
-    keyed devices and for the sandbox's simulated phones, which stay unkeyed ``Phone``
-    rows without a ``Device``, out of the reach of the device API.
+    device knows it before it enrols. It belongs to the ``Phone`` that pairings,
+    phrases and requests hang off; a phone may have several devices (a second one joins
+    with an invitation, ``phone_devices``), each answering for all of it. The
+    phone-side rules (``phones``) are one set for keyed devices and for the sandbox's
+    simulated phones, which stay unkeyed ``Phone`` rows without a ``Device``, out of the
+    reach of the device API.
     """
 
     id = models.CharField(primary_key=True, max_length=64, editable=False)
-    phone = models.OneToOneField(Phone, on_delete=models.CASCADE, related_name="device")
+    phone = models.ForeignKey(Phone, on_delete=models.CASCADE, related_name="devices")
     public_jwk = models.JSONField()
     label = models.CharField(max_length=100, blank=True, default="")
     created = models.DateTimeField(auto_now_add=True)
@@ -359,6 +363,25 @@ class DeviceNonce(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device}:{self.nonce}"
+
+
+class DeviceInvitation(models.Model):
+    """A one-time code with which another device joins a phone (``phone_devices``).
+
+    Only a keyed hash of the code is kept; it is used once, before ``expires``.
+    ``invited_by`` and ``used_by`` are device ids (text: either device may be removed).
+    """
+
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    phone = models.ForeignKey(Phone, on_delete=models.CASCADE, related_name="invitations")
+    invited_by = models.CharField(max_length=64)
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField(db_index=True)
+    used = models.DateTimeField(null=True, blank=True)
+    used_by = models.CharField(max_length=64, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"invitation to {self.phone_id} by {self.invited_by}"
 
 
 # The audit trail (append-only, hash-chained): its own module, registered here.

@@ -7,8 +7,9 @@ authenticators (``device_views``), so all of them behave the same way.
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from . import audit, db, lifecycle, totp
+from . import audit, db, lifecycle, remembered, totp
 from .errors import ApiError
 from .models import (
     Action,
@@ -179,8 +180,14 @@ def otp_of(pairing: Pairing) -> str:
 
 
 def set_automation(pairing: Pairing, terminal: Terminal, action: Action, grant: bool) -> None:
+    """Answer this pairing's requests from ``terminal`` for ``action`` by themselves, for
+    the time ``remembered.remember_days`` says from now."""
+    now = timezone.now()
     AutomationRule.objects.update_or_create(
-        pairing=pairing, terminal=terminal, action=action, defaults={"grant": grant}
+        pairing=pairing,
+        terminal=terminal,
+        action=action,
+        defaults={"grant": grant, "created": now, "expires": remembered.expiry(now)},
     )
 
 

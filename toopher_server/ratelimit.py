@@ -236,3 +236,11 @@ def check_address(kind: str, address: str) -> None:
     """Count a call of ``kind`` (one of :data:`ADDRESS_KINDS`) from a client ``address``
     (:func:`.client_address.client_address`); :class:`RateLimited` when over its limit."""
     _enforce(kind, {ADDRESS: address_key(kind, address)}, "a client address")
+
+
+def over_limit(key: str, limit: Limit) -> int | None:
+    """Count one call against ``limit`` under the caller's own ``key`` (a counter that is
+    not one of the kinds above, such as the device API's invitations); the seconds until
+    the window ends when the call is over the limit, else None."""
+    calls, left = _count(key, limit, time.time())
+    return left if calls > limit.calls else None

@@ -10,7 +10,7 @@ import re
 
 from django.db import IntegrityError
 
-from . import audit, db, lifecycle, lookups, messaging, ratelimit, reset_links, totp
+from . import audit, db, lifecycle, lookups, messaging, ratelimit, remembered, reset_links, totp
 from .errors import (
     ApiError,
     bad_request,
@@ -256,8 +256,9 @@ def update_pairing(requester: Requester, pairing: Pairing, params: Params) -> Pa
     return pairing
 
 
-def _deactivate(pairings, event: str) -> None:
-    """Deactivate the active ones among ``pairings``, end their pending requests, audit."""
+def _deactivate(pairings, event: str, by: str = "requester") -> int:
+    """Deactivate the active ones among ``pairings``, end their pending requests, audit
+    (``by`` who: the requester, a device, an administrator); how many."""
     with db.atomic():
         active = pairings.filter(deactivated=False).select_for_update()
         ids = list(active.values_list("id", flat=True))
@@ -265,7 +266,8 @@ def _deactivate(pairings, event: str) -> None:
         AuthenticationRequest.objects.filter(pairing_id__in=ids, pending=True).update(
             pending=False, granted=False, reason="Pairing has been deactivated"
         )
-        audit.pairings_event(event, ids, by="requester")
+        audit.pairings_event(event, ids, by=by)
+    return len(ids)
 
 
 # --- authentication (A1-A4) ------------------------------------------------------------------
@@ -382,8 +384,8 @@ def start_authentication(
         auth.pending, auth.granted, auth.totp_valid = False, valid, valid
         auth.reason = "OTP valid" if valid else "Invalid OTP"
     elif automation_allowed:
-        rule = AutomationRule.objects.filter(
-            pairing=pairing, terminal=terminal, action=action
+        rule = remembered.live(
+            AutomationRule.objects.filter(pairing=pairing, terminal=terminal, action=action)
         ).first()
         if rule is not None:
             auth.pending, auth.granted, auth.automated = False, rule.grant, True

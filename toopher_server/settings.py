@@ -32,6 +32,7 @@ docs/server.md):
 ``TOOPHER_SERVER_PAIRING_PHRASE_MAX_AGE``  seconds a device's pairing phrase pairs (600)
 ``TOOPHER_SERVER_TRUSTED_PROXIES``  proxies of your own in front of the service (0; 1 behind
                                  nginx): how far ``X-Forwarded-For`` is trusted
+``TOOPHER_SERVER_REMEMBER_DAYS``  days a remembered browser ("always allow") applies (30)
 ``LOG_LEVEL``                    default ``INFO``; logs go to stderr, secrets masked
 ``TOOPHER_SERVER_DEBUG``         ``true`` turns Django's DEBUG on: never in production
 ===============================  ==========================================================
@@ -132,6 +133,7 @@ TOOPHER_SERVER_PAIRING_PHRASE_MAX_AGE = env.int(
     "TOOPHER_SERVER_PAIRING_PHRASE_MAX_AGE", default=600
 )
 TOOPHER_SERVER_TRUSTED_PROXIES = env.int("TOOPHER_SERVER_TRUSTED_PROXIES", default=0)
+TOOPHER_SERVER_REMEMBER_DAYS = env.int("TOOPHER_SERVER_REMEMBER_DAYS", default=30)
 
 # HTTPS. Behind a TLS proxy (nginx, a balancer) that sets X-Forwarded-Proto on every
 # request and removes any the client sent, the flag trusts that header.

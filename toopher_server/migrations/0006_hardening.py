@@ -21,7 +21,7 @@ def hash_tokens(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("toopher_server", "0004_audit"),
+        ("toopher_server", "0005_devices_per_phone"),
     ]
 
     operations = [
