@@ -24,6 +24,7 @@ from . import (
     bench_http,
     bench_push,
     bench_sandbox,
+    bench_secrets,
     bench_server,
     machine,
 )
@@ -45,6 +46,7 @@ BENCHMARKS = {
     "growth-logins": bench_growth.login_growth,
     "cluster": bench_cluster.cluster_upstream_calls,
     "server": bench_server.server_ratio,
+    "secrets": bench_secrets.secret_cost,
     "push": bench_push.push_figures,
 }
 

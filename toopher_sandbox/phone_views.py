@@ -25,8 +25,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from toopher_server import lifecycle, phones, remembered, totp
 from toopher_server.errors import ApiError
-from toopher_server.models import AuthenticationRequest, AutomationRule, Message, Pairing, Phone
+from toopher_server.models import AuthenticationRequest, AutomationRule, Pairing, Phone
 
+from .models import Message
 from .phone_access import known_phones, remember_phone
 
 PHONE_COOKIE = "toopher_sandbox_phone"

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import phone_devices
+from .admin_permissions import NoAddMixin, NoChangeMixin, NoDeleteMixin
 from .device_errors import NotFound
 from .models import Device, Pairing, User
 
@@ -34,14 +35,8 @@ def acting_admin(request: HttpRequest) -> str:
     return f"admin:{request.user.get_username()}"
 
 
-class _ReadOnly(admin.ModelAdmin):
+class _ReadOnly(NoAddMixin, NoChangeMixin, admin.ModelAdmin):
     """Listed and read, never added or edited here; no bulk delete."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_reset_permission(self, request: HttpRequest) -> bool:
         """Resetting pairings needs the model's change permission (as granted to the
@@ -103,7 +98,7 @@ def _reset(admin_page: admin.ModelAdmin, request: HttpRequest, pairings: QuerySe
 
 
 @admin.register(User)
-class ServiceUserAdmin(_ReadOnly):
+class ServiceUserAdmin(NoDeleteMixin, _ReadOnly):
     """The requesters' users; reset a user's pairings when the phone is lost."""
 
     list_display = ("name", "requester", "toopher_authentication_enabled", "created")
@@ -113,9 +108,6 @@ class ServiceUserAdmin(_ReadOnly):
     readonly_fields = fields
     actions = ["reset_pairings"]
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     @admin.action(description=_("Reset the selected users' pairings"), permissions=["reset"])
     def reset_pairings(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         """Deactivate every pairing of these users (audited as this admin)."""
@@ -123,7 +115,7 @@ class ServiceUserAdmin(_ReadOnly):
 
 
 @admin.register(Pairing)
-class PairingAdmin(_ReadOnly):
+class PairingAdmin(NoDeleteMixin, _ReadOnly):
     """Pairings (never their OTP seed); reset the selected ones."""
 
     list_display = ("user", "requester", "state", "deactivated", "phone", "created")
@@ -133,9 +125,6 @@ class PairingAdmin(_ReadOnly):
               "modified")
     readonly_fields = fields
     actions = ["reset_pairings"]
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description=_("Reset the selected pairings"), permissions=["reset"])
     def reset_pairings(self, request: HttpRequest, queryset: QuerySet[Pairing]) -> None:

@@ -18,11 +18,10 @@ from datetime import timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from django.core.cache import cache
 from django.db import IntegrityError
 from django.utils import timezone
 
-from . import db, lifecycle, phones
+from . import audit, db, lifecycle, phones, ratelimit
 from .conf import setting_int
 from .device_errors import Mismatch, NotFound, NotPending, RateLimited
 from .device_nonces import DatabaseSeenIds
@@ -45,8 +44,6 @@ from .models import AuthenticationRequest, Device, Pairing
 from .params import parse_uuid
 from .push import holds as push_holds
 
-DEFAULT_ENROL_LIMIT = 10
-DEFAULT_ENROL_WINDOW = 3600
 MAX_LABEL = 100
 DEFAULT_LABEL = "Authenticator"
 #: ``last_seen`` is written at most this often per device.
@@ -101,19 +98,13 @@ def verify_call(method: str, path: str, body: bytes, header: str | None) -> Devi
 
 
 def check_enrol_rate(client: str) -> None:
-    """Count one enrolment attempt from ``client`` (an IP address); :class:`RateLimited`
-    beyond ``TOOPHER_SERVER_DEVICE_ENROL_LIMIT`` per ``..._ENROL_WINDOW`` seconds."""
-    limit = setting_int("DEVICE_ENROL_LIMIT", DEFAULT_ENROL_LIMIT)
-    window = setting_int("DEVICE_ENROL_WINDOW", DEFAULT_ENROL_WINDOW)
-    key = f"toopher_server:device-enrol:{client}"
-    cache.add(key, 0, timeout=window)
+    """Count one enrolment attempt from ``client`` (its address, ``client_address``);
+    :class:`RateLimited` beyond the ``enrol`` limit of :mod:`.ratelimit` (default 10 an
+    hour per address)."""
     try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=window)
-        count = 1
-    if count > limit:
-        raise RateLimited("too many enrolments from this address: try again later")
+        ratelimit.check_address(ratelimit.ENROL, client)
+    except ratelimit.RateLimited as exc:
+        raise RateLimited("too many enrolments from this address: try again later") from exc
 
 
 @dataclass(frozen=True)
@@ -145,14 +136,16 @@ class Enrolment:
         return cls(key, label.strip())
 
 
-def enrol(enrolment: Enrolment) -> tuple[Device, bool]:
+def enrol(enrolment: Enrolment, address: str = "unknown") -> tuple[Device, bool]:
     """The device of this key, made with its phone if new; ``(device, created)``.
 
-    Enrolling a key again (a retry) gives the same device and changes nothing.
+    Enrolling a key again (a retry) gives the same device and changes nothing. Both are
+    audited (``device.enrolled``, with the client ``address``).
     """
     device_id = jwk_thumbprint(enrolment.key)
     found = Device.objects.select_related("phone").filter(pk=device_id).first()
     if found is not None:
+        audit.device_enrolled(found, False, address)
         return found, False
     label = enrolment.label or DEFAULT_LABEL
     try:
@@ -165,8 +158,11 @@ def enrol(enrolment: Enrolment) -> tuple[Device, bool]:
                 label=enrolment.label,
                 last_seen=timezone.now(),
             )
+            audit.device_enrolled(device, True, address)  # the last write: see audit.py
     except IntegrityError:  # the same key enrolled concurrently
-        return Device.objects.select_related("phone").get(pk=device_id), False
+        device = Device.objects.select_related("phone").get(pk=device_id)
+        audit.device_enrolled(device, False, address)
+        return device, False
     return device, True
 
 

@@ -2,8 +2,8 @@
 
 Everything a requester owns hangs off its ``Requester`` row, so one consumer key can
 never reach another requester's data: every lookup in the API goes through
-``requester=...``. Phones (the devices that answer, real or simulated) and sent
-messages are not a requester's.
+``requester=...``. Phones (the devices that answer, real or simulated) are not a
+requester's.
 """
 
 import uuid
@@ -113,6 +113,7 @@ class PairingPhrase(models.Model):
 
     class Meta:
         ordering = ["-created"]
+        indexes = [models.Index(fields=["created"], name="server_phrase_created")]
 
     def __str__(self) -> str:
         return self.phrase
@@ -259,6 +260,18 @@ class AuthenticationRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.action.name} for {self.user.name}"
 
+    @property
+    def status(self) -> str:
+        """The state in one word: ``pending``, ``cancelled``, ``expired``, ``granted`` or
+        ``denied`` (what the audit trail and the device API say)."""
+        if self.pending:
+            return "pending"
+        if self.cancelled:
+            return "cancelled"
+        if self.expired:
+            return "expired"
+        return "granted" if self.granted else "denied"
+
 
 class AutomationRule(models.Model):
     """The phone answers requests for this pairing, terminal and action by itself."""
@@ -283,9 +296,11 @@ class AutomationRule(models.Model):
 
 
 class ResetLink(models.Model):
-    """A one-time link that deactivates a pairing (P6, P7)."""
+    """A one-time link that deactivates a pairing (P6, P7).
 
-    token = models.CharField(max_length=64, unique=True)
+    Only the SHA-256 of its token is kept (:mod:`toopher_server.reset_links`)."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
     pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="reset_links")
     security_question = models.CharField(max_length=500, blank=True, default="")
     security_answer = models.CharField(max_length=500, blank=True, default="")
@@ -294,27 +309,6 @@ class ResetLink(models.Model):
 
     def __str__(self) -> str:
         return f"reset link for {self.pairing_id}"
-
-
-class Message(models.Model):
-    """An SMS or email the sandbox 'sent' (kept so tests and people can read it)."""
-
-    SMS = "sms"
-    EMAIL = "email"
-
-    kind = models.CharField(max_length=10, choices=[(SMS, "SMS"), (EMAIL, "email")])
-    to = models.CharField(max_length=320)
-    body = models.TextField()
-    requester = models.ForeignKey(
-        Requester, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    created = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created"]
-
-    def __str__(self) -> str:
-        return f"{self.kind} to {self.to}"
 
 
 class Nonce(models.Model):

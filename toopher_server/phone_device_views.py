@@ -14,8 +14,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
 from . import phone_devices, remembered
+from .client_address import client_address
 from .device_json import device_json
-from .device_views import _no_query, client_ip, signed
+from .device_views import _no_query, signed
 from .devices import _json_object
 from .devicesig import Malformed
 from .models import AutomationRule, Device
@@ -84,7 +85,7 @@ def join(request: HttpRequest, device: Device, body: bytes) -> dict[str, Any]:
     value = _json_object(body, "the join body")
     if set(value) != {"code"}:
         raise Malformed('the body must be {"code": "<invitation code>"}')
-    joined = phone_devices.join(device, value["code"], client_ip(request))
+    joined = phone_devices.join(device, value["code"], client_address(request))
     return _devices(joined)
 
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('toopher_server', '0005_devices_per_phone'),
+        ('toopher_server', '0006_hardening'),
     ]
 
     operations = [
