@@ -15,11 +15,30 @@ Under pytest-xdist (``-n 4`` in setup.cfg) the tests are handed out by
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 import pytest
 
 pytest_plugins = ["django_toopher.pytest_plugin"]
+
+
+def keep_bytecode() -> None:
+    """Let this run, its xdist workers and every Python subprocess it starts write and
+    reuse ``__pycache__`` even where ``PYTHONDONTWRITEBYTECODE`` is set (container
+    images often set it).
+
+    Without bytecode each worker rewrites the assertions of every test module (10 s of
+    CPU to collect the suite instead of 4), and each of the hundreds of subprocesses
+    (sandboxes, servers, ``manage.py``) compiles this repository's modules again.
+    ``__pycache__`` is in ``.gitignore`` and stays out of the built distributions.
+    """
+    sys.dont_write_bytecode = False
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+
+keep_bytecode()
 
 #: Folders whose tests all run in one xdist worker, and why (none today: every module
 #: stands alone; the JSON API's endpoint table reads the URL patterns).
