@@ -29,7 +29,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
-#: Playwright's wait for any one element or navigation, in milliseconds.
+#: Playwright's wait for any one element or navigation, and an ``expect()`` assertion's
+#: wait for its condition (Playwright's own default, 5 s, is too short on a loaded
+#: machine), in milliseconds. A longer wait only costs time when a test fails.
 DEFAULT_TIMEOUT_MS = 20_000
 #: How much of each server's log a failed test prints.
 LOG_LINES = 80
@@ -65,9 +67,10 @@ def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is missing")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:  # pragma: no cover - playwright is in the [test] extra
         _unavailable("the playwright package is not installed")
+    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
