@@ -67,6 +67,7 @@ LONGEST_FIRST = (
     "tests/django_toopher/test_translations.py",
     "tests/browser/test_spa_page.py",
     "tests/browser/",
+    "tests/push/test_firefox_push.py",
     "tests/downstream/test_site.py",
 )
 
