@@ -256,7 +256,7 @@ CHECK_SCRIPT = textwrap.dedent(
     for module in (django_toopher, toopher_server, toopher_sandbox):
         root = Path(module.__file__).parent
         found = (root / "templates").rglob("*")
-        for path in sorted(p for p in found if p.suffix in (".html", ".txt")):
+        for path in sorted(p for p in found if p.is_file()):
             name = path.relative_to(root / "templates").as_posix()
             get_template(name)  # parses: every tag library it loads is there too
             templates.append(name)
