@@ -20,6 +20,8 @@ __all__ = [
     "ServerError",
     "TooLarge",
     "early_error",
+    "CodeRequired",
+    "WrongCode",
 ]
 
 
@@ -79,6 +81,21 @@ class ServerError(DeviceApiError):
 
     code = "server_error"
     http_status = 500
+
+
+class WrongCode(DeviceApiError):
+    """Allow with a number other than the request's: the request is now denied (the one
+    refusal that changes something: a wrong pick is a denial)."""
+
+    code = "wrong_code"
+    http_status = 409
+
+
+class CodeRequired(DeviceApiError):
+    """Allow without a number for a request that offers numbers; nothing changed."""
+
+    code = "code_required"
+    http_status = 409
 
 
 def early_error(status: int) -> DeviceSignatureError:

@@ -22,9 +22,9 @@ from django.core.cache import cache
 from django.db import IntegrityError
 from django.utils import timezone
 
-from . import db, lifecycle, phones
+from . import db, lifecycle, numbers, phones
 from .conf import setting_int
-from .device_errors import Mismatch, NotFound, NotPending, RateLimited
+from .device_errors import CodeRequired, Mismatch, NotFound, NotPending, RateLimited, WrongCode
 from .device_nonces import DatabaseSeenIds
 from .devicesig import (
     DEFAULT_MAX_AGE,
@@ -272,7 +272,13 @@ def answer_pairing(device: Device, pairing_id: str, body: bytes) -> Pairing:
 
 def answer_request(device: Device, request_id: str, body: bytes) -> AuthenticationRequest:
     """Allow, deny or "this wasn't me" a pending request on this device, as the signed
-    canonical :class:`~toopher_server.devicesig.Decision` says."""
+    canonical :class:`~toopher_server.devicesig.Decision` says.
+
+    With number matching, allow needs the picked ``code``: the right one grants, a wrong
+    one denies the request (then :class:`WrongCode`), none is :class:`CodeRequired` and
+    changes nothing. Deny and "this wasn't me" need no code. A code for a request that
+    offers none is a :class:`Mismatch`.
+    """
     decision = Decision.from_json(body)
     auth = request_on(device, request_id)
     wrong = decision.mismatches(
@@ -282,16 +288,25 @@ def answer_request(device: Device, request_id: str, body: bytes) -> Authenticati
         action=auth.action.name,
         terminal=auth.terminal.name,
     )
-    if decision.code is not None:  # no number was offered: number matching comes later
+    if decision.code is not None and numbers.offered(auth) is None:  # none was offered
         wrong.append("code")
     if wrong:
         raise Mismatch(f"the decision does not match the request: {', '.join(wrong)}")
     grant = decision.decision == "allow"
     reason = {"allow": "", "deny": DENY_REASON, "not_me": NOT_ME_REASON}[decision.decision]
+    if grant and numbers.offered(auth) is not None:
+        if decision.code is None:
+            if not auth.pending:
+                raise NotPending(lifecycle.why_not_pending(auth))
+            raise CodeRequired("pick the number the site shows to allow this request")
+        if not numbers.is_right(auth, decision.code):
+            grant, reason = False, numbers.WRONG_CODE_REASON
     try:
         phones.respond_authentication(str(auth.id), grant, reason, phone=device.phone)
     except ApiError as error:
         raise _refusal(error) from None
+    if reason == numbers.WRONG_CODE_REASON:
+        raise WrongCode("a wrong number was picked: the request is denied")
     return request_on(device, str(auth.id))
 
 

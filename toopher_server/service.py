@@ -11,7 +11,7 @@ import secrets
 
 from django.db import IntegrityError
 
-from . import audit, db, lifecycle, lookups, ratelimit, totp
+from . import audit, db, lifecycle, lookups, numbers, ratelimit, totp
 from .errors import (
     ApiError,
     bad_request,
@@ -363,7 +363,8 @@ def start_authentication(
     challenge_required: bool = False,
     otp: str | None = None,
 ) -> AuthenticationRequest:
-    """Create the request; decide it at once with an OTP or a matching automation rule."""
+    """Create the request; decide it at once with an OTP or a matching automation rule;
+    one that waits for the phone gets its numbers when the requester matches numbers."""
     action = get_or_create_action(requester, action_name)
     auth = AuthenticationRequest(
         requester=requester,
@@ -385,6 +386,8 @@ def start_authentication(
         if rule is not None:
             auth.pending, auth.granted, auth.automated = False, rule.grant, True
             auth.reason = "Automatically granted" if rule.grant else "Automatically denied"
+    if auth.pending and requester.number_matching:
+        numbers.assign(auth)
     auth.save()
     audit.request_initiated(auth)
     return auth

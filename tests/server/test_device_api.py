@@ -360,7 +360,6 @@ def test_an_approval_of_a_request_no_longer_pending_changes_nothing(
         {"user": "mallory@example.com"},
         {"action": "Change email"},
         {"terminal": "Chrome on Windows"},
-        {"code": "12"},
     ],
 )
 def test_a_decision_that_does_not_match_the_request_changes_nothing(
