@@ -299,8 +299,7 @@ def answer_request(device: Device, request_id: str, body: bytes) -> Authenticati
             if not auth.pending:
                 raise NotPending(lifecycle.why_not_pending(auth))
             raise CodeRequired("pick the number the site shows to allow this request")
-        if not numbers.is_right(auth, decision.code):
-            grant, reason = False, numbers.WRONG_CODE_REASON
+        grant, reason = numbers.pick(auth, decision.code)
     try:
         phones.respond_authentication(str(auth.id), grant, reason, phone=device.phone)
     except ApiError as error:

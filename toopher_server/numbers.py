@@ -22,6 +22,7 @@ __all__ = [
     "is_right",
     "make_codes",
     "offered",
+    "pick",
 ]
 
 #: How many numbers the phone offers.
@@ -70,3 +71,11 @@ def is_right(auth: AuthenticationRequest, code: str) -> bool:
     return bool(auth.verification_code) and secrets.compare_digest(
         code.encode("ascii", "replace"), auth.verification_code.encode("ascii")
     )
+
+
+def pick(auth: AuthenticationRequest, code: str) -> tuple[bool, str]:
+    """The answer a picked number gives: ``(True, "")`` for the right one, ``(False,
+    WRONG_CODE_REASON)`` for any other (a wrong pick is a denial)."""
+    if is_right(auth, code):
+        return True, ""
+    return False, WRONG_CODE_REASON
