@@ -115,3 +115,16 @@ def simulated_phone_pairing(requester: Requester, user: str = "bob@example.com")
     phone = phones.create_phone("Simulator")
     pairing = service.pair_user_with_phrase(requester, user, phones.new_phrase(phone).phrase)
     return phones.respond_pairing(str(pairing.id), True)
+
+
+def enrolled() -> DeviceClient:
+    """A device, enrolled."""
+    client = DeviceClient()
+    assert client.enrol().status_code == 201
+    return client
+
+
+def row(auth: AuthenticationRequest) -> tuple[Any, ...]:
+    """What a refused call must leave unchanged: the request's outcome and its time."""
+    fresh = AuthenticationRequest.objects.get(pk=auth.pk)
+    return (fresh.pending, fresh.granted, fresh.reason, fresh.cancelled, fresh.modified)

@@ -22,8 +22,10 @@ from .device_client import (
     API,
     DeviceClient,
     authentication,
+    enrolled,
     new_requester,
     paired,
+    row,
     simulated_phone_pairing,
 )
 
@@ -37,14 +39,7 @@ def _fresh_rate_limits() -> None:
 
 @pytest.fixture
 def phone() -> DeviceClient:
-    client = DeviceClient()
-    assert client.enrol().status_code == 201
-    return client
-
-
-def row(auth: AuthenticationRequest) -> tuple[Any, ...]:
-    fresh = AuthenticationRequest.objects.get(pk=auth.pk)
-    return (fresh.pending, fresh.granted, fresh.reason, fresh.cancelled, fresh.modified)
+    return enrolled()
 
 
 def refused(response: Any, code: str, status: int) -> None:

@@ -16,7 +16,15 @@ from toopher_server import numbers, phones, service
 from toopher_server.models import AuthenticationRequest, Requester, Terminal
 
 from .calls import Site
-from .device_client import API, DeviceClient, authentication, new_requester, paired
+from .device_client import (
+    API,
+    DeviceClient,
+    authentication,
+    enrolled,
+    new_requester,
+    paired,
+    row,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.server.urls")]
 
@@ -28,14 +36,7 @@ def _fresh_rate_limits() -> None:
 
 @pytest.fixture
 def phone() -> DeviceClient:
-    client = DeviceClient()
-    assert client.enrol().status_code == 201
-    return client
-
-
-def row(auth: AuthenticationRequest) -> tuple[Any, ...]:
-    fresh = AuthenticationRequest.objects.get(pk=auth.pk)
-    return (fresh.pending, fresh.granted, fresh.reason, fresh.cancelled, fresh.modified)
+    return enrolled()
 
 
 def shown_on_phone(phone: DeviceClient, auth: AuthenticationRequest) -> dict[str, Any]:
