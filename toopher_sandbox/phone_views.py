@@ -168,8 +168,10 @@ def phone_respond_authentication(request: HttpRequest, phone_id, request_id) -> 
     automate = request.POST.get("automate") == "on"
     reason = _field(request, "reason") or ("" if grant else "Denied on the phone")
     picked = _field(request, "code")
-    if numbers.offered(auth) is not None and request.POST.get("answer") != "deny":
-        # Number matching: the three numbers replace Allow; only a pick allows.
+    live = lifecycle.expire_if_stale(auth).pending and not auth.cancelled
+    if numbers.offered(auth) is not None and request.POST.get("answer") != "deny" and live:
+        # Number matching: the three numbers replace Allow; only a pick allows. (An
+        # answer to a request that is no longer pending goes on: it says why not.)
         if not picked:
             return _back(phone, _("Pick the number the site shows to allow this request."))
         grant, wrong = numbers.pick(auth, picked)
