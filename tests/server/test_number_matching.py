@@ -15,7 +15,7 @@ from django.test import Client
 from toopher_server import numbers, phones, service
 from toopher_server.models import AuthenticationRequest, Requester, Terminal
 
-from .calls import Site
+from .calls import Frame, Site
 from .device_client import (
     API,
     DeviceClient,
@@ -216,6 +216,17 @@ def test_automation_is_unaffected(phone: DeviceClient) -> None:
     again = service.start_authentication(requester, pairing, terminal, "Log in")
     assert (again.pending, again.granted, again.automated) == (False, True, True)
     assert again.verification_code == ""
+
+
+def test_the_iframe_shows_the_code_while_it_waits(client: Client) -> None:
+    site = Site(client)
+    site.paired("iris")
+    frame = Frame(client)
+    assert frame.open(site.iframe().get_authentication_url("iris", terminal_name="d")) == (
+        "wait_auth")
+    code = AuthenticationRequest.objects.get().verification_code
+    assert f'data-code="{code}"' in frame.page
+    assert f'<strong class="code">{code}</strong>' in frame.page
 
 
 # --- the requester setting --------------------------------------------------------------
