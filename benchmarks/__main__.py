@@ -23,6 +23,7 @@ from . import (
     bench_growth,
     bench_http,
     bench_sandbox,
+    bench_server,
     machine,
 )
 from .config import FULL, SMOKE
@@ -42,6 +43,7 @@ BENCHMARKS = {
     "growth-polls": bench_growth.poll_growth,
     "growth-logins": bench_growth.login_growth,
     "cluster": bench_cluster.cluster_upstream_calls,
+    "server": bench_server.server_ratio,
 }
 
 

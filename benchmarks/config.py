@@ -61,6 +61,10 @@ class Counts:
     ratio_rounds: int = 7
     ratio_requests: int = 1000
     ratio_concurrency: int = 16
+    #: The service (bench_server): rounds per kind, seconds per round, client threads.
+    server_rounds: int = 6
+    server_round_s: float = 10.0
+    server_concurrency: int = 16
 
     def describe(self) -> str:
         """The counts in one line, for the results file."""
@@ -74,7 +78,8 @@ class Counts:
             f"rounds x {self.client_calls} calls per variant; sandbox {self.sandbox_calls} "
             f"calls from {self.sandbox_concurrency} threads; sandbox ratio {self.ratio_rounds} "
             f"rounds x {self.ratio_requests} per kind from {self.ratio_concurrency} threads; "
-            f"approval {self.approval_runs} runs; "
+            f"approval {self.approval_runs} runs; service {self.server_rounds} rounds x "
+            f"{self.server_round_s:g} s per kind from {self.server_concurrency} threads; "
             f"growth: polls at {_sizes(self.growth_poll_sizes)} pending logins x "
             f"{self.growth_poll_pairs} pairs, logins to {_sizes(self.growth_logins)} from "
             f"{self.growth_browsers} browsers, cluster {self.cluster_logins} pending logins x "
@@ -134,4 +139,6 @@ SMOKE = Counts(
     time_cap=20.0,
     ratio_rounds=1,
     ratio_requests=64,
+    server_rounds=1,
+    server_round_s=1.5,
 )

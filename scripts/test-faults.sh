@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `make test-faults [FAULTS_ARGS=--quick]`: the fault-injection run (tests/faults).
 # It starts its own PostgreSQL, Redis, sandbox and two gunicorn instances on loopback
-# (PostgreSQL and Redis installed from Debian when missing), stops them all at the end,
-# and writes docs/reliability.md. --quick: fewer clients, shorter phases (CI).
+# (PostgreSQL and Redis installed from Debian when missing), then, for the service's own
+# faults (tests/faults/test_service_faults.py), two `toopher-server serve` instances on
+# a PostgreSQL and Redis of their own; stops them all at the end, and writes
+# docs/reliability.md. --quick: fewer clients, shorter phases (CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/services.sh install

@@ -152,6 +152,15 @@ def test_cluster_makes_exactly_one_upstream_call_per_login_per_interval(smoke: d
     assert cluster["pushes"] == cluster["logins"]
 
 
+@pytest.mark.slow
+def test_service_figure_verifies_every_call_with_a_nonce_of_its_own(smoke: dict) -> None:
+    server = smoke["data"]["raw"]["server_ratio"]
+    assert server["server_errors"] == []
+    assert server["verified_answered"] > 0
+    # Each verified call answered 200 recorded its own nonce in the shared database.
+    assert server["nonces_recorded"] == server["verified_answered"], server
+
+
 def test_bootstrap_interval_brackets_the_median_and_narrows_with_data() -> None:
     values = [1.0 + (i % 7 - 3) / 100 for i in range(700)]
     middle, low, high = bootstrap_median_ci(values, resamples=200)

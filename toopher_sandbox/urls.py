@@ -4,7 +4,8 @@ The service's own views (``toopher_server.urls``: API v1, the iframe, the reset-
 page) are served here unchanged, each API view behind the fault injection; around them
 ``phone/`` is the phone simulator, ``control/`` the control API and ``r/pairings/<id>``
 the QR deep link that a simulated phone "scans". The device API (``app/api/v1/``) is
-the service's, unchanged: an enrolled authenticator works against the sandbox too.
+the service's, unchanged: an enrolled authenticator works against the sandbox too,
+and so does the service's own authenticator web app at ``app/``.
 """
 
 from django.urls import path
@@ -72,5 +73,5 @@ web_urls = [
 
 urlpatterns = (
     v1 + service.iframe + service.app_api + controls + phones + web_urls + service.pages
-    + service.unknown("v1", "control")
+    + service.unknown("v1", "control") + service.app + service.qr_decoder
 )

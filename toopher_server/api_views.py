@@ -6,12 +6,13 @@ import io
 from functools import wraps
 
 import segno
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from . import service
-from .errors import ApiError, error_response, unexpected_error
+from .errors import ApiError, database_unavailable, error_response, unexpected_error
 from .oauth import authenticate
 from .params import Params
 from .serializers import (
@@ -52,6 +53,8 @@ def _answer(view, methods, request: HttpRequest, *args, **kwargs) -> HttpRespons
         result = view(request, requester, params, *args, **kwargs)
     except ApiError as error:
         result = error.response()
+    except DatabaseError as error:  # the database is away: a 503 to retry, not a bug
+        return database_unavailable(request.path_info, error)
     except Exception:  # noqa: BLE001 - a bug: answered as JSON, logged
         return unexpected_error(request.path_info)
     if not isinstance(result, HttpResponse):

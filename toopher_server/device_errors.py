@@ -19,6 +19,7 @@ __all__ = [
     "RateLimited",
     "ServerError",
     "TooLarge",
+    "Unavailable",
     "early_error",
     "CodeRequired",
     "WrongCode",
@@ -81,6 +82,14 @@ class ServerError(DeviceApiError):
 
     code = "server_error"
     http_status = 500
+
+
+class Unavailable(DeviceApiError):
+    """The service's database did not answer (a restart, a failover); nothing changed.
+    The device retries a little later, with a new nonce."""
+
+    code = "unavailable"
+    http_status = 503
 
 
 class WrongCode(DeviceApiError):

@@ -15,13 +15,14 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import RawPostDataException
 from django.views.decorators.csrf import csrf_exempt
 
 from . import devices, phones
 from .api_views import not_cached
-from .device_errors import MethodNotAllowed, NotFound, ServerError, TooLarge
+from .device_errors import MethodNotAllowed, NotFound, ServerError, TooLarge, Unavailable
 from .device_json import (
     device_json,
     otp_seed_json,
@@ -60,6 +61,10 @@ def _guarded(
         return not_cached(error_json(error))
     except SuspiciousOperation:  # too many query fields, an unreadable body, ...
         return not_cached(error_json(Malformed("the request is malformed")))
+    except DatabaseError as error:  # the database is away: a 503 to retry, not a bug
+        log.warning("database unavailable in %s: %s", request.path_info, error)
+        return not_cached(error_json(Unavailable("the service's database is not answering "
+                                                 "now; retry shortly with a new nonce")))
     except Exception:  # noqa: BLE001 - a bug: logged, answered as JSON
         log.exception("unexpected error in %s", request.path_info)
         return not_cached(error_json(ServerError("the service failed to handle this call")))
@@ -228,6 +233,17 @@ def request_decision(
     """POST: allow, deny or "this wasn't me" with the canonical decision body."""
     _no_query(request)
     return request_json(devices.answer_request(device, request_id, body))
+
+
+@signed("POST")
+def pairing_claim(
+    request: HttpRequest, device: Device, body: bytes, pairing_id: str
+) -> dict[str, Any]:
+    """POST, no body: claim a QR pairing the app scanned; the user then answers it."""
+    _no_query(request)
+    if body:
+        raise Malformed("this call takes no body")
+    return pairing_json(devices.claim_qr_pairing(device, pairing_id))
 
 
 @csrf_exempt

@@ -309,6 +309,37 @@ def answer_request(device: Device, request_id: str, body: bytes) -> Authenticati
     return request_on(device, str(auth.id))
 
 
+# --- pairing by QR code ----------------------------------------------------------------
+
+
+def claim_qr_pairing(device: Device, pairing_id: str) -> Pairing:
+    """The app scanned a site's QR code: the pending QR pairing goes on this device,
+    where the user then allows or denies it (:func:`answer_pairing`).
+
+    Only a QR pairing (API v1 ``pairings/create/qr``) that no device holds yet, or this
+    one already (claiming again changes nothing). A pairing of another kind, one
+    another device claimed, or none: :class:`NotFound`; one no longer pending:
+    :class:`NotPending`. Either way nothing changes.
+    """
+    pid = _uuid(pairing_id, "pairing")
+    if not phones.claim_pairing(_claimable(pid, device), device.phone, exclusive=True):
+        # Changed since it was read (another device claimed it, the site removed it):
+        # refused for what it is now.
+        _claimable(pid, device)
+        raise NotPending("This pairing is no longer pending.")
+    return pairing_on(device, pid)
+
+
+def _claimable(pairing_id: str, device: Device) -> Pairing:
+    """The QR pairing this device may claim now; :class:`NotFound` or :class:`NotPending`."""
+    pairing = Pairing.objects.filter(id=pairing_id, kind=Pairing.QR).first()
+    if pairing is None or pairing.phone_id not in (None, device.phone_id):
+        raise NotFound("no QR pairing with this id is waiting to be scanned")
+    if not pairing.pending or pairing.deactivated:
+        raise NotPending("This pairing is no longer pending.")
+    return pairing
+
+
 # --- helpers --------------------------------------------------------------------------
 
 
@@ -355,6 +386,7 @@ __all__ = [
     "answer_pairing",
     "answer_request",
     "check_enrol_rate",
+    "claim_qr_pairing",
     "enrol",
     "pairing_on",
     "pairings",

@@ -63,3 +63,16 @@ def unexpected_error(where: str) -> JsonResponse:
     """
     log.exception("unexpected error in %s", where)
     return error_response(500, 500, "The service failed to handle this request.")
+
+
+UNAVAILABLE_MESSAGE = "The service's database is not answering now; try again shortly."
+
+
+def database_unavailable(where: str, error: Exception) -> JsonResponse:
+    """The answer while the database does not answer (a restart, a failover): a 503 the
+    caller may retry; logged as a warning, without a traceback.
+
+    Call it from an ``except DatabaseError`` block.
+    """
+    log.warning("database unavailable in %s: %s", where, error)
+    return error_response(503, 503, UNAVAILABLE_MESSAGE)

@@ -6,7 +6,7 @@ authenticators (``device_views``), so all of them behave the same way.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from . import audit, db, lifecycle, totp
 from .errors import ApiError
@@ -181,9 +181,15 @@ def set_automation(pairing: Pairing, terminal: Terminal, action: Action, grant: 
     )
 
 
-def claim_pairing(pairing: Pairing, phone: Phone) -> bool:
-    """The phone scans a QR code or receives an SMS: the pending pairing shows on it."""
+def claim_pairing(pairing: Pairing, phone: Phone, *, exclusive: bool = False) -> bool:
+    """The phone scans a QR code or receives an SMS: the pending pairing shows on it.
+
+    With ``exclusive`` (an enrolled device scanning), only a pairing that no phone holds
+    yet, or this phone already (claiming again changes nothing): one conditional UPDATE,
+    so of two devices scanning at once only one gets it.
+    """
+    unclaimed = Q(phone__isnull=True) | Q(phone=phone) if exclusive else Q()
     changed = Pairing.objects.filter(
-        id=pairing.id, state=Pairing.PENDING, deactivated=False
+        unclaimed, id=pairing.id, state=Pairing.PENDING, deactivated=False
     ).update(phone=phone)
     return bool(changed)

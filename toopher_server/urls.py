@@ -10,6 +10,7 @@ are public so that the sandbox can serve the very same views among its own pages
 from django.urls import path, re_path
 
 from . import api_views as api
+from . import app_views, qr_views
 from . import device_views as device
 from . import health as health_views
 from . import iframe_views as web_iframe
@@ -68,10 +69,14 @@ app_api = [
     path("app/api/v1/authentication_requests", device.request_list),
     path("app/api/v1/authentication_requests/<str:request_id>", device.request_detail),
     path("app/api/v1/authentication_requests/<str:request_id>/decision", device.request_decision),
+    path("app/api/v1/pairings/<str:pairing_id>/claim", device.pairing_claim),
     re_path(r"^(?P<rest>app/api(?:/.*)?)$", device.not_found),
 ]
 
 qr_link = [path("r/pairings/<str:pairing_id>", web.qr_link, name="qr_link")]
+
+#: The QR decoder the authenticator app imports where the browser has none (``qr_views``).
+qr_decoder = [path("app/vendor/jsqr.js", qr_views.jsqr, name="app-jsqr")]
 
 pages = [path("pairings/<str:pairing_id>/reset", web.reset_pairing, name="reset")]
 
@@ -86,4 +91,16 @@ def unknown(*prefixes: str) -> list:
     return [re_path(rf"^(?P<rest>(?:{alternatives})(?:/.*)?)$", api.not_found)]
 
 
-urlpatterns = index + v1 + iframe + app_api + qr_link + pages + health + unknown("v1")
+#: The authenticator web app (:mod:`toopher_server.app_views`): its page, manifest, service
+#: worker and files, all under ``app/`` so that the service worker's scope is the app.
+app = [
+    path("app/", app_views.shell, name="app"),
+    path("app/manifest.webmanifest", app_views.manifest, name="app-manifest"),
+    path("app/sw.js", app_views.service_worker, name="app-sw"),
+    re_path(r"^app/(?P<name>[a-z0-9-]+\.(?:js|css|png))$", app_views.app_file),
+]
+
+urlpatterns = (
+    index + v1 + iframe + app_api + qr_link + pages + health + unknown("v1") + app
+    + qr_decoder
+)

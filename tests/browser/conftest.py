@@ -55,13 +55,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     setattr(item, f"rep_{report.when}", report)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium per test module.
-
-    Module scope, not session: Playwright's sync API cannot start while another sync
-    instance is running, and other test folders start their own.
-    """
+def launch_chromium(*extra_args: str) -> Iterator[Any]:
+    """Headless Chromium (with ``extra_args`` beyond :data:`CHROMIUM_ARGS`) for a fixture
+    to yield from; skipped, or failed in CI, where it is missing."""
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is missing")
     try:
@@ -70,12 +66,22 @@ def browser() -> Iterator[Any]:
         _unavailable("the playwright package is not installed")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *extra_args]
         )
         try:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium per test module.
+
+    Module scope, not session: Playwright's sync API cannot start while another sync
+    instance is running, and other test folders start their own.
+    """
+    yield from launch_chromium()
 
 
 def _start(tmp_path_factory: pytest.TempPathFactory, name: str, **env: str) -> ExampleServer:

@@ -40,6 +40,7 @@ def test_demo_command_sets_up_everything_and_is_idempotent(tmp_path: Path) -> No
     base = f"http://127.0.0.1:{server.port}"
     assert f"{base}/" in first
     assert f"{base}/sandbox/phone/" in first
+    assert f"{base}/sandbox/app/" in first
     assert f"{base}/admin/" in first
     assert "demo / toopher-demo" in first
     assert f"{base}/sandbox/v1" in first

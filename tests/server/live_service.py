@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import toopher
 from tests.processes import ServerProcess
 from tests.scale.cluster import FreshDatabase
 
@@ -49,11 +50,12 @@ class Instance(ServerProcess):
 class LiveService:
     """A database, one requester, and the instances serving them."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, settings: str = "tests.server.live_settings") -> None:
+        """``settings``: the instances' settings module (``live_settings`` or one built on it)."""
         self.workdir = workdir
         self.env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.server.live_settings",
+            "DJANGO_SETTINGS_MODULE": settings,
             "TOOPHER_LIVE_DB": str(workdir / "service.sqlite3"),
             "PYTHONPATH": str(ROOT),
         }
@@ -82,6 +84,11 @@ class LiveService:
         instance = Instance(self.env, self.workdir / f"gunicorn-{len(self.instances)}.log")
         self.instances.append(instance)
         return instance
+
+    def api(self, instance: Instance) -> toopher.ToopherApi:
+        """The requester's API v1 client of ``instance`` (the caller closes it)."""
+        key, secret = self.requester["key"], self.requester["secret"]
+        return toopher.ToopherApi(key, secret, api_url=f"{instance.base_url}/v1")
 
     def stop(self) -> None:
         for instance in self.instances:

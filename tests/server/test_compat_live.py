@@ -42,8 +42,7 @@ def instance(service: LiveService) -> Instance:
 
 @pytest.fixture
 def api(service: LiveService, instance: Instance) -> Iterator[toopher.ToopherApi]:
-    key, secret = service.requester["key"], service.requester["secret"]
-    client = toopher.ToopherApi(key, secret, api_url=f"{instance.base_url}/v1")
+    client = service.api(instance)
     yield client
     client.close()
 

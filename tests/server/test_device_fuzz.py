@@ -29,7 +29,7 @@ FUZZ = settings(
 segment = st.one_of(
     st.sampled_from(
         ["devices", "me", "pairing_phrases", "pairings", "authentication_requests", "decision",
-         "otp_seed", "00000000-0000-4000-8000-000000000000", "%00", "..", "%E2%82%AC"]
+         "otp_seed", "claim", "00000000-0000-4000-8000-000000000000", "%00", "..", "%E2%82%AC"]
     ),
     st.text(st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="#?%/"),
             max_size=12),

@@ -35,6 +35,7 @@ from toopher_server.devicesig import (
     signature_base,
     verify_p1363,
 )
+from toopher_server.params import Params
 from toopher_server.testing import DeviceKey
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "authenticator-protocol.md"
@@ -173,9 +174,10 @@ def test_the_js_thumbprint_input_matches_public_jwk_order() -> None:
 CALL = re.compile(r"<!-- call:([a-z-]+) -->\n```http\n(.*?)\n```", re.S)
 CALLS = [
     "enrol", "me", "phrase", "pairings", "pairing-decision", "otp-seed", "requests",
-    "request", "decision",
+    "request", "decision", "claim",
 ]  # fmt: skip
 EXAMPLE_PAIRING = "0f6c2d4e-8b1a-4f3e-9c7d-2a5b6e8f1c30"
+EXAMPLE_QR_PAIRING = "9a7c3e52-4d1b-4e8a-b6f0-3c2d1e0f9a8b"
 EXAMPLE_REQUEST = "5b3e7c1e-1d2a-4c55-9d0a-7c9f2f6a1b42"
 #: Members whose documented values the walk below reproduces exactly.
 SAME_VALUES = {"site", "user", "action", "terminal", "state", "label", "algorithm", "digits",
@@ -267,6 +269,9 @@ def test_the_documented_calls_answer_as_documented(calls: dict[str, dict[str, An
         if auth is not None:
             path = path.replace(EXAMPLE_REQUEST, str(auth.id))
             body = phone.decision_body(auth) if name == "decision" else body
+        if name == "claim":  # the site shows a QR code, which the app scans
+            qr = service.pair_qr(requester, Params([("user_name", "alice@example.com")]))
+            path = path.replace(EXAMPLE_QR_PAIRING, str(qr.id))
         response = phone.call(call["method"], path, body)
         assert response.status_code == call["status"], (name, response.content)
         answer = response.json()

@@ -195,6 +195,10 @@ class TestPhone:
         """The pairing's one-time password now (what the app shows offline)."""
         return totp.totp(self.otp_seed(pairing_id)["secret"], at)
 
+    def claim_qr(self, pairing_id: str) -> dict[str, Any]:
+        """Claim the QR pairing whose code was scanned (§9.11); then allow or deny it."""
+        return dict(self.call("POST", f"/pairings/{pairing_id}/claim"))
+
     # --- waiting --------------------------------------------------------------------------
 
     def wait_for_request(

@@ -73,7 +73,9 @@ class Command(BaseCommand):
         ]
         if settings.USE_SANDBOX:
             lines += [
-                f"  Phone simulator: {base}/sandbox/phone/",
+                f"  Phone simulator: {base}/sandbox/phone/ (a quick look: plays the phone)",
+                f"  Authenticator:   {base}/sandbox/app/ (the real app: open it in a second",
+                "                   browser window, set it up, pair it with its phrase)",
                 f"  Toopher API:     {settings.TOOPHER['API_URL']} (the mounted sandbox)",
                 f"  Control API:     {base}/sandbox/control/ "
                 f"(header X-Sandbox-Token: {settings.TOOPHER_SANDBOX_CONTROL_TOKEN})",
