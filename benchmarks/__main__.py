@@ -23,6 +23,7 @@ from . import (
     bench_growth,
     bench_http,
     bench_sandbox,
+    bench_secrets,
     bench_server,
     machine,
 )
@@ -44,6 +45,7 @@ BENCHMARKS = {
     "growth-logins": bench_growth.login_growth,
     "cluster": bench_cluster.cluster_upstream_calls,
     "server": bench_server.server_ratio,
+    "secrets": bench_secrets.secret_cost,
 }
 
 

@@ -66,7 +66,7 @@ def paired(app: AppUnderTest) -> AppUnderTest:
     assert pairing.pending and not pairing.enabled
     article = page.locator(f'article[data-pairing-id="{pairing.id}"]')
     expect(article).to_contain_text(app.user_name)
-    article.get_by_role("button", name="Allow").click()
+    article.get_by_role("button", name="Allow", exact=True).click()
     expect(article).to_contain_text("Paired.")
     app.pairing_id = pairing.id
     return app
