@@ -244,3 +244,26 @@ def test_the_admin_turns_number_matching_off_and_on(admin_client: Client) -> Non
     admin_client.post(url, {"name": "Admin shop", "number_matching": "on"})
     requester.refresh_from_db()
     assert requester.number_matching is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_leaves_existing_requesters_without_number_matching() -> None:
+    """Their sites were built before the code existed: the migration keeps it off."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    (mine,) = [key for key in executor.loader.graph.nodes
+               if key[0] == "toopher_server" and key[1].endswith("_number_matching")]  # fmt: skip
+    before = executor.loader.graph.node_map[mine].parents
+    executor.migrate([parent.key for parent in before])
+    old = executor.loader.project_state([parent.key for parent in before]).apps
+    old.get_model("toopher_server", "Requester").objects.create(
+        name="Old", key="old-number-key", secret_sealed="x"
+    )
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert Requester.objects.get(key="old-number-key").number_matching is False
+    assert new_requester("New").number_matching is True
