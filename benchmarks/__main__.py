@@ -22,6 +22,7 @@ from . import (
     bench_cluster,
     bench_growth,
     bench_http,
+    bench_push,
     bench_sandbox,
     bench_secrets,
     bench_server,
@@ -46,6 +47,7 @@ BENCHMARKS = {
     "cluster": bench_cluster.cluster_upstream_calls,
     "server": bench_server.server_ratio,
     "secrets": bench_secrets.secret_cost,
+    "push": bench_push.push_figures,
 }
 
 

@@ -42,6 +42,7 @@ from .devicesig import (
 from .errors import ApiError
 from .models import AuthenticationRequest, Device, Pairing
 from .params import parse_uuid
+from .push import holds as push_holds
 
 MAX_LABEL = 100
 DEFAULT_LABEL = "Authenticator"
@@ -307,6 +308,7 @@ def answer_request(device: Device, request_id: str, body: bytes) -> Authenticati
         )
     except ApiError as error:
         raise _refusal(error) from None
+    push_holds.after_decision(auth.user_id, decision.decision)  # "not_me" holds pushes
     if reason == numbers.WRONG_CODE_REASON:
         raise WrongCode("a wrong number was picked: the request is denied")
     return request_on(device, str(auth.id))

@@ -227,6 +227,10 @@ class Action(models.Model):
         return self.name
 
 
+#: ``AuthenticationRequest.push_state`` (toopher_server.push.sending says what each means).
+PUSH_STATES = [(s, s) for s in ("none", "queued", "sent", "failed", "held")]
+
+
 class AuthenticationRequest(models.Model):
     """A request to approve an action, answered on the phone, by automation or by OTP."""
 
@@ -256,6 +260,9 @@ class AuthenticationRequest(models.Model):
     #: codes the phone offers, space-separated in the order shown (``numbers``).
     verification_code = models.CharField(max_length=8, blank=True, default="")
     offered_codes = models.CharField(max_length=32, blank=True, default="")
+    # Web Push (toopher_server.push): whether this request's wake-up went out, and when.
+    push_state = models.CharField(max_length=8, choices=PUSH_STATES, default="none")
+    push_state_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]
@@ -397,3 +404,6 @@ class DeviceInvitation(models.Model):
 
 # The audit trail (append-only, hash-chained): its own module, registered here.
 from .audit_models import AuditHead, AuditRecord  # noqa: E402, F401
+
+# Web Push: the VAPID key, the subscriptions, the holds (toopher_server.push).
+from .push.models import PushHold, PushSubscription, VapidKey  # noqa: E402, F401

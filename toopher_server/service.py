@@ -46,6 +46,7 @@ from .models import (
 )
 from .params import Params, parse_uuid
 from .phrases import MAX_PHRASE_LENGTH, normalize_phrase
+from .push import sending as push_sending
 
 DEFAULT_ACTION = "Log in"
 NAME_LENGTH = 200
@@ -406,6 +407,7 @@ def start_authentication(
         numbers.assign(auth)
     auth.save()
     audit.request_initiated(auth)
+    push_sending.request_created(auth)  # after the commit (toopher_server.push)
     return auth
 
 

@@ -33,6 +33,10 @@ docs/server.md):
 ``TOOPHER_SERVER_TRUSTED_PROXIES``  proxies of your own in front of the service (0; 1 behind
                                  nginx): how far ``X-Forwarded-For`` is trusted
 ``TOOPHER_SERVER_REMEMBER_DAYS``  days a remembered browser ("always allow") applies (30)
+``TOOPHER_SERVER_PUSH_CONTACT``  the VAPID ``sub`` of Web Push: ``mailto:`` an operator
+                                 (default ``mailto:`` ``DEFAULT_FROM_EMAIL``); docs/push.md
+``TOOPHER_SERVER_PUSH_TIMEOUT``  seconds a push service has to answer (5)
+``TOOPHER_SERVER_NOT_ME_PUSH_HOLD``  seconds "This wasn't me" holds a user's pushes (900)
 ``LOG_LEVEL``                    default ``INFO``; logs go to stderr, secrets masked
 ``TOOPHER_SERVER_DEBUG``         ``true`` turns Django's DEBUG on: never in production
 ===============================  ==========================================================
@@ -134,6 +138,12 @@ TOOPHER_SERVER_PAIRING_PHRASE_MAX_AGE = env.int(
 )
 TOOPHER_SERVER_TRUSTED_PROXIES = env.int("TOOPHER_SERVER_TRUSTED_PROXIES", default=0)
 TOOPHER_SERVER_REMEMBER_DAYS = env.int("TOOPHER_SERVER_REMEMBER_DAYS", default=30)
+# Web Push (docs/push.md).
+TOOPHER_SERVER_PUSH_CONTACT = env.str(
+    "TOOPHER_SERVER_PUSH_CONTACT", default=f"mailto:{DEFAULT_FROM_EMAIL}"
+)
+TOOPHER_SERVER_PUSH_TIMEOUT = env.float("TOOPHER_SERVER_PUSH_TIMEOUT", default=5.0)
+TOOPHER_SERVER_NOT_ME_PUSH_HOLD = env.int("TOOPHER_SERVER_NOT_ME_PUSH_HOLD", default=900)
 
 # HTTPS. Behind a TLS proxy (nginx, a balancer) that sets X-Forwarded-Proto on every
 # request and removes any the client sent, the flag trusts that header.

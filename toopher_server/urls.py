@@ -16,6 +16,7 @@ from . import health as health_views
 from . import iframe_views as web_iframe
 from . import phone_device_views as phone_device
 from . import web_views as web
+from .push import views as push_views
 
 app_name = "toopher_server"
 
@@ -77,6 +78,7 @@ app_api = [
     path("app/api/v1/devices/<str:device_id>", phone_device.device_detail),
     path("app/api/v1/remembered_browsers", phone_device.remembered_list),
     path("app/api/v1/remembered_browsers/<str:rule_id>", phone_device.remembered_detail),
+    path("app/api/v1/push", push_views.push),  # Web Push (docs/push.md, protocol §9.12)
     re_path(r"^(?P<rest>app/api(?:/.*)?)$", device.not_found),
 ]
 

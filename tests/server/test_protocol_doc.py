@@ -174,7 +174,7 @@ def test_the_js_thumbprint_input_matches_public_jwk_order() -> None:
 CALL = re.compile(r"<!-- call:([a-z-]+) -->\n```http\n(.*?)\n```", re.S)
 CALLS = [
     "enrol", "me", "phrase", "pairings", "pairing-decision", "otp-seed", "requests",
-    "request", "decision", "claim",
+    "request", "decision", "claim", "push-key", "push-subscribe", "push-unsubscribe",
 ]  # fmt: skip
 #: §9.13-§9.14 (remembered browsers, several devices), walked by their own test below.
 DEVICES2_CALLS = ["invite", "join", "devices", "remembered", "forget", "remove-device"]
@@ -231,7 +231,9 @@ def test_every_documented_call_is_a_device_route_and_every_route_documented(
     for call in calls.values():
         match = resolve(call["path"].split("?")[0], urlconf="toopher_server.urls")
         module = match.func.__module__  # device_views, or a feature's (phone_device_views)
-        assert module.startswith("toopher_server.") and module.endswith("device_views"), module
+        assert module.startswith("toopher_server.") and module.endswith(
+            ("device_views", "push.views")
+        ), module
         assert match.func.__name__ != "not_found", call["path"]
         documented.add(match.route)
     routes = {str(p.pattern) for p in service_urls.app_api if isinstance(p, URLPattern)}

@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("toopher_server", "0006_hardening"),
+        ("toopher_server", "0007_push"),
     ]
 
     operations = [
