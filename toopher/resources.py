@@ -297,11 +297,15 @@ class AuthenticationRequest(Resource):
     (``granted and not pending``). ``terminal``, ``user`` and ``action`` are ``None``
     when the JSON lacks them; ``terminal_id``, ``terminal_name``, ``user_id``,
     ``user_name`` and ``action_name`` are then ``None`` too.
+
+    ``verification_code`` is the number matching code the user picks on the phone (an
+    extension of the API that a service with number matching on sends; the site shows
+    it while the request is pending), ``None`` when the service sent none.
     """
 
     __slots__ = ("id", "pending", "granted", "automated", "reason", "reason_code",
                  "terminal", "terminal_id", "terminal_name", "user", "user_id", "user_name",
-                 "action", "action_name", "totp_valid")
+                 "action", "action_name", "totp_valid", "verification_code")
     _repr_fields = ("id", "pending", "granted", "automated", "reason")
 
     id: str
@@ -319,6 +323,7 @@ class AuthenticationRequest(Resource):
     action: Action | None
     action_name: str | None
     totp_valid: bool | None
+    verification_code: str | None
 
     def _parse(self, raw: dict[str, Any]) -> dict[str, Any]:
         terminal = _nested(raw, "terminal", UserTerminal, required=False)
@@ -342,6 +347,7 @@ class AuthenticationRequest(Resource):
             "action": action,
             "action_name": action.name if action else None,
             "totp_valid": _bool(raw, "totp_valid", None),
+            "verification_code": _str(raw, "verification_code", None) or None,
         }
 
     @property

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from toopher_server import db, lifecycle, phones, totp
+from toopher_server import db, lifecycle, numbers, phones, totp
 from toopher_server.errors import ApiError, bad_request, not_found, unexpected_error
 from toopher_server.models import AuthenticationRequest, Pairing, Phone, Terminal
 from toopher_server.params import parse_uuid, raw_body_text
@@ -125,6 +125,8 @@ def pending_authentication_json(auth: AuthenticationRequest) -> dict[str, Any]:
         "created": auth.created.isoformat(),
         "age_seconds": round((timezone.now() - auth.created).total_seconds(), 1),
         "expires_at": lifecycle.expires_at(auth).isoformat(),
+        "codes": numbers.offered(auth),
+        "verification_code": auth.verification_code or None,
     }
 
 
@@ -212,12 +214,24 @@ def respond_pairing(request: HttpRequest, pairing_id: str) -> JsonResponse:
 
 @control_view("POST")
 def respond_authentication(request: HttpRequest, request_id: str) -> JsonResponse:
-    """POST control/authentication_requests/<id>/respond with {"grant", "reason", "automate"}."""
+    """POST control/authentication_requests/<id>/respond with {"grant", "reason", "automate"}
+    and an optional "code": the number picked (number matching; a wrong one denies).
+
+    A development tool: ``grant`` without a code approves even a request that offers
+    numbers.
+    """
     auth = _get(AuthenticationRequest, request_id, "authentication request")
     data = json_body(request)
     grant = _bool(data, "grant")
     reason = _text(data, "reason")
     automate = _bool(data, "automate", False)
+    code = _text(data, "code")
+    if code:
+        if numbers.offered(auth) is None:
+            raise bad_request("This request offers no numbers to pick.")
+        if grant:
+            grant, wrong = numbers.pick(auth, code)
+            reason = reason if grant else wrong
     auth = phones.respond_authentication(str(auth.id), grant, reason, automate)
     return JsonResponse(authentication_request_json(auth))
 

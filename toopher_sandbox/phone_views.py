@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from toopher_server import lifecycle, phones, remembered, totp
+from toopher_server import lifecycle, numbers, phones, remembered, totp
 from toopher_server.errors import ApiError
 from toopher_server.models import AuthenticationRequest, AutomationRule, Pairing, Phone
 
@@ -86,6 +86,7 @@ def _context(phone: Phone) -> dict:
     now = timezone.now()
     for auth in pending_authentications:
         setattr(auth, "age", lifecycle.age_text((now - auth.created).total_seconds()))  # noqa: B010
+        setattr(auth, "codes", numbers.offered(auth))  # noqa: B010
     return {
         "phone": phone,
         "phrase": phones.current_phrase(phone),
@@ -169,10 +170,22 @@ def phone_respond_authentication(request: HttpRequest, phone_id, request_id) -> 
     grant = request.POST.get("answer") == "allow"
     automate = request.POST.get("automate") == "on"
     reason = _field(request, "reason") or ("" if grant else "Denied on the phone")
+    picked = _field(request, "code")
+    live = lifecycle.expire_if_stale(auth).pending and not auth.cancelled
+    if numbers.offered(auth) is not None and request.POST.get("answer") != "deny" and live:
+        # Number matching: the three numbers replace Allow; only a pick allows. (An
+        # answer to a request that is no longer pending goes on: it says why not.)
+        if not picked:
+            return _back(phone, _("Pick the number the site shows to allow this request."))
+        grant, wrong = numbers.pick(auth, picked)
+        reason = _field(request, "reason") if grant else wrong
+        automate = automate and grant
     try:
         phones.respond_authentication(str(auth.id), grant, reason, automate)
     except ApiError as error:
         return _back(phone, error.message)
+    if picked and not grant:
+        return _back(phone, _("Wrong number: the request is denied."))
     return _back(phone, _("Request allowed.") if grant else _("Request denied."))
 
 

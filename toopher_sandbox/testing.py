@@ -310,14 +310,20 @@ class SandboxControl:
         return self._call("POST", f"pairings/{pairing_id}/respond", {"allow": allow})
 
     def respond_authentication(
-        self, request_id: str, grant: bool = True, reason: str = "", automate: bool = False
+        self,
+        request_id: str,
+        grant: bool = True,
+        reason: str = "",
+        automate: bool = False,
+        code: str | None = None,
     ) -> dict[str, Any]:
-        """Grant or deny a pending authentication request; returns its JSON."""
-        return self._call(
-            "POST",
-            f"authentication_requests/{request_id}/respond",
-            {"grant": grant, "reason": reason, "automate": automate},
-        )
+        """Grant or deny a pending authentication request; returns its JSON. ``code``:
+        the number picked (number matching: a wrong one denies); without it, ``grant``
+        approves even a request that offers numbers."""
+        body: dict[str, Any] = {"grant": grant, "reason": reason, "automate": automate}
+        if code is not None:
+            body["code"] = code
+        return self._call("POST", f"authentication_requests/{request_id}/respond", body)
 
     def automate(
         self, pairing_id: str, terminal_id: str, action_name: str = "Log in", grant: bool = True

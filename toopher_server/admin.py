@@ -19,12 +19,14 @@ from .models import Requester
 
 @admin.register(Requester)
 class RequesterAdmin(NoAddMixin, admin.ModelAdmin):
-    """Requesters: name and key; the secrets are never listed, shown or edited here.
+    """Requesters: name, key and number matching; the secrets are never listed, shown or
+    edited here.
 
     None is added here: requesters are made with ``toopher-server createrequester``
     (the secret shown once)."""
 
-    list_display = ("name", "key", "created", "previous_secret_expires")
+    list_display = ("name", "key", "number_matching", "created", "previous_secret_expires")
+    list_filter = ("number_matching",)
     search_fields = ("name", "key")
-    fields = ("name", "key", "created", "modified", "previous_secret_expires")
+    fields = ("name", "key", "number_matching", "created", "modified", "previous_secret_expires")
     readonly_fields = ("key", "created", "modified", "previous_secret_expires")

@@ -21,6 +21,8 @@ __all__ = [
     "TooLarge",
     "Unavailable",
     "early_error",
+    "CodeRequired",
+    "WrongCode",
 ]
 
 
@@ -88,6 +90,21 @@ class Unavailable(DeviceApiError):
 
     code = "unavailable"
     http_status = 503
+
+
+class WrongCode(DeviceApiError):
+    """Allow with a number other than the request's: the request is now denied (the one
+    refusal that changes something: a wrong pick is a denial)."""
+
+    code = "wrong_code"
+    http_status = 409
+
+
+class CodeRequired(DeviceApiError):
+    """Allow without a number for a request that offers numbers; nothing changed."""
+
+    code = "code_required"
+    http_status = 409
 
 
 def early_error(status: int) -> DeviceSignatureError:

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 
 from django.utils import timezone
 
-from . import lifecycle, totp
+from . import lifecycle, numbers, totp
 from .models import AuthenticationRequest, Device, Pairing, PairingPhrase
 
 
@@ -57,7 +57,8 @@ def pairing_json(pairing: Pairing, now: datetime | None = None) -> dict[str, Any
 
 
 def request_json(auth: AuthenticationRequest, now: datetime | None = None) -> dict[str, Any]:
-    """An authentication request as the phone shows it (and the decision repeats it)."""
+    """An authentication request as the phone shows it (and the decision repeats it);
+    ``codes``: the numbers to offer (number matching), or ``None``."""
     now = now or timezone.now()
     expires_in = _age(now, lifecycle.expires_at(auth)) if auth.pending else 0
     return {
@@ -71,6 +72,7 @@ def request_json(auth: AuthenticationRequest, now: datetime | None = None) -> di
         "created": _unix(auth.created),
         "age": _age(auth.created, now),
         "expires_in": expires_in,
+        "codes": numbers.offered(auth),
     }
 
 

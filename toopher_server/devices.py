@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.db import IntegrityError
 from django.utils import timezone
 
-from . import audit, db, lifecycle, phones, ratelimit
+from . import audit, db, lifecycle, numbers, phones, ratelimit
 from .conf import setting_int
-from .device_errors import Mismatch, NotFound, NotPending, RateLimited
+from .device_errors import CodeRequired, Mismatch, NotFound, NotPending, RateLimited, WrongCode
 from .device_nonces import DatabaseSeenIds
 from .devicesig import (
     DEFAULT_MAX_AGE,
@@ -269,7 +269,13 @@ def answer_pairing(device: Device, pairing_id: str, body: bytes) -> Pairing:
 
 def answer_request(device: Device, request_id: str, body: bytes) -> AuthenticationRequest:
     """Allow, deny or "this wasn't me" a pending request on this device, as the signed
-    canonical :class:`~toopher_server.devicesig.Decision` says."""
+    canonical :class:`~toopher_server.devicesig.Decision` says.
+
+    With number matching, allow needs the picked ``code``: the right one grants, a wrong
+    one denies the request (then :class:`WrongCode`), none is :class:`CodeRequired` and
+    changes nothing. Deny and "this wasn't me" need no code. A code for a request that
+    offers none is a :class:`Mismatch`.
+    """
     decision = Decision.from_json(body)
     # "allow_always" is an "allow" to every rule below (number matching included); it
     # also remembers the browser (``remembered``), only if it grants (never a deny rule).
@@ -284,12 +290,18 @@ def answer_request(device: Device, request_id: str, body: bytes) -> Authenticati
         action=auth.action.name,
         terminal=auth.terminal.name,
     )
-    if decision.code is not None:  # no number was offered: number matching comes later
+    if decision.code is not None and numbers.offered(auth) is None:  # none was offered
         wrong.append("code")
     if wrong:
         raise Mismatch(f"the decision does not match the request: {', '.join(wrong)}")
     grant = decision.decision == "allow"
     reason = {"allow": "", "deny": DENY_REASON, "not_me": NOT_ME_REASON}[decision.decision]
+    if grant and numbers.offered(auth) is not None:
+        if decision.code is None:
+            if not auth.pending:
+                raise NotPending(lifecycle.why_not_pending(auth))
+            raise CodeRequired("pick the number the site shows to allow this request")
+        grant, reason = numbers.pick(auth, decision.code)
     try:
         phones.respond_authentication(
             str(auth.id), grant, reason, automate=remember and grant, phone=device.phone
@@ -297,6 +309,8 @@ def answer_request(device: Device, request_id: str, body: bytes) -> Authenticati
     except ApiError as error:
         raise _refusal(error) from None
     push_holds.after_decision(auth.user_id, decision.decision)  # "not_me" holds pushes
+    if reason == numbers.WRONG_CODE_REASON:
+        raise WrongCode("a wrong number was picked: the request is denied")
     return request_on(device, str(auth.id))
 
 

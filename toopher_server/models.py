@@ -43,6 +43,13 @@ class Requester(models.Model):
     previous_secret_expires = models.DateTimeField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
+    #: Number matching (``toopher_server.numbers``): each request that waits for the
+    #: phone gets a two-digit code the site shows and the user picks on the phone.
+    number_matching = models.BooleanField(
+        default=True,
+        help_text="Each authentication request gets a two-digit code that the site shows "
+        "and the user picks among three on the phone.",
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -249,6 +256,10 @@ class AuthenticationRequest(models.Model):
     reason_code = models.IntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
+    #: Number matching: the code the site shows ("" without number matching) and the
+    #: codes the phone offers, space-separated in the order shown (``numbers``).
+    verification_code = models.CharField(max_length=8, blank=True, default="")
+    offered_codes = models.CharField(max_length=32, blank=True, default="")
     # Web Push (toopher_server.push): whether this request's wake-up went out, and when.
     push_state = models.CharField(max_length=8, choices=PUSH_STATES, default="none")
     push_state_at = models.DateTimeField(null=True, blank=True)

@@ -82,9 +82,11 @@ def action_json(action: Action) -> dict[str, Any]:
 
 
 def authentication_request_json(auth: AuthenticationRequest) -> dict[str, Any]:
-    """The request, with its terminal, user, action and pairing (one user's JSON, shared)."""
+    """The request, with its terminal, user, action and pairing (one user's JSON, shared);
+    with number matching, the extension field ``verification_code`` (the official
+    clients ignore members they do not know)."""
     user = user_json(auth.user)
-    return {
+    shown = {
         "id": str(auth.id),
         "pending": auth.pending,
         "granted": auth.granted,
@@ -107,3 +109,6 @@ def authentication_request_json(auth: AuthenticationRequest) -> dict[str, Any]:
         "modified": _time(auth.modified),
         "created_seconds_since_epoch": int(auth.created.timestamp()),
     }
+    if auth.verification_code:
+        shown["verification_code"] = auth.verification_code
+    return shown

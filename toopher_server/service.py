@@ -10,7 +10,18 @@ import re
 
 from django.db import IntegrityError
 
-from . import audit, db, lifecycle, lookups, messaging, ratelimit, remembered, reset_links, totp
+from . import (
+    audit,
+    db,
+    lifecycle,
+    lookups,
+    messaging,
+    numbers,
+    ratelimit,
+    remembered,
+    reset_links,
+    totp,
+)
 from .errors import (
     ApiError,
     bad_request,
@@ -369,7 +380,8 @@ def start_authentication(
     challenge_required: bool = False,
     otp: str | None = None,
 ) -> AuthenticationRequest:
-    """Create the request; decide it at once with an OTP or a matching automation rule."""
+    """Create the request; decide it at once with an OTP or a matching automation rule;
+    one that waits for the phone gets its numbers when the requester matches numbers."""
     action = get_or_create_action(requester, action_name)
     auth = AuthenticationRequest(
         requester=requester,
@@ -391,6 +403,8 @@ def start_authentication(
         if rule is not None:
             auth.pending, auth.granted, auth.automated = False, rule.grant, True
             auth.reason = "Automatically granted" if rule.grant else "Automatically denied"
+    if auth.pending and requester.number_matching:
+        numbers.assign(auth)
     auth.save()
     audit.request_initiated(auth)
     push_sending.request_created(auth)  # after the commit (toopher_server.push)

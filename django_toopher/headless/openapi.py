@@ -34,7 +34,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "description": "A pending login or action approval: a live step, or how it ended.",
         "required": ["status", "step", "final", "message", "kind", "action", "remaining",
-                     "interval", "otp_required", "qr", "repair"],
+                     "interval", "otp_required", "qr", "repair", "verification_code"],
         "properties": {
             "status": {"enum": ["pending", "granted", "denied", "expired", "cancelled",
                                 "rate_limited", "refused"]},
@@ -50,6 +50,11 @@ SCHEMAS: dict[str, Any] = {
             "otp_required": {"type": "boolean"},
             "qr": {"type": "boolean"},
             "repair": {"type": "boolean"},
+            "verification_code": {
+                "type": ["string", "null"], "pattern": "^[0-9]{1,8}$",
+                "description": "Number matching: while the push waits (step pushed), the "
+                               "number the user picks on the phone; show it. Else null.",
+            },
         },
         "additionalProperties": False,
     },

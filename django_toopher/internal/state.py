@@ -78,6 +78,7 @@ class PendingLogin:
     terminal_name: str = ""
     repair: bool = False  # pairing again after 707
     if_configured: bool = False  # actions: let users without Toopher through
+    verification_code: str | None = None  # number matching: the code the page shows
 
     @property
     def is_login(self) -> bool:
@@ -133,6 +134,8 @@ class PendingLogin:
         if not all(isinstance(getattr(loaded, n), str) for n in ("id", "user", "next")):
             return None
         if not all(isinstance(getattr(loaded, n), int | float) for n in ("started", "step_at")):
+            return None
+        if loaded.verification_code is not None and not isinstance(loaded.verification_code, str):
             return None
         return loaded
 

@@ -46,8 +46,24 @@ def request_card(phone: Any, heading: str) -> Any:
     return card
 
 
-def answer_on_phone(phone: Any, heading: str, answer: str, reason: str = "") -> dict[str, str]:
-    """Tap Allow or Deny on the request titled ``heading``; return the facts it showed."""
+#: Where the site shows the number to pick (number matching): the pending page, the SPA.
+SITE_CODE = "#toopher-verification[data-code], #spa-verification[data-code]"
+
+
+def shown_code(site: Any) -> str:
+    """The number the site asks the user to pick on the phone (waits for it)."""
+    box = site.locator(SITE_CODE).filter(has_text=re.compile(r"\d"))
+    expect(box).to_have_count(1, timeout=PATIENCE_MS)
+    return str(box.get_attribute("data-code"))
+
+
+def answer_on_phone(phone: Any, heading: str, answer: str, reason: str = "",
+                    site: Any = None) -> dict[str, str]:
+    """Tap Allow or Deny on the request titled ``heading``; return the facts it showed.
+
+    A request that offers numbers (number matching) has no Allow: "Allow" taps the
+    number the ``site`` page shows, as a person reads it there.
+    """
     card = request_card(phone, heading)
     facts = dict(
         zip(
@@ -58,7 +74,13 @@ def answer_on_phone(phone: Any, heading: str, answer: str, reason: str = "") -> 
     )
     if reason:
         card.get_by_label("Reason (optional)").fill(reason)
-    card.get_by_role("button", name=answer, exact=True).click()
+    numbers = card.locator("button[data-code]")
+    if answer == "Allow" and numbers.count():
+        if site is None:
+            raise AssertionError(f"{heading!r} offers numbers: pass the site page to read one")
+        card.get_by_role("button", name=shown_code(site), exact=True).click()
+    else:
+        card.get_by_role("button", name=answer, exact=True).click()
     expect(request_card_locator(phone, heading)).to_have_count(0, timeout=PATIENCE_MS)
     return facts
 
@@ -139,5 +161,5 @@ def approved_login(page: Any, phone: Any, server: ExampleServer, username: str,
     """Log in, approve the request on the phone, land on the account page."""
     log_in(page, server, username, password)
     expect_pending(page)
-    answer_on_phone(phone, "Log in?", "Allow")
+    answer_on_phone(phone, "Log in?", "Allow", site=page)
     expect_account_page(page, username)

@@ -55,7 +55,26 @@ def new_phone(browser, stored_server, old_phone: AppUnderTest) -> Iterator[AppUn
     app.context.close()
 
 
+def number_matching(app: AppUnderTest, on: bool) -> None:
+    """The operator turns number matching on or off for the site (the service's admin)."""
+    app.server.manage(
+        "shell", "-c",
+        "from toopher_server.models import Requester; "
+        f"Requester.objects.filter(key={app.api.consumer_key!r}).update(number_matching={on})",
+    )
+
+
 def test_always_allow_remembers_the_browser_until_forgotten(old_phone: AppUnderTest) -> None:
+    # The app offers "Always allow" where it offers Allow: without number matching (with
+    # it, the three numbers replace both; see test_authenticator_app).
+    number_matching(old_phone, False)
+    try:
+        always_allow_then_forget(old_phone)
+    finally:
+        number_matching(old_phone, True)
+
+
+def always_allow_then_forget(old_phone: AppUnderTest) -> None:
     page = old_phone.page
     old_phone.go("#/")
     request_id = old_phone.request("Firefox on Linux")
@@ -101,7 +120,7 @@ def test_a_new_phone_joins_with_the_old_ones_code_and_answers(
     request_id = new_phone.request("Safari on macOS")
     new_phone.go("#/")
     article = form.locator(f'article[data-request-id="{request_id}"]')
-    article.get_by_role("button", name="Allow", exact=True).click()
+    new_phone.allow(article, request_id)
     expect(article).to_contain_text("Allowed.")
     assert new_phone.status(request_id).granted is True
 

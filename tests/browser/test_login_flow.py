@@ -44,7 +44,7 @@ def test_pair_then_log_in_with_approval_on_the_phone(context, stored_server, mak
     # While pending, the account is out of reach.
     assert page.get_by_role("button", name=re.compile("^Log out")).count() == 0
 
-    facts = answer_on_phone(phone, "Log in?", "Allow")
+    facts = answer_on_phone(phone, "Log in?", "Allow", site=page)
     assert facts["User"] == username
     assert facts["Action"] == "Log in"
 
@@ -89,7 +89,7 @@ def test_change_email_needs_an_approval_of_that_action(context, stored_server, m
     expect_pending(page)
     expect(page.get_by_role("heading", name=re.compile("Change email"))).to_be_visible()
 
-    facts = answer_on_phone(phone, "Change email?", "Allow")
+    facts = answer_on_phone(phone, "Change email?", "Allow", site=page)
     assert facts["Action"] == "Change email"
 
     page.wait_for_url(re.compile(r"/account/email/$"), timeout=PATIENCE_MS)
@@ -114,6 +114,6 @@ def test_the_admin_login_waits_for_the_phone_too(context, stored_server, make_us
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect_pending(page)
-    answer_on_phone(phone, "Log in?", "Allow")
+    answer_on_phone(phone, "Log in?", "Allow", site=page)
     page.wait_for_url(re.compile(r"/admin/$"), timeout=PATIENCE_MS)
     expect(page.get_by_text("Site administration")).to_be_visible()

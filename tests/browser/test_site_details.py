@@ -59,7 +59,7 @@ def test_a_password_reset_lands_in_a_pending_login(context, stored_server, make_
     assert page.get_by_role("button", name=re.compile("^Log out")).count() == 0
     page.goto(stored_server.url("/account/"))
     page.wait_for_url(re.compile(r"/toopher/pending/"))
-    answer_on_phone(phone, "Log in?", "Allow")
+    answer_on_phone(phone, "Log in?", "Allow", site=page)
     expect_account_page(page, username)
 
 
@@ -109,7 +109,7 @@ def test_recent_activity_names_the_action_of_each_approval(context, stored_serve
     approved_login(page, phone, stored_server, username, password)
     page.get_by_role("link", name="Change email").click()
     expect_pending(page)
-    answer_on_phone(phone, "Change email?", "Allow")
+    answer_on_phone(phone, "Change email?", "Allow", site=page)
     page.wait_for_url(re.compile(r"/account/email/$"), timeout=PATIENCE_MS)
     page.goto(stored_server.url("/account/"))
     activity = page.locator("table").last

@@ -72,7 +72,7 @@ def test_log_in_and_step_up_through_the_api(context, stored_server, make_user):
                                 timeout=PATIENCE_MS)
     expect(page.get_by_role("heading", name="Approve the login on your phone")).to_be_visible()
     expect(page.get_by_label("One-time password")).to_be_visible()
-    facts = answer_on_phone(phone, "Log in?", "Allow")
+    facts = answer_on_phone(phone, "Log in?", "Allow", site=page)
     assert facts["User"] == username
     assert "SPA browser" in facts.values(), facts
 
@@ -89,7 +89,7 @@ def test_log_in_and_step_up_through_the_api(context, stored_server, make_user):
                                 timeout=PATIENCE_MS)
     expect(page.get_by_role("heading", name="Approve “Change email” on your phone")
            ).to_be_visible()
-    facts = answer_on_phone(phone, "Change email?", "Allow")
+    facts = answer_on_phone(phone, "Change email?", "Allow", site=page)
     assert facts["Action"] == "Change email"
     expect(status).to_have_text(f"Your email address is now {email}.", timeout=PATIENCE_MS)
     expect(page.locator("#spa-result")).to_have_text(f"Your email address is now {email}.")

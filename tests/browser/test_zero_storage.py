@@ -45,7 +45,7 @@ def test_a_new_browser_is_named_once_and_the_phone_shows_its_name(
     expect_pending(page)
     expect(page.get_by_text("Your phone shows this browser as “Work laptop”.")).to_be_visible()
 
-    facts = answer_on_phone(phone, "Log in?", "Allow")
+    facts = answer_on_phone(phone, "Log in?", "Allow", site=page)
     assert facts["Terminal"] == "Work laptop"
     assert facts["User"] == username
     expect_account_page(page, username)
@@ -60,7 +60,7 @@ def test_a_new_browser_is_named_once_and_the_phone_shows_its_name(
     page.wait_for_url(re.compile(r"/toopher/pending/"))
     expect(page.get_by_role("heading", name="Name this browser")).to_have_count(0)
     expect(page.locator("#toopher-status")).to_be_visible()
-    facts = answer_on_phone(phone, "Log in?", "Allow")
+    facts = answer_on_phone(phone, "Log in?", "Allow", site=page)
     assert facts["Terminal"] == "Work laptop"
     expect_account_page(page, username)
 

@@ -173,3 +173,16 @@ def test_seed_names_stay_importable():
     from toopher.resources import AuthenticationStatus, PairingStatus
 
     assert PairingStatus is Pairing and AuthenticationStatus is AuthenticationRequest
+
+
+def test_verification_code_is_parsed_when_the_service_sends_it():
+    """Number matching: the extension field, None when absent, null or empty."""
+    assert AuthenticationRequest(auth_json(verification_code="47")).verification_code == "47"
+    assert AuthenticationRequest(auth_json()).verification_code is None
+    assert AuthenticationRequest(auth_json(verification_code=None)).verification_code is None
+    assert AuthenticationRequest(auth_json(verification_code="")).verification_code is None
+
+
+def test_a_verification_code_of_the_wrong_type_is_a_shape_error():
+    with pytest.raises(toopher.ToopherApiError):
+        AuthenticationRequest(auth_json(verification_code=["47"]))

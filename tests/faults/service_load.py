@@ -249,6 +249,7 @@ class ServiceLoad:
         decision = handset.device.decision(
             request_id, "allow", site=shown["site"], user=shown["user"],
             action=shown["action"], terminal=shown["terminal"],
+            code=answer.data.get("verification_code"),  # number matching: what the site shows
         )  # fmt: skip
         self._attacks(session, request_id, decision, rng)
         if honest:

@@ -89,7 +89,10 @@ def test_a_login_wakes_the_service_worker_in_firefox_and_the_approval_logs_in(
     api = toopher.ToopherApi(
         service.requester["key"], service.requester["secret"], api_url=f"{base}/v1"
     )
-    phone = TestPhone(base)
+    # Number matching: the user picks the number the site shows (its API v1 field).
+    phone = TestPhone(
+        base, site_code=lambda rid: api.get_authentication_status(rid).verification_code
+    )
     phone.enrol()
     pairing = api.pair(phone.new_phrase(), "ann")
     phone.allow_pairing(str(pairing.id))

@@ -170,7 +170,8 @@ def test_phone_page_shows_requests_and_answers_with_csrf(creds):
     assert browser.post(respond, {"answer": "allow"}).status_code == 403  # no token
     assert AuthenticationRequest.objects.get(id=auth["id"]).pending is True
 
-    answer = browser.post(respond, {"answer": "allow", "automate": "on",
+    code = AuthenticationRequest.objects.get(id=auth["id"]).verification_code  # the site shows it
+    answer = browser.post(respond, {"code": code, "automate": "on",
                                     "csrfmiddlewaretoken": csrf_of(page)})
     assert answer.status_code == 302
     decided = AuthenticationRequest.objects.get(id=auth["id"])

@@ -67,6 +67,30 @@ def test_person_pairs_and_approves_on_the_phone_page(
     assert (status.pending, status.granted, status.reason) == (False, False, "not now")
 
 
+def test_person_picks_the_number_the_site_shows(
+    page_factory, toopher_requester, toopher_phone
+):
+    """Number matching: three numbers instead of Allow; the right one grants."""
+    api = toopher.ToopherApi(
+        toopher_requester["key"], toopher_requester["secret"], api_url=toopher_requester["api_url"]
+    )
+    pairing = api.pair(toopher_phone.pairing_phrase, "nina@example.com")
+    toopher_phone.control.respond_pairing(pairing.id, True)
+    auth = api.authenticate(pairing.id, "Study PC", action_name="Log in")
+    assert auth.verification_code  # what the site shows
+    page = page_factory()
+    page.goto(toopher_phone.phone_url)
+    card = page.locator(".request", has_text="Study PC")
+    card.wait_for()
+    numbers = card.locator("button[data-code]")
+    assert numbers.count() == 3
+    assert auth.verification_code in numbers.all_inner_texts()
+    assert card.get_by_role("button", name="Allow", exact=True).count() == 0
+    card.get_by_role("button", name=auth.verification_code, exact=True).click()
+    page.get_by_text("Request allowed.").wait_for()
+    assert api.get_authentication_status(auth.id).granted is True
+
+
 def test_iframe_posts_signed_result_to_the_host_page(page_factory, toopher_requester):
     iframe = toopher.ToopherIframe(toopher_requester["key"], toopher_requester["secret"],
                                    api_url=toopher_requester["api_url"])

@@ -16,6 +16,8 @@ from toopher_server.models import AuthenticationRequest, Pairing, Requester, Ter
 from toopher_server.testing import SignedDevice
 
 API = "/app/api/v1"
+#: The decisions that allow (and so pick the number, with number matching).
+ALLOWS = ("allow", "allow_always")
 
 
 class DeviceClient:
@@ -62,7 +64,8 @@ class DeviceClient:
             "user": auth.user.name,
             "action": auth.action.name,
             "terminal": auth.terminal.name,
-            "code": None,
+            # Number matching: allow picks the right number unless the test says otherwise.
+            "code": (auth.verification_code or None) if decision in ALLOWS else None,
         }
         shown.update(change)
         return self.device.decision(str(auth.id), decision, **shown)
@@ -114,3 +117,16 @@ def simulated_phone_pairing(requester: Requester, user: str = "bob@example.com")
     phone = phones.create_phone("Simulator")
     pairing = service.pair_user_with_phrase(requester, user, phones.new_phrase(phone).phrase)
     return phones.respond_pairing(str(pairing.id), True)
+
+
+def enrolled() -> DeviceClient:
+    """A device, enrolled."""
+    client = DeviceClient()
+    assert client.enrol().status_code == 201
+    return client
+
+
+def row(auth: AuthenticationRequest) -> tuple[Any, ...]:
+    """What a refused call must leave unchanged: the request's outcome and its time."""
+    fresh = AuthenticationRequest.objects.get(pk=auth.pk)
+    return (fresh.pending, fresh.granted, fresh.reason, fresh.cancelled, fresh.modified)

@@ -48,11 +48,18 @@ def api(service: LiveService, instance: Instance) -> Iterator[toopher.ToopherApi
 
 
 @pytest.fixture
-def phone(instance: Instance) -> Iterator[TestPhone]:
-    test_phone = TestPhone(instance.base_url)
+def phone(instance: Instance, api: toopher.ToopherApi) -> Iterator[TestPhone]:
+    # Number matching is on for the service's new requester: the user reads the code
+    # the site shows (API v1's verification_code) and picks it on the phone.
+    test_phone = TestPhone(instance.base_url, site_code=site_code(api))
     test_phone.enrol()
     yield test_phone
     test_phone.close()
+
+
+def site_code(api: toopher.ToopherApi):  # noqa: ANN201 - a hook for TestPhone
+    """The code the site shows for a request (its API v1 ``verification_code``)."""
+    return lambda request_id: api.get_authentication_status(request_id).verification_code
 
 
 def paired(api: toopher.ToopherApi, phone: TestPhone, user: str = "ann@example.com") -> str:
@@ -171,7 +178,7 @@ def test_an_unsigned_approval_is_refused(api: toopher.ToopherApi, phone: TestPho
 def test_a_second_phone_of_the_same_user_answers_only_its_own(
     api: toopher.ToopherApi, phone: TestPhone, instance: Instance
 ) -> None:
-    second = TestPhone(instance.base_url, label="Second phone")
+    second = TestPhone(instance.base_url, label="Second phone", site_code=site_code(api))
     second.enrol()
     paired(api, phone, "two@example.com")
     second_pairing = paired(api, second, "two@example.com")
@@ -204,7 +211,7 @@ def test_a_device_enrolled_on_one_instance_answers_on_the_other(
 ) -> None:
     pairing_id = paired(api, phone)
     request = api.authenticate(pairing_id, "Firefox")
-    elsewhere = TestPhone(service.instances[1].base_url, phone.device)
+    elsewhere = TestPhone(service.instances[1].base_url, phone.device, site_code=site_code(api))
     elsewhere.allow(request.id)
     assert api.get_authentication_status(request.id).granted is True
 
@@ -228,7 +235,7 @@ def test_a_second_phone_joins_answers_and_removes_the_lost_one(
     instance: Instance, api: toopher.ToopherApi, phone: TestPhone
 ) -> None:
     pairing_id = paired(api, phone, "tab@example.com")  # its own user: its own push limit
-    tablet = TestPhone(instance.base_url, label="Tablet")
+    tablet = TestPhone(instance.base_url, label="Tablet", site_code=site_code(api))
     tablet.enrol()
     joined = tablet.join(phone.invite())
     assert [(d["device_id"], d["current"]) for d in joined] == [

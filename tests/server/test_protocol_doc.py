@@ -248,7 +248,7 @@ def test_the_documented_bodies_are_what_the_service_parses(
     assert calls["enrol"]["answer"]["device_id"] == ex["device-id"]
     PairingDecision.from_json(calls["pairing-decision"]["body"])
     decision = Decision.from_json(calls["decision"]["body"])
-    assert decision.request_id == EXAMPLE_REQUEST and decision.code is None
+    assert decision.request_id == EXAMPLE_REQUEST and decision.code == "47"
 
 
 @pytest.mark.django_db

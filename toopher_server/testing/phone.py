@@ -8,17 +8,24 @@ No Django import: it talks to a running ``toopher_server`` (any process, any hos
     pairing = api.pair(phone.new_phrase(), "ann")   # the site pairs (toopher.ToopherApi)
     phone.allow_pairing(pairing.id)
     request = api.authenticate(pairing.id, "Firefox")
-    phone.allow(request.id)                          # or deny(), not_me()
+    phone.allow(request.id, request.verification_code)  # or deny(), not_me()
     api.authenticate_with_otp(other.id, phone.otp(pairing.id))
 
 The calls are those of docs/authenticator-protocol.md §9; a refused one raises
 :class:`DeviceCallError` with the service's error code.
+
+Number matching: a request may offer three numbers (``codes``); allowing it needs the
+one the site shows. Give it to :meth:`TestPhone.allow`, or give the phone a
+``site_code`` hook (request id -> the code the site shows, e.g. from API v1's
+``verification_code``) and ``allow`` picks it by itself. :meth:`TestPhone.pick` picks a
+given number, right or wrong (a wrong one denies the request).
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -54,9 +61,13 @@ class TestPhone:
         *,
         label: str = "Test phone",
         timeout: float = 10.0,
+        site_code: Callable[[str], str | None] | None = None,
     ) -> None:
-        """``base_url`` is the service's mount point (``http://host:port`` or with a prefix)."""
+        """``base_url`` is the service's mount point (``http://host:port`` or with a prefix);
+        ``site_code``: what the site shows for a request id (number matching), read by
+        :meth:`allow` when a request offers numbers and no code is given."""
         self.base_url = base_url.rstrip("/")
+        self.site_code = site_code
         self.device = device or SignedDevice()
         self.label = label
         self.timeout = timeout
@@ -143,8 +154,12 @@ class TestPhone:
     def answer(
         self, request_id: str, decision: str = "allow", code: str | None = None
     ) -> dict[str, Any]:
-        """Answer a request as shown: ``allow``, ``deny`` or ``not_me``."""
+        """Answer a request as shown: ``allow``, ``deny`` or ``not_me``; ``code``: the
+        number picked (for ``allow`` of a request that offers numbers, by default the one
+        ``site_code`` says the site shows)."""
         shown = self.request(request_id)
+        if decision in ("allow", "allow_always") and code is None and shown.get("codes"):
+            code = self._site_code(request_id)
         body = self.device.decision(
             shown["id"],
             decision,
@@ -156,8 +171,15 @@ class TestPhone:
         )
         return dict(self.call("POST", f"/authentication_requests/{request_id}/decision", body))
 
-    def allow(self, request_id: str) -> dict[str, Any]:
-        return self.answer(request_id, "allow")
+    def allow(self, request_id: str, code: str | None = None) -> dict[str, Any]:
+        """Allow a request; when it offers numbers, pick ``code`` (by default the one
+        ``site_code`` says the site shows)."""
+        return self.answer(request_id, "allow", code)
+
+    def pick(self, request_id: str, code: str) -> dict[str, Any]:
+        """Tap one of the numbers a request offers: the right one allows it, a wrong one
+        denies it (then :class:`DeviceCallError` ``wrong_code``)."""
+        return self.answer(request_id, "allow", code)
 
     def deny(self, request_id: str) -> dict[str, Any]:
         return self.answer(request_id, "deny")
@@ -191,6 +213,14 @@ class TestPhone:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no pending request {request_id or ''} on {self.device_id}")
             time.sleep(0.05)
+
+    def _site_code(self, request_id: str) -> str | None:
+        if self.site_code is None:
+            raise ValueError(
+                "this request offers numbers: give allow() the code the site shows, "
+                "or give the phone a site_code hook"
+            )
+        return self.site_code(request_id)
 
     def _pending_pairing(self, pairing_id: str) -> dict[str, Any]:
         for shown in self.pairings("pending"):

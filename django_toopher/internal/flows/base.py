@@ -75,7 +75,9 @@ class Result:
         """The one presentation of a pending login or action: the JSON API's
         ``pending`` object, the pending page's status JSON and its template context
         are built from it. ``status`` is ``"pending"`` while it lives (``step`` says
-        where), then how it ended; ``interval`` is the seconds between two polls."""
+        where), then how it ended; ``interval`` is the seconds between two polls;
+        ``verification_code`` is the number to pick on the phone while the push waits
+        (number matching), else None."""
         pending = self.pending
         return {
             "status": self.code if self.final else "pending",
@@ -89,6 +91,9 @@ class Result:
             "otp_required": self.otp_required,
             "qr": bool(pending and pending.pairing and pending.pairing.get("qr")),
             "repair": bool(pending and pending.repair),
+            "verification_code": (
+                pending.verification_code if pending and pending.step is Step.PUSHED else None
+            ),
         }
 
 

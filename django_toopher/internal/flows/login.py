@@ -16,7 +16,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from ...app_settings import app_settings
-from .. import cookies, events, failures, ratelimit, redirects, state, upstream
+from .. import cookies, events, failures, ratelimit, redirects, state, upstream, verification
 from ..cache import CacheUnavailable, get_cache
 from ..failures import Failure
 from ..modes import get_mode, user_name
@@ -102,12 +102,12 @@ def retry(request: HttpRequest, pending: PendingLogin) -> Result:
 def _adopt_request(request: HttpRequest, pending: PendingLogin) -> PendingLogin | None:
     """A concurrent request of this session already sent the push: take its id."""
     try:
-        request_id = get_cache().get(_request_key(pending))
+        request_id, code = verification.unpack(get_cache().get(_request_key(pending)))
     except CacheUnavailable:
         return None
     if not request_id:
         return None
-    pending = pending.but(step=Step.PUSHED, request_id=request_id)
+    pending = pending.but(step=Step.PUSHED, request_id=request_id, verification_code=code)
     state.save(request, pending)
     return pending
 
@@ -138,11 +138,13 @@ def _sent_elsewhere(request: HttpRequest, pending: PendingLogin) -> PendingLogin
     return describe(pending)
 
 
-def _remember_request(pending: PendingLogin, request_id: str) -> None:
-    """Let concurrent tabs adopt the push; the push is out either way (the session
-    records it below), so a cache failure here changes nothing for this login."""
+def _remember_request(pending: PendingLogin, request_id: str, code: str | None) -> None:
+    """Let concurrent tabs adopt the push (and its verification code); the push is out
+    either way (the session records it below), so a cache failure here changes nothing
+    for this login."""
     try:
-        get_cache().set(_request_key(pending), request_id, timeout=app_settings.PENDING_MAX_AGE)
+        get_cache().set(_request_key(pending), verification.pack(request_id, code),
+                        timeout=app_settings.PENDING_MAX_AGE)
     except CacheUnavailable:
         logger.warning("django_toopher: the cache failed after a push; tabs cannot adopt it")
 
@@ -181,21 +183,24 @@ def _start(request: HttpRequest, pending: PendingLogin) -> Result:
     if not cache.add(_lock_key(pending), time.time(), timeout=app_settings.PENDING_MAX_AGE):
         found = _sent_elsewhere(request, pending)
         return found if isinstance(found, Result) else describe(found)
-    sent: str | Result | None = None
+    sent: tuple[str, str | None] | Result | None = None
     try:
         sent = _send(request, pending, user)
     finally:
-        if not isinstance(sent, str):
+        if not isinstance(sent, tuple):
             # No request id came back: refused, or the database or the cache failed
             # half-way (the 503 page says try again). A later visit may send.
             _release_lock(pending)
     if isinstance(sent, Result):
         return sent
-    return _push(request, pending, user, sent)
+    return _push(request, pending, user, *sent)
 
 
-def _send(request: HttpRequest, pending: PendingLogin, user: Any) -> str | Result:
-    """The push limit, then the one push: its request id, or how the attempt ended."""
+def _send(
+    request: HttpRequest, pending: PendingLogin, user: Any
+) -> tuple[str, str | None] | Result:
+    """The push limit, then the one push: its request id and verification code (number
+    matching, else None), or how the attempt ended."""
     if not ratelimit.allow_push(pending.user):
         events.emit(events.Kind.RATE_LIMITED, user=user, request=request, action=pending.action)
         wait = wait_text(ratelimit.retry_after(ratelimit.push_key(pending.user)))
@@ -219,13 +224,16 @@ def _send(request: HttpRequest, pending: PendingLogin, user: Any) -> str | Resul
     request_id = getattr(sent, "id", None)
     if not isinstance(request_id, str) or not request_id:
         return handle_refusal(request, pending, user, Failure.OUTAGE, "no request id in the answer")
-    return request_id
+    return request_id, verification.code_of(sent)
 
 
-def _push(request: HttpRequest, pending: PendingLogin, user: Any, request_id: str) -> Result:
-    """The push is out: record it (the lock stays taken: this attempt never sends again)."""
-    _remember_request(pending, request_id)
-    pending = pending.but(step=Step.PUSHED, request_id=request_id)
+def _push(
+    request: HttpRequest, pending: PendingLogin, user: Any, request_id: str, code: str | None
+) -> Result:
+    """The push is out: record it with its verification code (the lock stays taken:
+    this attempt never sends again)."""
+    _remember_request(pending, request_id, code)
+    pending = pending.but(step=Step.PUSHED, request_id=request_id, verification_code=code)
     state.save(request, pending)
     touch_terminal(user, pending.terminal)
     events.emit(events.Kind.REQUESTED, user=user, request=request, action=pending.action,

@@ -1,7 +1,8 @@
 /* django_toopher: poll the pending login's status endpoint.
  * Reads its settings from data attributes of #toopher-pending (no inline script,
  * so a strict Content-Security-Policy works). When the push goes out (start ->
- * pushed) the page says so and offers the one-time password, in place. On a final
+ * pushed) the page says so, shows the number to pick on the phone (number matching)
+ * and offers the one-time password, in place. On a final
  * status it stops, replaces the controls (#toopher-controls: time left, "Check now",
  * "Cancel", the one-time password) with the final message at once, then leaves.
  * The page works without this script: a <noscript> refresh and a "Check now" button. */
@@ -39,6 +40,16 @@
     if (statusEl && text && statusEl.textContent !== text) { statusEl.textContent = text; }
   }
 
+  /* Number matching: the number to pick on the phone, shown once the push is out. */
+  function showCode(code) {
+    var box = document.getElementById("toopher-verification");
+    var number = document.getElementById("toopher-verification-code");
+    if (!box || !number || !code || box.dataset.code === code) { return; }
+    number.textContent = code;
+    box.dataset.code = code;
+    box.hidden = false;
+  }
+
   function tick() {
     var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
     if (progress) { progress.max = ttl; progress.value = left; }
@@ -63,6 +74,7 @@
       deadline = Date.now() + data.remaining * 1000;
     }
     say(data.message);
+    if (typeof data.verification_code === "string") { showCode(data.verification_code); }
     if (data.otp_required) {
       var otp = document.getElementById("toopher-otp");
       if (otp) { otp.open = true; }
@@ -71,6 +83,8 @@
       stop();
       if (controls) { controls.hidden = true; }
       if (progress) { progress.hidden = true; }
+      var verification = document.getElementById("toopher-verification");
+      if (verification) { verification.hidden = true; }
       // Granted: go on at once. Otherwise let the message be read, then go back.
       setTimeout(function () { go(data.redirect); }, data.status === "granted" ? 0 : 2500);
       return;

@@ -74,6 +74,11 @@ class AppUnderTest:
         """The site asks the paired phone to approve; answers the request id."""
         return self.api.authenticate(self.pairing_id, terminal, action).id
 
+    def allow(self, article: Any, request_id: str) -> None:
+        """Tap Allow on a request, or with number matching the number the site shows."""
+        code = self.status(request_id).verification_code
+        article.get_by_role("button", name=code or "Allow", exact=True).click()
+
     def status(self, request_id: str) -> AuthenticationRequest:
         """The site's view of a request (API v1 A2)."""
         return self.api.get_authentication_status(request_id)

@@ -190,6 +190,10 @@
         byId("spa-remaining").textContent = p.remaining === null ? ""
           : "About " + p.remaining + " seconds left.";
         byId("spa-otp-form").hidden = p.step !== "pushed";
+        // Number matching: the number the user picks on the phone (null without).
+        byId("spa-verification").hidden = !p.verification_code;
+        byId("spa-verification").dataset.code = p.verification_code || "";
+        byId("spa-verification-code").textContent = p.verification_code || "";
         show("spa-wait", "spa-wait-title");
         setStatus(p.step === "pairing" ? "Waiting for your phone to allow the pairing…"
                   : "Waiting for your phone to approve " + what(p) + "…");
