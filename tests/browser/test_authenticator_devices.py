@@ -96,6 +96,32 @@ def always_allow_then_forget(old_phone: AppUnderTest) -> None:
     assert (asked.pending, asked.automated) == (True, False)
 
 
+def test_always_allow_with_number_matching_needs_the_right_number(old_phone: AppUnderTest) -> None:
+    # With number matching the choice is a box ticked before the pick; the number the
+    # site shows is what grants, and only a granted request is remembered.
+    page = old_phone.page
+    old_phone.go("#/")
+    terminal = "Chromium on Android"
+    wrong_id = old_phone.request(terminal)
+    wrong = page.locator(f'article[data-request-id="{wrong_id}"]')
+    right_code = old_phone.status(wrong_id).verification_code
+    assert right_code
+    wrong.get_by_label("Always allow from this browser").check()
+    wrong.locator(f'button[data-code]:not([data-code="{right_code}"])').first.click()
+    expect(wrong).to_have_attribute("data-answered", "true")
+    assert old_phone.status(wrong_id).granted is False
+    asked = old_phone.api.authenticate(old_phone.pairing_id, terminal, "Log in")
+    assert (asked.pending, asked.automated) == (True, False), "a wrong pick remembered nothing"
+
+    request_id = asked.id
+    article = page.locator(f'article[data-request-id="{request_id}"]')
+    article.get_by_label("Always allow from this browser").check()
+    old_phone.allow(article, request_id)
+    expect(article).to_contain_text("Allowed.")
+    again = old_phone.api.authenticate(old_phone.pairing_id, terminal, "Log in")
+    assert (again.pending, again.granted, again.automated) == (False, True, True)
+
+
 def test_a_new_phone_joins_with_the_old_ones_code_and_answers(
     old_phone: AppUnderTest, new_phone: AppUnderTest
 ) -> None:

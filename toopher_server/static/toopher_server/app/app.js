@@ -158,11 +158,21 @@ function requestArticle(request) {
   const actions = h("div", { class: "actions" });
   if (Array.isArray(request.codes) && request.codes.length) {
     const pickId = `${title}-pick`;
+    // With number matching, "always allow" is a choice made before the pick: the right
+    // number is still what grants (protocol §6, allow_always with its code).
+    const remember = state.features.remembered
+      ? h("input", { type: "checkbox", id: `${title}-remember`, class: "remember" })
+      : null;
+    const pick = (code) => decide(remember?.checked ? "allow_always" : "allow", code);
     actions.append(
       h("p", { id: pickId }, T.pick_number),
       h("div", { class: "codes", role: "group", "aria-labelledby": pickId },
-        request.codes.map((code) => button(code, "allow code", () => decide("allow", code), { dataset: { code } }))),
+        request.codes.map((code) => button(code, "allow code", () => pick(code), { dataset: { code } }))),
     );
+    if (remember) {
+      buttons.push(remember);
+      actions.append(h("label", { class: "remember-choice", for: remember.id }, remember, " ", T.allow_always));
+    }
   } else {
     actions.append(button(T.allow, "allow", () => decide("allow")));
     if (state.features.remembered) {
