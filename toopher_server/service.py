@@ -64,7 +64,7 @@ def _owned(obj, owner_id, requester: Requester, what: str):
 
 def get_pairing(requester: Requester, pairing_id: str) -> Pairing:
     pid = _uuid_or_404(pairing_id, "pairing")
-    pairing = Pairing.objects.select_related("user", "requester").filter(id=pid).first()
+    pairing = lookups.pairing(pid)
     return _owned(pairing, pairing and pairing.requester_id, requester, "pairing")
 
 
