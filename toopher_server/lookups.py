@@ -29,7 +29,14 @@ from django.db.models.signals import post_delete, post_save
 
 from . import db
 from .conf import setting_int
-from .models import AuthenticationRequest, Pairing, Requester
+from .models import (
+    Action,
+    AuthenticationRequest,
+    AutomationRule,
+    Pairing,
+    Requester,
+    Terminal,
+)
 from .rowfetch import RowFetch, attach_related
 
 __all__ = [
@@ -37,12 +44,15 @@ __all__ = [
     "PAIRING_RELATED",
     "REQUEST_RELATED",
     "Lookups",
+    "action",
+    "automation_rule",
     "RequesterCache",
     "attach_related",
     "authentication_request",
     "install",
     "pairing",
     "requester",
+    "unkeyed_terminal",
 ]
 
 #: The related rows read with an authentication request (fields of AuthenticationRequest).
@@ -58,6 +68,10 @@ _clock = time.monotonic
 _REQUESTS = RowFetch(AuthenticationRequest, REQUEST_RELATED)
 _PAIRINGS = RowFetch(Pairing, PAIRING_RELATED)
 _REQUESTERS = RowFetch(Requester, by="key")
+_ACTIONS = RowFetch(Action, by=("requester", "name"))
+_RULES = RowFetch(AutomationRule, by=("pairing", "terminal", "action"))
+_TERMINALS = RowFetch(Terminal, by=("user", "name", "requester_specified_id"),
+                      order_by="created")
 
 
 def requester_cache_seconds() -> int:
@@ -149,6 +163,26 @@ class Lookups:
             attach_related(found.user, "requester", found.requester)
         return found
 
+    def action(self, requester_id: Any, name: str) -> Action | None:
+        """The requester's action of this name, or None."""
+        found = _ACTIONS.get(requester_id, name)
+        assert found is None or isinstance(found, Action)
+        return found
+
+    def automation_rule(self, pairing_id: Any, terminal_id: Any, action_id: Any
+                        ) -> AutomationRule | None:
+        """The automation rule of this pairing, terminal and action, or None."""
+        found = _RULES.get(pairing_id, terminal_id, action_id)
+        assert found is None or isinstance(found, AutomationRule)
+        return found
+
+    def unkeyed_terminal(self, user_id: Any, name: str) -> Terminal | None:
+        """The user's first terminal of this name without a requester-specified id
+        (the oldest, as ``Terminal.objects.filter(...).first()``), or None."""
+        found = _TERMINALS.get(user_id, name, "")
+        assert found is None or isinstance(found, Terminal)
+        return found
+
 
 _current = Lookups()
 
@@ -172,3 +206,18 @@ def authentication_request(request_id: str) -> AuthenticationRequest | None:
 def pairing(pairing_id: str) -> Pairing | None:
     """The pairing with this id and its user and requester, or None."""
     return _current.pairing(pairing_id)
+
+
+def action(requester_id: Any, name: str) -> Action | None:
+    """The requester's action of this name, or None."""
+    return _current.action(requester_id, name)
+
+
+def automation_rule(pairing_id: Any, terminal_id: Any, action_id: Any) -> AutomationRule | None:
+    """The automation rule of this pairing, terminal and action, or None."""
+    return _current.automation_rule(pairing_id, terminal_id, action_id)
+
+
+def unkeyed_terminal(user_id: Any, name: str) -> Terminal | None:
+    """The user's oldest terminal of this name without a requester-specified id, or None."""
+    return _current.unkeyed_terminal(user_id, name)

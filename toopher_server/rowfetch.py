@@ -51,34 +51,46 @@ def _column(field: models.Field[Any, Any]) -> str:
 
 
 class RowFetch:
-    """``model``'s row where ``by`` equals a value, with the rows of its foreign keys
-    ``related`` (non-null ones: an INNER JOIN each), in one query."""
+    """``model``'s row where the fields ``by`` equal given values, with the rows of its
+    foreign keys ``related`` (non-null ones: an INNER JOIN each), in one query.
+
+    ``by``: a field name (``"pk"`` by default) or several; when more than one row may
+    match, ``order_by`` (a field name, ``-`` for descending) says which one is found, as
+    ``QuerySet.first()`` does with the model's ordering.
+    """
 
     def __init__(self, model: type[models.Model], related: tuple[str, ...] = (), *,
-                 by: str = "pk") -> None:
+                 by: str | tuple[str, ...] = "pk", order_by: str | None = None) -> None:
         self.model = model
         self.related = related
-        self.by = model._meta.pk if by == "pk" else model._meta.get_field(by)
+        names = (by,) if isinstance(by, str) else by
+        self.by = [model._meta.get_field(name) if name != "pk" else model._meta.pk
+                   for name in names]
+        self.order_by = order_by
         self._plans: dict[tuple[str, str], _Plan] = {}
         self._lock = threading.Lock()
 
-    def get(self, value: Any, using: str | None = None) -> models.Model | None:
-        """The instance whose ``by`` field is ``value`` (as the ORM would accept it), with
-        its related rows, or None. ``using``: the alias (default: the service's own)."""
+    def get(self, *values: Any, using: str | None = None) -> models.Model | None:
+        """The instance whose ``by`` fields are ``values`` (as the ORM would accept them,
+        ids for foreign keys), with its related rows, or None. ``using``: the alias
+        (default: the service's own)."""
         using = using or db.alias()
-        row = self.row(self.prepare(value, using), using)
+        row = self.row(self.prepare(values, using), using)
         return None if row is None else self.build(row, using)
 
-    def prepare(self, value: Any, using: str) -> Any:
-        """``value`` as the database takes it (a UUID, a string...)."""
-        assert isinstance(self.by, models.Field)
-        return self.by.get_db_prep_value(value, connections[using])
+    def prepare(self, values: tuple[Any, ...], using: str) -> dict[str, Any]:
+        """The query's parameters: ``values`` as the database takes them."""
+        connection = connections[using]
+        return {
+            f"v{index}": field.get_db_prep_value(value, connection)  # type: ignore[union-attr]
+            for index, (field, value) in enumerate(zip(self.by, values, strict=True))
+        }
 
-    def row(self, prepared: Any, using: str) -> Row | None:
-        """The raw row for a :meth:`prepare`-d value, or None."""
+    def row(self, params: dict[str, Any], using: str) -> Row | None:
+        """The raw row for :meth:`prepare`-d parameters, or None."""
         plan = self._plan(using)
         with connections[using].cursor() as cursor:
-            cursor.execute(plan.sql, {"value": prepared})
+            cursor.execute(plan.sql, params)
             found = cursor.fetchone()
         return None if found is None else tuple(found)
 
@@ -141,13 +153,23 @@ class RowFetch:
                     f"{quote('T0')}.{quote(_column(fk))} = {quote(table_alias)}."
                     f"{quote(_column(model._meta.pk))}"
                 )
-        assert isinstance(self.by, models.Field)
-        # Only quoted table and column names from the models' metadata; the value is a
-        # parameter, named (pyformat): SQLite's backend then fills in one name instead of
+        where = " AND ".join(
+            f"{quote('T0')}.{quote(_column(field))} = %(v{index})s"  # type: ignore[arg-type]
+            for index, field in enumerate(self.by)
+        )
+        order = ""
+        if self.order_by is not None:
+            name = self.order_by.lstrip("-")
+            direction = "DESC" if self.order_by.startswith("-") else "ASC"
+            column = _column(meta.get_field(name))  # type: ignore[arg-type]
+            order = (f" ORDER BY {quote('T0')}.{quote(column)} {direction} "
+                     f"{connection.ops.limit_offset_sql(0, 1)}")
+        # Only quoted table and column names from the models' metadata; the values are
+        # parameters, named (pyformat): SQLite's backend then fills in names instead of
         # scanning the whole statement for %s on every call.
         sql = (
             f"SELECT {', '.join(columns)} FROM {quote(meta.db_table)} {quote('T0')} "  # noqa: S608
-            f"{' '.join(joins)} WHERE {quote('T0')}.{quote(_column(self.by))} = %(value)s"
+            f"{' '.join(joins)} WHERE {where}{order}"
         )
         return _Plan(sql, parts)
 

@@ -25,7 +25,6 @@ from .errors import (
 from .models import (
     Action,
     AuthenticationRequest,
-    AutomationRule,
     Message,
     Pairing,
     PairingPhrase,
@@ -121,7 +120,9 @@ def get_or_create_user(requester: Requester, name: str) -> User:
 
 
 def get_or_create_action(requester: Requester, name: str) -> Action:
-    action, _ = Action.objects.get_or_create(requester=requester, name=name)
+    action = lookups.action(requester.id, name)
+    if action is None:
+        action, _ = Action.objects.get_or_create(requester=requester, name=name)
     return action
 
 
@@ -316,7 +317,7 @@ def _terminal(user: User, params: Params) -> Terminal:
             terminal.save(update_fields=["name", "modified"])
         return terminal
     name = name or ""
-    terminal = Terminal.objects.filter(user=user, name=name, requester_specified_id="").first()
+    terminal = lookups.unkeyed_terminal(user.id, name)
     if terminal is None:
         terminal = Terminal.objects.create(user=user, name=name, requester_specified_id="")
     return terminal
@@ -379,9 +380,7 @@ def start_authentication(
         auth.pending, auth.granted, auth.totp_valid = False, valid, valid
         auth.reason = "OTP valid" if valid else "Invalid OTP"
     elif automation_allowed:
-        rule = AutomationRule.objects.filter(
-            pairing=pairing, terminal=terminal, action=action
-        ).first()
+        rule = lookups.automation_rule(pairing.id, terminal.id, action.id)
         if rule is not None:
             auth.pending, auth.granted, auth.automated = False, rule.grant, True
             auth.reason = "Automatically granted" if rule.grant else "Automatically denied"

@@ -18,6 +18,7 @@ from toopher_server import lookups
 from toopher_server.models import (
     Action,
     AuthenticationRequest,
+    AutomationRule,
     Pairing,
     Phone,
     Requester,
@@ -85,6 +86,34 @@ def test_the_prepared_queries_build_the_rows_the_orm_would() -> None:
     fetched.save()  # type: ignore[union-attr]
     assert AuthenticationRequest.objects.count() == 1
     assert AuthenticationRequest.objects.get(id=auth.id).reason == fetched.reason  # type: ignore[union-attr]
+
+
+@pytest.mark.django_db
+def test_the_lookups_of_an_initiate_find_what_the_orm_finds() -> None:
+    """By several columns: the action by requester and name, the automation rule by
+    pairing, terminal and action, the oldest unkeyed terminal of a name (as ``first()``
+    with the model's ordering), each only the owner's."""
+    auth = _request_of(create_requester("Site"))
+    other = _request_of(create_requester("Other"))
+    _same_rows(lookups.action(auth.requester_id, "Log in"), auth.action)
+    assert lookups.action(auth.requester_id, "Wire money") is None
+    assert lookups.action(other.requester_id, "Log in").pk == other.action_id  # type: ignore[union-attr]
+
+    newer = Terminal.objects.create(user=auth.user, name="Kitchen PC")
+    Terminal.objects.create(user=auth.user, name="Kitchen PC", requester_specified_id="k1")
+    expected = Terminal.objects.filter(user=auth.user, name="Kitchen PC",
+                                       requester_specified_id="").first()
+    found = lookups.unkeyed_terminal(auth.user_id, "Kitchen PC")
+    _same_rows(found, expected)
+    assert found.pk == auth.terminal_id != newer.pk  # type: ignore[union-attr]
+    assert lookups.unkeyed_terminal(other.user_id, "Kitchen PC").pk == other.terminal_id  # type: ignore[union-attr]
+    assert lookups.unkeyed_terminal(auth.user_id, "Garage PC") is None
+
+    assert lookups.automation_rule(auth.pairing_id, auth.terminal_id, auth.action_id) is None
+    rule = AutomationRule.objects.create(pairing=auth.pairing, terminal=auth.terminal,
+                                         action=auth.action, grant=False)
+    _same_rows(lookups.automation_rule(auth.pairing_id, auth.terminal_id, auth.action_id), rule)
+    assert lookups.automation_rule(auth.pairing_id, newer.pk, auth.action_id) is None
 
 
 @pytest.mark.django_db

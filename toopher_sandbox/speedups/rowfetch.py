@@ -31,9 +31,10 @@ def authentication_request(request_id: str, using: str | None = None
 
     ``using``: the database alias (default: the service's own, see ``toopher_server.db``)."""
     using = using or db.alias()
-    value = _FETCH.prepare(request_id, using)
+    params = _FETCH.prepare((request_id,), using)
     # The standalone server keeps the row until its connection next writes (see memo).
-    row = memo.remembered("status-row", f"{using}:{value}", lambda: _FETCH.row(value, using))
+    row = memo.remembered("status-row", f"{using}:{params['v0']}",
+                          lambda: _FETCH.row(params, using))
     if row is None:
         return None
     auth = _FETCH.build(row, using)
