@@ -22,7 +22,9 @@ from . import (
     bench_cluster,
     bench_growth,
     bench_http,
+    bench_push,
     bench_sandbox,
+    bench_secrets,
     bench_server,
     machine,
 )
@@ -44,6 +46,8 @@ BENCHMARKS = {
     "growth-logins": bench_growth.login_growth,
     "cluster": bench_cluster.cluster_upstream_calls,
     "server": bench_server.server_ratio,
+    "secrets": bench_secrets.secret_cost,
+    "push": bench_push.push_figures,
 }
 
 

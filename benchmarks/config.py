@@ -65,6 +65,14 @@ class Counts:
     server_rounds: int = 6
     server_round_s: float = 10.0
     server_concurrency: int = 16
+    #: Web Push (bench_push): sequential requests timed to their push; alternating
+    #: rounds x sequential requests with a slow and a fast push service; devices
+    #: enrolled and subscribed, and requests initiated at once among them.
+    push_latency_requests: int = 200
+    push_slow_rounds: int = 4
+    push_slow_requests: int = 25
+    push_devices: int = 1000
+    push_burst: int = 100
 
     def describe(self) -> str:
         """The counts in one line, for the results file."""
@@ -84,7 +92,9 @@ class Counts:
             f"{self.growth_poll_pairs} pairs, logins to {_sizes(self.growth_logins)} from "
             f"{self.growth_browsers} browsers, cluster {self.cluster_logins} pending logins x "
             f"{self.cluster_tabs} tabs for {self.cluster_intervals} intervals of "
-            f"{self.cluster_interval} s"
+            f"{self.cluster_interval} s; push {self.push_latency_requests} timed, "
+            f"{self.push_slow_rounds} x {self.push_slow_requests} slow/fast, "
+            f"{self.push_burst} at once among {self.push_devices} devices"
         )
 
 
@@ -141,4 +151,9 @@ SMOKE = Counts(
     ratio_requests=64,
     server_rounds=1,
     server_round_s=1.5,
+    push_latency_requests=10,
+    push_slow_rounds=2,
+    push_slow_requests=4,
+    push_devices=20,
+    push_burst=10,
 )

@@ -68,7 +68,7 @@ def test_the_table_is_printed_and_written(smoke: dict) -> None:
     assert "- cores:" in markdown and "- django:" in markdown
     groups = {row["group"] for row in smoke["data"]["rows"]}
     assert {"Middleware", "Status poll", "Tabs", "Client", "Sandbox", "Approval",
-            "Growth: polls", "Growth: logins", "Growth: cluster"} <= groups
+            "Growth: polls", "Growth: logins", "Growth: cluster", "Web Push"} <= groups
 
 
 @pytest.mark.slow

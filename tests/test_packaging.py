@@ -384,7 +384,9 @@ def test_the_server_extra_and_the_console_script(
         for line in metadata.splitlines()
         if line.startswith("Requires-Dist:") and 'extra == "server"' in line
     }
-    assert server == {"django-environ", "gunicorn", "waitress", "segno", "cryptography", "psycopg"}
+    assert server == {
+        "django-environ", "gunicorn", "waitress", "segno", "cryptography", "psycopg", "pywebpush"
+    }  # fmt: skip
     entry_points = _dist_info(dist, wheel_names, "entry_points.txt")
     assert "[console_scripts]" in entry_points
     assert "toopher-server = toopher_server.cli:main" in entry_points

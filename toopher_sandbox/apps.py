@@ -9,4 +9,6 @@ class ToopherSandboxConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import checks, outbox  # noqa: F401  (checks registers the system checks)
+
+        outbox.install()  # the service's SMS and emails go to the sandbox's outbox

@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from toopher_server import db, lifecycle, phones, totp
 from toopher_server.errors import ApiError, bad_request, not_found, unexpected_error
-from toopher_server.models import AuthenticationRequest, Message, Pairing, Phone, Terminal
+from toopher_server.models import AuthenticationRequest, Pairing, Phone, Terminal
 from toopher_server.params import parse_uuid, raw_body_text
 from toopher_server.requesters import create_requester, ensure_requester
 from toopher_server.serializers import authentication_request_json, pairing_json
@@ -26,7 +26,7 @@ from toopher_server.service import DEFAULT_ACTION, get_or_create_action
 from toopher_server.urls_helpers import api_url
 
 from .control_auth import check_control_token
-from .models import Fault
+from .models import Fault, Message
 from .urls_helpers import phone_url
 
 MAX_TEXT = 500
@@ -267,7 +267,8 @@ def automations(request: HttpRequest) -> JsonResponse:
 def messages(request: HttpRequest) -> JsonResponse:
     """GET control/messages -> the SMS and emails the sandbox 'sent', newest first."""
     items = [
-        {"kind": m.kind, "to": m.to, "body": m.body, "created": m.created.isoformat()}
+        {"kind": m.kind, "to": m.to, "subject": m.subject, "body": m.body,
+         "created": m.created.isoformat()}
         for m in Message.objects.all()[:200]
     ]
     return JsonResponse({"messages": items})

@@ -23,10 +23,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from toopher_server import lifecycle, phones, totp
+from toopher_server import lifecycle, phones, remembered, totp
 from toopher_server.errors import ApiError
-from toopher_server.models import AuthenticationRequest, AutomationRule, Message, Pairing, Phone
+from toopher_server.models import AuthenticationRequest, AutomationRule, Pairing, Phone
 
+from .models import Message
 from .phone_access import known_phones, remember_phone
 
 PHONE_COOKIE = "toopher_sandbox_phone"
@@ -70,7 +71,9 @@ def phone_list(request: HttpRequest) -> HttpResponse:
 
 
 def _automations(pairing: Pairing):
-    return AutomationRule.objects.filter(pairing=pairing).select_related("terminal", "action")
+    """The pairing's rules still in force (an expired one no longer applies)."""
+    rules = remembered.live(AutomationRule.objects.filter(pairing=pairing))
+    return rules.select_related("terminal", "action")
 
 
 def _context(phone: Phone) -> dict:

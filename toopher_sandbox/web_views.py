@@ -17,10 +17,11 @@ from django.views.decorators.http import require_http_methods
 
 from toopher_server import phones
 from toopher_server.api_views import index as service_index
-from toopher_server.models import Message, Phone, Requester
+from toopher_server.models import Phone, Requester
 from toopher_server.urls_helpers import api_url, base_url
 from toopher_server.web_views import pairing_or_404
 
+from .models import Message
 from .phone_access import known_phones
 from .phone_views import PHONE_COOKIE
 from .urls_helpers import control_url, phone_url

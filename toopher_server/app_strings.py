@@ -111,6 +111,8 @@ STRINGS = {
     "err_stale": _("This device's clock is wrong."),
     "err_camera": _("The camera is not available."),
     "err_qr": _("This QR code is not a pairing code."),
+    "err_invalid_invitation": _("This code is wrong, expired or already used. Make a new one."),
+    "err_device_in_use": _("This device already answers for accounts: it cannot join another."),
 }
 
 

@@ -16,6 +16,13 @@ What is recorded (``event``: ``outcome``), each with the requester, the user, th
 ``decision.allowed``           ``granted``: the phone allowed the request
 ``decision.denied``            ``denied``: the phone denied it
 ``decision.automated``         ``granted``/``denied`` by an automation rule at A1
+``device.enrolled``            ``enrolled`` (a new device), ``unchanged`` (its key enrolled
+                               again: a retry, which changes nothing), with the device id,
+                               its label and the client address
+``device.invited``             ``pending``: a device made an invitation code for its phone
+``device.joined``              ``joined``: a device joined a phone with an invitation code
+``device.removed``             ``removed``: by a device of the phone or an administrator
+``remembered.forgotten``       ``forgotten``: a remembered browser revoked on the phone
 =============================  ===============================================================
 
 :func:`record` appends one row in the **same transaction** as the change it records: if
@@ -58,23 +65,19 @@ back (the service fails closed rather than change anything unaudited).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import os
 from collections.abc import Generator, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import db
+from . import db, keys
 from .audit_models import AuditHead, AuditRecord
 from .auditchain import ENV_VAR, GENESIS, AuditEntry, ChainedEntry, entry_hash, load_key
 from .conf import setting
-from .models import AuthenticationRequest, Pairing, Phone, Requester, User
+from .models import AuthenticationRequest, Device, Pairing, Phone, Requester, User
 
 __all__ = [
     "AUTH_CANCELLED",
@@ -84,6 +87,7 @@ __all__ = [
     "DECISION_ALLOWED",
     "DECISION_AUTOMATED",
     "DECISION_DENIED",
+    "DEVICE_ENROLLED",
     "EVENTS",
     "PAIRING_ALLOWED",
     "PAIRING_CREATED",
@@ -94,6 +98,7 @@ __all__ = [
     "audit_key",
     "audit_key_is_explicit",
     "chained_entries",
+    "device_enrolled",
     "pairing_event",
     "pairings_event",
     "record",
@@ -113,13 +118,21 @@ AUTH_OTP_CHECKED = "authentication.otp_checked"
 DECISION_ALLOWED = "decision.allowed"
 DECISION_DENIED = "decision.denied"
 DECISION_AUTOMATED = "decision.automated"
+DEVICE_ENROLLED = "device.enrolled"
 
 #: Every event the service records.
 EVENTS = frozenset({
     PAIRING_CREATED, PAIRING_ALLOWED, PAIRING_DENIED, PAIRING_DEACTIVATED, PAIRING_RESET,
     AUTH_INITIATED, AUTH_CANCELLED, AUTH_EXPIRED, AUTH_OTP_CHECKED,
-    DECISION_ALLOWED, DECISION_DENIED, DECISION_AUTOMATED,
+    DECISION_ALLOWED, DECISION_DENIED, DECISION_AUTOMATED, DEVICE_ENROLLED,
 })  # fmt: skip
+
+# Several devices per phone and remembered browsers (``phone_devices``, ``remembered``).
+DEVICE_INVITED = "device.invited"
+DEVICE_JOINED = "device.joined"
+DEVICE_REMOVED = "device.removed"
+REMEMBERED_FORGOTTEN = "remembered.forgotten"
+EVENTS = EVENTS | {DEVICE_INVITED, DEVICE_JOINED, DEVICE_REMOVED, REMEMBERED_FORGOTTEN}
 
 #: The Django setting that holds the audit key (``TOOPHER_SERVER_AUDIT_KEY``).
 SETTING = "TOOPHER_SERVER_AUDIT_KEY"
@@ -130,15 +143,8 @@ _HEAD = 1
 # --- the key ---------------------------------------------------------------------------------
 
 
-def _explicit_key() -> tuple[str, str] | None:
-    """``(where, value)`` of an operator's audit key, or None."""
-    value = setting("AUDIT_KEY")
-    if value:
-        return SETTING, str(value)
-    value = os.environ.get(ENV_VAR, "").strip()
-    if value:
-        return ENV_VAR, value
-    return None
+def _text(value: Any) -> str:
+    return str(value or "").strip()
 
 
 def audit_key_is_explicit() -> bool:
@@ -148,7 +154,7 @@ def audit_key_is_explicit() -> bool:
     not for production (see the module docstring). This only says whether a key is set;
     :func:`audit_key` also checks its form.
     """
-    return _explicit_key() is not None
+    return keys.explicit_value(setting("AUDIT_KEY"), ENV_VAR, _text) is not None
 
 
 def audit_key() -> bytes:
@@ -157,12 +163,11 @@ def audit_key() -> bytes:
     Raises :class:`.auditchain.AuditKeyError` (naming where, never showing the value) when
     a key is set but malformed.
     """
-    explicit = _explicit_key()
-    if explicit is not None:
-        where, value = explicit
-        return load_key(where, {where: value})
-    secret = str(settings.SECRET_KEY).encode("utf-8")
-    return hmac.new(secret, _DERIVED_LABEL, hashlib.sha256).digest()
+    found = keys.key_material(setting("AUDIT_KEY"), ENV_VAR, _text, _DERIVED_LABEL)
+    if found[0] == "derived":
+        return found[1]
+    where = SETTING if found[0] == "setting" else ENV_VAR
+    return load_key(where, {where: found[1]})
 
 
 # --- appending ---------------------------------------------------------------------------------
@@ -266,17 +271,6 @@ def _owned_record(
                   details=facts)
 
 
-def request_status(auth: AuthenticationRequest) -> str:
-    """A request's state in one word: pending, cancelled, expired, granted or denied."""
-    if auth.pending:
-        return "pending"
-    if auth.cancelled:
-        return "cancelled"
-    if auth.expired:
-        return "expired"
-    return "granted" if auth.granted else "denied"
-
-
 def request_event(
     event: str, auth: AuthenticationRequest, outcome: str | None = None, **details: Any
 ) -> AuditRecord:
@@ -289,7 +283,7 @@ def request_event(
         "terminal": str(auth.terminal_id),
         **details,
     }
-    status = outcome or request_status(auth)
+    status = outcome or auth.status
     return _owned_record(event, status, auth.requester_id, auth.user, pairing.phone_id, facts)
 
 
@@ -323,6 +317,17 @@ def pairings_event(event: str, pairing_ids: Iterable[Any], **details: Any) -> No
     pairings = Pairing.objects.select_related("user").filter(id__in=list(pairing_ids))
     for pairing in pairings.order_by("created"):
         pairing_event(event, pairing, **details)
+
+
+def device_enrolled(device: Device, created: bool, address: str) -> AuditRecord:
+    """Record an enrolment: ``enrolled`` for a new device, ``unchanged`` for its key
+    enrolled again; with the device id, its label and the client ``address``."""
+    return record(
+        DEVICE_ENROLLED,
+        "enrolled" if created else "unchanged",
+        phone=str(device.phone_id),
+        details={"device_id": device.id, "label": device.label, "address": address},
+    )
 
 
 # --- reading the chain ----------------------------------------------------------------------------

@@ -38,6 +38,8 @@ commands:
                             once, or written to --env-file with mode 0600); create a
                             first requester and print its key and secret once;
                             --host: the public name behind a TLS proxy
+  makevapidkey [--force]    the VAPID key of Web Push (init makes it); --force
+                            replaces it and orphans every push subscription
   createrequester --name NAME [--json]
                             a new requester; its key and secret, shown once
   rotatesecret KEY --overlap DURATION [--json]
@@ -195,6 +197,7 @@ def init(argv: list[str], env_file: Path | None) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     out = sys.stdout
     out.write(f"Database ready: {_database_name()}\n")
+    out.write(_vapid_text())
     new = None if options.no_requester else _first_requester(options.name)
     if generated:
         out.write(_keys_text(generated, env_file))
@@ -210,6 +213,17 @@ def init(argv: list[str], env_file: Path | None) -> int:
                   "makes another.\n")
     out.write("Next: toopher-server serve (behind a TLS proxy), see docs/server.md.\n")
     return 0
+
+
+def _vapid_text() -> str:
+    """Make the VAPID key of Web Push if there is none (never replaced here)."""
+    from .push.vapid import make_key
+
+    _, new = make_key()
+    if new:
+        return ("Made the VAPID key of Web Push (sealed in the database under "
+                "TOOPHER_SECRET_KEYS; see docs/push.md).\n")
+    return "Kept the VAPID key of Web Push (makevapidkey --force replaces it).\n"
 
 
 def _host_settings(host: str | None) -> dict[str, str]:

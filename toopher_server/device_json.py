@@ -36,7 +36,11 @@ def device_json(device: Device) -> dict[str, Any]:
 
 def phrase_json(phrase: PairingPhrase) -> dict[str, Any]:
     """A pairing phrase to show, for the user to type into the site."""
-    return {"pairing_phrase": phrase.phrase, "created": _unix(phrase.created)}
+    return {
+        "pairing_phrase": phrase.phrase,
+        "created": _unix(phrase.created),
+        "expires": _unix(lifecycle.phrase_expires_at(phrase)),
+    }
 
 
 def pairing_json(pairing: Pairing, now: datetime | None = None) -> dict[str, Any]:
@@ -52,17 +56,6 @@ def pairing_json(pairing: Pairing, now: datetime | None = None) -> dict[str, Any
     }
 
 
-def request_state(auth: AuthenticationRequest) -> str:
-    """``pending``, ``granted``, ``denied``, ``cancelled`` or ``expired``."""
-    if auth.cancelled:
-        return "cancelled"
-    if auth.expired:
-        return "expired"
-    if auth.pending:
-        return "pending"
-    return "granted" if auth.granted else "denied"
-
-
 def request_json(auth: AuthenticationRequest, now: datetime | None = None) -> dict[str, Any]:
     """An authentication request as the phone shows it (and the decision repeats it)."""
     now = now or timezone.now()
@@ -74,7 +67,7 @@ def request_json(auth: AuthenticationRequest, now: datetime | None = None) -> di
         "user": auth.user.name,
         "action": auth.action.name,
         "terminal": auth.terminal.name,
-        "state": request_state(auth),
+        "state": auth.status,
         "created": _unix(auth.created),
         "age": _age(auth.created, now),
         "expires_in": expires_in,

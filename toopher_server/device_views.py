@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import devices, phones
 from .api_views import not_cached
+from .client_address import client_address
 from .device_errors import MethodNotAllowed, NotFound, ServerError, TooLarge, Unavailable
 from .device_json import (
     device_json,
@@ -115,12 +116,6 @@ def signed(*methods: str) -> Callable[[DeviceView], Callable[..., HttpResponse]]
     return decorator
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The caller's address as the server saw it (``REMOTE_ADDR``; behind a proxy, the
-    server must set it from the proxy's header)."""
-    return str(request.META.get("REMOTE_ADDR") or "unknown")[:64]
-
-
 def _query(request: HttpRequest, states: tuple[str, ...]) -> tuple[str, int]:
     """``state`` (the first of ``states`` by default) and ``limit`` (1-100, default 20);
     any other parameter is refused."""
@@ -147,10 +142,17 @@ def _no_query(request: HttpRequest) -> None:
 
 @csrf_exempt
 def enrol(request: HttpRequest) -> HttpResponse:
-    """POST: enrol the key the body carries, signed with that key (201, or 200 again)."""
+    """POST: enrol the key the body carries, signed with that key (201, or 200 again).
+
+    GET on the same path lists the phone's devices (``phone_device_views``)."""
+    if request.method == "GET":
+        from .phone_device_views import device_list
+
+        return device_list(request)
 
     def run() -> HttpResponse:
-        devices.check_enrol_rate(client_ip(request))
+        address = client_address(request)
+        devices.check_enrol_rate(address)
         body = _body(request)
         header = request.headers.get(HEADER)
         SignatureHeader.parse(header)  # unsigned or malformed before the body is read
@@ -159,7 +161,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         devices.verifier().verify(
             request.method or "", request.get_full_path(), body, header, key=enrolment.key
         )
-        device, created = devices.enrol(enrolment)
+        device, created = devices.enrol(enrolment, address)
         return JsonResponse(device_json(device), status=201 if created else 200)
 
     return _guarded(request, ("POST",), run)

@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from django.core.cache import cache
 from django.db import IntegrityError
 from django.utils import timezone
 
-from . import db, lifecycle, phones
+from . import audit, db, lifecycle, phones, ratelimit
 from .conf import setting_int
 from .device_errors import Mismatch, NotFound, NotPending, RateLimited
 from .device_nonces import DatabaseSeenIds
@@ -43,9 +42,8 @@ from .devicesig import (
 from .errors import ApiError
 from .models import AuthenticationRequest, Device, Pairing
 from .params import parse_uuid
+from .push import holds as push_holds
 
-DEFAULT_ENROL_LIMIT = 10
-DEFAULT_ENROL_WINDOW = 3600
 MAX_LABEL = 100
 DEFAULT_LABEL = "Authenticator"
 #: ``last_seen`` is written at most this often per device.
@@ -100,19 +98,13 @@ def verify_call(method: str, path: str, body: bytes, header: str | None) -> Devi
 
 
 def check_enrol_rate(client: str) -> None:
-    """Count one enrolment attempt from ``client`` (an IP address); :class:`RateLimited`
-    beyond ``TOOPHER_SERVER_DEVICE_ENROL_LIMIT`` per ``..._ENROL_WINDOW`` seconds."""
-    limit = setting_int("DEVICE_ENROL_LIMIT", DEFAULT_ENROL_LIMIT)
-    window = setting_int("DEVICE_ENROL_WINDOW", DEFAULT_ENROL_WINDOW)
-    key = f"toopher_server:device-enrol:{client}"
-    cache.add(key, 0, timeout=window)
+    """Count one enrolment attempt from ``client`` (its address, ``client_address``);
+    :class:`RateLimited` beyond the ``enrol`` limit of :mod:`.ratelimit` (default 10 an
+    hour per address)."""
     try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=window)
-        count = 1
-    if count > limit:
-        raise RateLimited("too many enrolments from this address: try again later")
+        ratelimit.check_address(ratelimit.ENROL, client)
+    except ratelimit.RateLimited as exc:
+        raise RateLimited("too many enrolments from this address: try again later") from exc
 
 
 @dataclass(frozen=True)
@@ -144,14 +136,16 @@ class Enrolment:
         return cls(key, label.strip())
 
 
-def enrol(enrolment: Enrolment) -> tuple[Device, bool]:
+def enrol(enrolment: Enrolment, address: str = "unknown") -> tuple[Device, bool]:
     """The device of this key, made with its phone if new; ``(device, created)``.
 
-    Enrolling a key again (a retry) gives the same device and changes nothing.
+    Enrolling a key again (a retry) gives the same device and changes nothing. Both are
+    audited (``device.enrolled``, with the client ``address``).
     """
     device_id = jwk_thumbprint(enrolment.key)
     found = Device.objects.select_related("phone").filter(pk=device_id).first()
     if found is not None:
+        audit.device_enrolled(found, False, address)
         return found, False
     label = enrolment.label or DEFAULT_LABEL
     try:
@@ -164,8 +158,11 @@ def enrol(enrolment: Enrolment) -> tuple[Device, bool]:
                 label=enrolment.label,
                 last_seen=timezone.now(),
             )
+            audit.device_enrolled(device, True, address)  # the last write: see audit.py
     except IntegrityError:  # the same key enrolled concurrently
-        return Device.objects.select_related("phone").get(pk=device_id), False
+        device = Device.objects.select_related("phone").get(pk=device_id)
+        audit.device_enrolled(device, False, address)
+        return device, False
     return device, True
 
 
@@ -274,6 +271,11 @@ def answer_request(device: Device, request_id: str, body: bytes) -> Authenticati
     """Allow, deny or "this wasn't me" a pending request on this device, as the signed
     canonical :class:`~toopher_server.devicesig.Decision` says."""
     decision = Decision.from_json(body)
+    # "allow_always" is an "allow" to every rule below (number matching included); it
+    # also remembers the browser (``remembered``), only if it grants (never a deny rule).
+    remember = decision.decision == "allow_always"
+    if remember:
+        decision = replace(decision, decision="allow")
     auth = request_on(device, request_id)
     wrong = decision.mismatches(
         request_id=str(auth.id),
@@ -289,9 +291,12 @@ def answer_request(device: Device, request_id: str, body: bytes) -> Authenticati
     grant = decision.decision == "allow"
     reason = {"allow": "", "deny": DENY_REASON, "not_me": NOT_ME_REASON}[decision.decision]
     try:
-        phones.respond_authentication(str(auth.id), grant, reason, phone=device.phone)
+        phones.respond_authentication(
+            str(auth.id), grant, reason, automate=remember and grant, phone=device.phone
+        )
     except ApiError as error:
         raise _refusal(error) from None
+    push_holds.after_decision(auth.user_id, decision.decision)  # "not_me" holds pushes
     return request_on(device, str(auth.id))
 
 

@@ -485,7 +485,7 @@ class DeviceVerifier:
 # --- the decision body ----------------------------------------------------------------
 
 #: The answers a device can give: approve, deny, and deny with "this wasn't me".
-DECISIONS = ("allow", "deny", "not_me")
+DECISIONS = ("allow", "deny", "not_me", "allow_always")
 _MAX_FIELD = 1024
 
 

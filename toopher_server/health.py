@@ -5,9 +5,10 @@ For the load balancer: 200 ``{"status": "ok", ...counts}`` when the database ans
 not. The answer holds counts only: no secret, no user name, no requester.
 
 It is cheap: one aggregate query over the authentication requests' ``(pending,
-created)`` index (:func:`operator_counts`). Also answered by :class:`HealthMiddleware`
-before Django checks the ``Host`` header, so a balancer that probes each instance by its
-address needs no entry in ``ALLOWED_HOSTS``.
+created)`` index (:func:`operator_counts`), one more over the same range for the pushes
+and a count of the push subscriptions (:func:`push_counts`). Also answered by
+:class:`HealthMiddleware` before Django checks the ``Host`` header, so a balancer that
+probes each instance by its address needs no entry in ``ALLOWED_HOSTS``.
 """
 
 from __future__ import annotations
@@ -56,9 +57,12 @@ def operator_counts(now: datetime | None = None) -> dict[str, int]:
 
 
 def push_counts(now: datetime) -> dict[str, int]:
-    """PUSH COUNTS: pushes sent and failed (``pushes_sent_last_hour``,
-    ``pushes_failed_last_hour``). The devices work adds them here; none yet."""
-    return {}
+    """The push figures (:mod:`toopher_server.push.counts`): requests of the last hour
+    by push state (``pushes_sent_last_hour``, ``pushes_failed_last_hour``,
+    ``pushes_held_last_hour``, ``pushes_queued_last_hour``) and ``push_subscriptions``."""
+    from .push.counts import push_counts as counts
+
+    return counts(now)
 
 
 @never_cache

@@ -24,9 +24,9 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import db, iframe, phones, ratelimit, service
+from . import db, iframe, phones, ratelimit, reset_links, service
 from .errors import NOT_AUTHORIZED_MESSAGE, ApiError
-from .models import AuthenticationRequest, Message, Pairing, Requester, Terminal, User
+from .models import AuthenticationRequest, Pairing, Requester, Terminal, User
 from .oauth import authenticate_with_secret as verify_oauth
 from .params import Params
 from .urls_helpers import base_url, reverse_here
@@ -336,9 +336,7 @@ def _act(request: HttpRequest, requester: Requester, state: dict, action: str):
         return None
     if action == "reset" and state.get("auth_id") and state["reset_email"]:
         auth = _auth_of(requester, state["auth_id"])
-        url = service.reset_link(requester, auth.pairing, base_url(request), Params([]))
-        Message.objects.create(kind=Message.EMAIL, to=state["reset_email"], requester=requester,
-                               body=f"Reset your Toopher pairing for {requester.name}: {url}")
+        reset_links.email(requester, auth.pairing, base_url(request), state["reset_email"])
         return f"A reset link was sent to {state['reset_email']}."
     if action == "cancel" and state.get("auth_id"):
         service.cancel(requester, _auth_of(requester, state["auth_id"]))

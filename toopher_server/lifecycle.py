@@ -6,6 +6,11 @@ is applied when the request is next looked at (A2, the phone, the control API): 
 becomes ``pending=false, granted=false, reason="Request expired"``. A request the
 requester cancelled (A4) is ``cancelled=true, reason="Cancelled"``. Neither shows on
 the phone any more, and answering one there changes nothing and says why.
+
+A pairing phrase (made by a device or the simulator) expires
+``TOOPHER_SERVER_PAIRING_PHRASE_MAX_AGE`` seconds after it was made (default 600):
+pairing with it is then refused as with an unknown phrase, and
+:func:`delete_expired_phrases` (run whenever a phrase is made) deletes it.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from django.utils.translation import ngettext
 
 from . import audit, db
 from .conf import setting_int
-from .models import AuthenticationRequest
+from .models import AuthenticationRequest, PairingPhrase
 
 DEFAULT_REQUEST_EXPIRY = 300
+DEFAULT_PAIRING_PHRASE_MAX_AGE = 600
 EXPIRED_REASON = "Request expired"
 CANCELLED_REASON = "Cancelled"
 
@@ -77,6 +83,28 @@ def expire_if_stale(auth: AuthenticationRequest) -> AuthenticationRequest:
         auth.pending, auth.granted, auth.expired = False, False, True
         auth.reason = EXPIRED_REASON
     return auth
+
+
+def phrase_max_age() -> int:
+    """Seconds a pairing phrase can pair (``TOOPHER_SERVER_PAIRING_PHRASE_MAX_AGE``)."""
+    return setting_int("PAIRING_PHRASE_MAX_AGE", DEFAULT_PAIRING_PHRASE_MAX_AGE)
+
+
+def phrase_expires_at(phrase: PairingPhrase) -> datetime:
+    """When ``phrase`` stops pairing."""
+    return phrase.created + timedelta(seconds=phrase_max_age())
+
+
+def live_phrases() -> QuerySet[PairingPhrase]:
+    """The phrases that can still pair: unused and younger than the maximum age."""
+    since = timezone.now() - timedelta(seconds=phrase_max_age())
+    return PairingPhrase.objects.filter(used=False, created__gte=since)
+
+
+def delete_expired_phrases() -> int:
+    """Delete the phrases older than the maximum age (used or not); how many."""
+    since = timezone.now() - timedelta(seconds=phrase_max_age())
+    return PairingPhrase.objects.filter(created__lt=since).delete()[0]
 
 
 def age_text(seconds: float) -> str:

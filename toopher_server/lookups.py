@@ -32,7 +32,6 @@ from .conf import setting_int
 from .models import (
     Action,
     AuthenticationRequest,
-    AutomationRule,
     Pairing,
     Requester,
     Terminal,
@@ -45,7 +44,6 @@ __all__ = [
     "REQUEST_RELATED",
     "Lookups",
     "action",
-    "automation_rule",
     "RequesterCache",
     "attach_related",
     "authentication_request",
@@ -69,7 +67,6 @@ _REQUESTS = RowFetch(AuthenticationRequest, REQUEST_RELATED)
 _PAIRINGS = RowFetch(Pairing, PAIRING_RELATED)
 _REQUESTERS = RowFetch(Requester, by="key")
 _ACTIONS = RowFetch(Action, by=("requester", "name"))
-_RULES = RowFetch(AutomationRule, by=("pairing", "terminal", "action"))
 _TERMINALS = RowFetch(Terminal, by=("user", "name", "requester_specified_id"),
                       order_by="created")
 
@@ -169,13 +166,6 @@ class Lookups:
         assert found is None or isinstance(found, Action)
         return found
 
-    def automation_rule(self, pairing_id: Any, terminal_id: Any, action_id: Any
-                        ) -> AutomationRule | None:
-        """The automation rule of this pairing, terminal and action, or None."""
-        found = _RULES.get(pairing_id, terminal_id, action_id)
-        assert found is None or isinstance(found, AutomationRule)
-        return found
-
     def unkeyed_terminal(self, user_id: Any, name: str) -> Terminal | None:
         """The user's first terminal of this name without a requester-specified id
         (the oldest, as ``Terminal.objects.filter(...).first()``), or None."""
@@ -211,11 +201,6 @@ def pairing(pairing_id: str) -> Pairing | None:
 def action(requester_id: Any, name: str) -> Action | None:
     """The requester's action of this name, or None."""
     return _current.action(requester_id, name)
-
-
-def automation_rule(pairing_id: Any, terminal_id: Any, action_id: Any) -> AutomationRule | None:
-    """The automation rule of this pairing, terminal and action, or None."""
-    return _current.automation_rule(pairing_id, terminal_id, action_id)
 
 
 def unkeyed_terminal(user_id: Any, name: str) -> Terminal | None:

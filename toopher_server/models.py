@@ -2,8 +2,8 @@
 
 Everything a requester owns hangs off its ``Requester`` row, so one consumer key can
 never reach another requester's data: every lookup in the API goes through
-``requester=...``. Phones (the devices that answer, real or simulated) and sent
-messages are not a requester's.
+``requester=...``. Phones (the devices that answer, real or simulated) are not a
+requester's.
 """
 
 import uuid
@@ -113,6 +113,7 @@ class PairingPhrase(models.Model):
 
     class Meta:
         ordering = ["-created"]
+        indexes = [models.Index(fields=["created"], name="server_phrase_created")]
 
     def __str__(self) -> str:
         return self.phrase
@@ -219,6 +220,10 @@ class Action(models.Model):
         return self.name
 
 
+#: ``AuthenticationRequest.push_state`` (toopher_server.push.sending says what each means).
+PUSH_STATES = [(s, s) for s in ("none", "queued", "sent", "failed", "held")]
+
+
 class AuthenticationRequest(models.Model):
     """A request to approve an action, answered on the phone, by automation or by OTP."""
 
@@ -244,6 +249,9 @@ class AuthenticationRequest(models.Model):
     reason_code = models.IntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
+    # Web Push (toopher_server.push): whether this request's wake-up went out, and when.
+    push_state = models.CharField(max_length=8, choices=PUSH_STATES, default="none")
+    push_state_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]
@@ -251,6 +259,18 @@ class AuthenticationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action.name} for {self.user.name}"
+
+    @property
+    def status(self) -> str:
+        """The state in one word: ``pending``, ``cancelled``, ``expired``, ``granted`` or
+        ``denied`` (what the audit trail and the device API say)."""
+        if self.pending:
+            return "pending"
+        if self.cancelled:
+            return "cancelled"
+        if self.expired:
+            return "expired"
+        return "granted" if self.granted else "denied"
 
 
 class AutomationRule(models.Model):
@@ -261,6 +281,8 @@ class AutomationRule(models.Model):
     action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="+")
     grant = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
+    #: After this the rule no longer applies (``remembered``); None: never applies.
+    expires = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -274,9 +296,11 @@ class AutomationRule(models.Model):
 
 
 class ResetLink(models.Model):
-    """A one-time link that deactivates a pairing (P6, P7)."""
+    """A one-time link that deactivates a pairing (P6, P7).
 
-    token = models.CharField(max_length=64, unique=True)
+    Only the SHA-256 of its token is kept (:mod:`toopher_server.reset_links`)."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
     pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="reset_links")
     security_question = models.CharField(max_length=500, blank=True, default="")
     security_answer = models.CharField(max_length=500, blank=True, default="")
@@ -285,27 +309,6 @@ class ResetLink(models.Model):
 
     def __str__(self) -> str:
         return f"reset link for {self.pairing_id}"
-
-
-class Message(models.Model):
-    """An SMS or email the sandbox 'sent' (kept so tests and people can read it)."""
-
-    SMS = "sms"
-    EMAIL = "email"
-
-    kind = models.CharField(max_length=10, choices=[(SMS, "SMS"), (EMAIL, "email")])
-    to = models.CharField(max_length=320)
-    body = models.TextField()
-    requester = models.ForeignKey(
-        Requester, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    created = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created"]
-
-    def __str__(self) -> str:
-        return f"{self.kind} to {self.to}"
 
 
 class Nonce(models.Model):
@@ -329,14 +332,16 @@ class Device(models.Model):
     """An authenticator's key, enrolled on the service: the phone it answers for.
 
     Its id is the RFC 7638 thumbprint of its P-256 public key (``devicesig``), so the
-    device knows it before it enrols. It is linked 1:1 to the ``Phone`` that pairings,
-    phrases and requests hang off: the phone-side rules (``phones``) are one set for
-    keyed devices and for the sandbox's simulated phones, which stay unkeyed ``Phone``
-    rows without a ``Device``, out of the reach of the device API.
+    device knows it before it enrols. It belongs to the ``Phone`` that pairings,
+    phrases and requests hang off; a phone may have several devices (a second one joins
+    with an invitation, ``phone_devices``), each answering for all of it. The
+    phone-side rules (``phones``) are one set for keyed devices and for the sandbox's
+    simulated phones, which stay unkeyed ``Phone`` rows without a ``Device``, out of the
+    reach of the device API.
     """
 
     id = models.CharField(primary_key=True, max_length=64, editable=False)
-    phone = models.OneToOneField(Phone, on_delete=models.CASCADE, related_name="device")
+    phone = models.ForeignKey(Phone, on_delete=models.CASCADE, related_name="devices")
     public_jwk = models.JSONField()
     label = models.CharField(max_length=100, blank=True, default="")
     created = models.DateTimeField(auto_now_add=True)
@@ -367,5 +372,27 @@ class DeviceNonce(models.Model):
         return f"{self.device}:{self.nonce}"
 
 
+class DeviceInvitation(models.Model):
+    """A one-time code with which another device joins a phone (``phone_devices``).
+
+    Only a keyed hash of the code is kept; it is used once, before ``expires``.
+    ``invited_by`` and ``used_by`` are device ids (text: either device may be removed).
+    """
+
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    phone = models.ForeignKey(Phone, on_delete=models.CASCADE, related_name="invitations")
+    invited_by = models.CharField(max_length=64)
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField(db_index=True)
+    used = models.DateTimeField(null=True, blank=True)
+    used_by = models.CharField(max_length=64, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"invitation to {self.phone_id} by {self.invited_by}"
+
+
 # The audit trail (append-only, hash-chained): its own module, registered here.
 from .audit_models import AuditHead, AuditRecord  # noqa: E402, F401
+
+# Web Push: the VAPID key, the subscriptions, the holds (toopher_server.push).
+from .push.models import PushHold, PushSubscription, VapidKey  # noqa: E402, F401

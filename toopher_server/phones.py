@@ -7,8 +7,9 @@ authenticators (``device_views``), so all of them behave the same way.
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from . import audit, db, lifecycle, totp
+from . import audit, db, lifecycle, remembered, totp
 from .errors import ApiError
 from .models import (
     Action,
@@ -34,10 +35,12 @@ def create_phone(name: str = "My phone", phone_number: str = "") -> Phone:
 
 
 def new_phrase(phone: Phone) -> PairingPhrase:
-    """Generate a pairing phrase on the phone, distinct from every unused phrase."""
+    """Generate a pairing phrase on the phone, distinct from every live phrase (expired
+    ones are deleted first: ``lifecycle.delete_expired_phrases``)."""
+    lifecycle.delete_expired_phrases()
     for _ in range(MAX_PHRASE_ATTEMPTS):
         phrase = generate_phrase()
-        if not PairingPhrase.objects.filter(phrase=phrase, used=False).exists():
+        if not lifecycle.live_phrases().filter(phrase=phrase).exists():
             return PairingPhrase.objects.create(phrase=phrase, phone=phone)
     # The space is crowded with unused phrases: retire the oldest ones and reuse.
     stale = PairingPhrase.objects.filter(used=False).order_by("created")[:1000]
@@ -51,14 +54,15 @@ def add_phrase(phone: Phone, phrase: str) -> PairingPhrase:
     words = normalized.split(" ")
     if len(words) != 2 or not all(w.isalpha() and w.isascii() and len(w) <= 40 for w in words):
         raise ApiError(400, 400, "A pairing phrase is two words of letters.")
-    if PairingPhrase.objects.filter(phrase=normalized, used=False).exists():
+    lifecycle.delete_expired_phrases()
+    if lifecycle.live_phrases().filter(phrase=normalized).exists():
         raise ApiError(409, 409, "This pairing phrase is already waiting on a phone.")
     return PairingPhrase.objects.create(phrase=normalized, phone=phone)
 
 
 def current_phrase(phone: Phone) -> PairingPhrase | None:
-    """The newest unused phrase of the phone."""
-    return phone.phrases.filter(used=False).first()
+    """The newest phrase of the phone that can still pair."""
+    return lifecycle.live_phrases().filter(phone=phone).first()
 
 
 def pending_pairings(phone: Phone) -> QuerySet[Pairing]:
@@ -176,8 +180,14 @@ def otp_of(pairing: Pairing) -> str:
 
 
 def set_automation(pairing: Pairing, terminal: Terminal, action: Action, grant: bool) -> None:
+    """Answer this pairing's requests from ``terminal`` for ``action`` by themselves, for
+    the time ``remembered.remember_days`` says from now."""
+    now = timezone.now()
     AutomationRule.objects.update_or_create(
-        pairing=pairing, terminal=terminal, action=action, defaults={"grant": grant}
+        pairing=pairing,
+        terminal=terminal,
+        action=action,
+        defaults={"grant": grant, "created": now, "expires": remembered.expiry(now)},
     )
 
 

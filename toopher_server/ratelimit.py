@@ -14,6 +14,15 @@ kind         calls                                                  per user    
              P3 ``create/sms`` (a text); the iframe's pairing form
 ===========  =====================================================  ===========  ============
 
+One kind is counted per client address (:func:`.client_address.client_address`, which
+trusts ``X-Forwarded-For`` only as far as ``TOOPHER_SERVER_TRUSTED_PROXIES`` says):
+
+===========  =====================================================  ===========
+kind         calls                                                  per address
+===========  =====================================================  ===========
+``enrol``    the device API's ``POST app/api/v1/devices``            10 / 3600 s
+===========  =====================================================  ===========
+
 Over a limit, the call is refused with ``429`` and the Toopher error body
 ``{"error_code": 429, "error_message": "..."}`` plus a ``Retry-After`` header, and
 changes nothing: the check comes before the call's first write (or inside its
@@ -29,6 +38,7 @@ by kind and scope by scope; ``None`` switches one limit off::
     TOOPHER_SERVER_RATE_LIMITS = {
         "push": {"user": (5, 60)},           # 5 pushes a minute per user
         "pairing": {"requester": None},      # no limit per requester on pairings
+        "enrol": {"address": (20, 3600)},    # 20 device enrolments an hour per address
     }
 
 ``TOOPHER_SERVER_RATE_LIMIT_CACHE`` names the cache alias that holds the counters
@@ -70,21 +80,34 @@ log = logging.getLogger(__name__)
 PUSH = "push"
 CODE = "code"
 PAIRING = "pairing"
+ENROL = "enrol"
+#: The kinds counted per user and per requester (:func:`check`).
 KINDS = (PUSH, CODE, PAIRING)
 SCOPES = ("user", "requester")
+ADDRESS = "address"
+#: The kinds counted per client address (:func:`check_address`).
+ADDRESS_KINDS = (ENROL,)
+#: Each kind's scopes.
+KIND_SCOPES: dict[str, tuple[str, ...]] = {
+    **{kind: SCOPES for kind in KINDS},
+    **{kind: (ADDRESS,) for kind in ADDRESS_KINDS},
+}
 
 #: ``{kind: {scope: (calls, seconds) or None}}``: the defaults (see the module docstring).
 DEFAULT_RATE_LIMITS: dict[str, dict[str, tuple[int, int] | None]] = {
     PUSH: {"user": (10, 60), "requester": (6000, 60)},
     CODE: {"user": (10, 600), "requester": (6000, 60)},
     PAIRING: {"user": (10, 600), "requester": (600, 60)},
+    ENROL: {ADDRESS: (10, 3600)},
 }
 
 _WHAT = {
     PUSH: "authentication requests",
     CODE: "one-time password checks",
     PAIRING: "pairing requests",
+    ENROL: "device enrolments",
 }
+_WHO = {"user": "this user", "requester": "this requester", ADDRESS: "this address"}
 
 
 @dataclass(frozen=True)
@@ -129,21 +152,21 @@ def rate_limits() -> dict[str, dict[str, Limit | None]]:
     Raises ``ImproperlyConfigured`` for a malformed setting (a deploy check may call it).
     """
     overrides = setting("RATE_LIMITS", {})
-    if not isinstance(overrides, Mapping) or not set(overrides) <= set(KINDS):
+    if not isinstance(overrides, Mapping) or not set(overrides) <= set(KIND_SCOPES):
         raise ImproperlyConfigured(
-            f"TOOPHER_SERVER_RATE_LIMITS must be a dict with keys among {KINDS}"
+            f"TOOPHER_SERVER_RATE_LIMITS must be a dict with keys among {tuple(KIND_SCOPES)}"
         )
     merged: dict[str, dict[str, Limit | None]] = {}
-    for kind in KINDS:
+    for kind, scopes in KIND_SCOPES.items():
         chosen = overrides.get(kind, {})
-        if not isinstance(chosen, Mapping) or not set(chosen) <= set(SCOPES):
+        if not isinstance(chosen, Mapping) or not set(chosen) <= set(scopes):
             raise ImproperlyConfigured(
-                f"TOOPHER_SERVER_RATE_LIMITS[{kind!r}] must be a dict with keys among {SCOPES}"
+                f"TOOPHER_SERVER_RATE_LIMITS[{kind!r}] must be a dict with keys among {scopes}"
             )
         defaults = DEFAULT_RATE_LIMITS[kind]
         merged[kind] = {
             scope: _limit(kind, scope, chosen[scope] if scope in chosen else defaults[scope])
-            for scope in SCOPES
+            for scope in scopes
         }
     return merged
 
@@ -176,23 +199,48 @@ def _count(key: str, limit: Limit, now: float) -> tuple[int, int]:
         return 1, left
 
 
-def check(kind: str, requester: Requester, user_name: str) -> None:
-    """Count a call of ``kind`` for this user of this requester; :class:`RateLimited` when
-    it is over a limit (per user first, then per requester)."""
+def address_key(kind: str, address: str) -> str:
+    """The cache key of the per-address counter of ``kind``, without the window:
+    ``toopher_server:rl:<kind>:address:<sha256 of the address, 32 hex>``."""
+    digest = hashlib.sha256(address.encode("utf-8")).hexdigest()[:32]
+    return f"toopher_server:rl:{kind}:{ADDRESS}:{digest}"
+
+
+def _enforce(kind: str, keys: Mapping[str, str], label: str) -> None:
+    """Count one call of ``kind`` against each scope's limit, in the order of ``keys``;
+    :class:`RateLimited` at the first one it is over (later scopes are not counted)."""
     limits = rate_limits()[kind]
-    keys = counter_keys(kind, requester, user_name)
     now = time.time()
-    for scope in SCOPES:
+    for scope, key in keys.items():
         limit = limits[scope]
         if limit is None:
             continue
-        calls, left = _count(keys[scope], limit, now)
+        calls, left = _count(key, limit, now)
         if calls > limit.calls:
-            log.warning("rate limit: %s calls of requester %s refused (%s limit, %d in %d s)",
-                        kind, requester.pk, scope, limit.calls, limit.seconds)
-            who = "this user" if scope == "user" else "this requester"
+            log.warning("rate limit: %s calls of %s refused (%s limit, %d in %d s)",
+                        kind, label, scope, limit.calls, limit.seconds)
             raise RateLimited(
-                f"Rate limit exceeded: too many {_WHAT[kind]} for {who} (at most "
+                f"Rate limit exceeded: too many {_WHAT[kind]} for {_WHO[scope]} (at most "
                 f"{limit.calls} in {limit.seconds} s). Try again in {left} s.",
                 left,
             )
+
+
+def check(kind: str, requester: Requester, user_name: str) -> None:
+    """Count a call of ``kind`` for this user of this requester; :class:`RateLimited` when
+    it is over a limit (per user first, then per requester)."""
+    _enforce(kind, counter_keys(kind, requester, user_name), f"requester {requester.pk}")
+
+
+def check_address(kind: str, address: str) -> None:
+    """Count a call of ``kind`` (one of :data:`ADDRESS_KINDS`) from a client ``address``
+    (:func:`.client_address.client_address`); :class:`RateLimited` when over its limit."""
+    _enforce(kind, {ADDRESS: address_key(kind, address)}, "a client address")
+
+
+def over_limit(key: str, limit: Limit) -> int | None:
+    """Count one call against ``limit`` under the caller's own ``key`` (a counter that is
+    not one of the kinds above, such as the device API's invitations); the seconds until
+    the window ends when the call is over the limit, else None."""
+    calls, left = _count(key, limit, time.time())
+    return left if calls > limit.calls else None

@@ -7,11 +7,10 @@ rows that belong to it: an id of another requester is simply not found.
 from __future__ import annotations
 
 import re
-import secrets
 
 from django.db import IntegrityError
 
-from . import audit, db, lifecycle, lookups, ratelimit, totp
+from . import audit, db, lifecycle, lookups, messaging, ratelimit, remembered, reset_links, totp
 from .errors import (
     ApiError,
     bad_request,
@@ -22,20 +21,21 @@ from .errors import (
     user_disabled,
     user_unknown,
 )
+from .messaging import OutgoingMessage
 from .models import (
     Action,
     AuthenticationRequest,
-    Message,
+    AutomationRule,
     Pairing,
     PairingPhrase,
     Phone,
     Requester,
-    ResetLink,
     Terminal,
     User,
 )
 from .params import Params, parse_uuid
 from .phrases import MAX_PHRASE_LENGTH, normalize_phrase
+from .push import sending as push_sending
 
 DEFAULT_ACTION = "Log in"
 NAME_LENGTH = 200
@@ -176,7 +176,7 @@ def pair_user_with_phrase(requester: Requester, user_name: str, raw_phrase: str)
 
 def _pair_user(requester: Requester, user: User, phrase: str) -> Pairing:
     ratelimit.check(ratelimit.PAIRING, requester, user.name)
-    entry = PairingPhrase.objects.filter(phrase=phrase, used=False).first()
+    entry = lifecycle.live_phrases().filter(phrase=phrase).first()  # expired: as unknown
     if entry is None or not PairingPhrase.objects.filter(pk=entry.pk, used=False).update(
         used=True
     ):
@@ -195,6 +195,7 @@ def pair_qr(requester: Requester, params: Params) -> Pairing:
 
 def pair_sms(requester: Requester, params: Params) -> Pairing:
     """P3: pair by SMS; the phone with that number (created if need be) receives it."""
+    messaging.require(messaging.SMS)  # a service without an SMS sender: 403, nothing written
     number = params.text("phone_number", required=True, max_length=32).strip()
     if not PHONE_NUMBER.match(number):
         raise bad_request("Invalid phone_number.")
@@ -209,38 +210,42 @@ def pair_sms(requester: Requester, params: Params) -> Pairing:
         if phone is None:
             phone = Phone.objects.create(name=f"Phone {number}", phone_number=number)
         pairing = _new_pairing(requester, user, Pairing.SMS, phone=phone, phone_number=number)
-        Message.objects.create(
-            kind=Message.SMS,
-            to=number,
-            requester=requester,
-            body=f"{requester.name} wants to pair with Toopher as {name}. Reply YES to allow.",
-        )
+    text = OutgoingMessage(
+        kind=messaging.SMS,
+        to=number,
+        requester_id=str(requester.pk),
+        body=f"{requester.name} wants to pair with Toopher as {name}. Reply YES to allow.",
+    )
+    try:  # after the transaction: no lock is held while the text goes out
+        messaging.send(text)
+    except messaging.NotSent:
+        _withdraw_pairing(pairing)
+        raise
     return pairing
 
 
+def _withdraw_pairing(pairing: Pairing) -> None:
+    """Deactivate a pairing whose text could not be sent (audited: it was recorded made)."""
+    _deactivate(Pairing.objects.filter(pk=pairing.pk), audit.PAIRING_DEACTIVATED)
+
+
 def reset_link(requester: Requester, pairing: Pairing, base_url: str, params: Params) -> str:
-    """P6: a one-time URL that deactivates the pairing."""
-    link = ResetLink.objects.create(
-        token=secrets.token_urlsafe(24),
-        pairing=pairing,
-        security_question=params.text("security_question", max_length=500) or "",
-        security_answer=params.text("security_answer", max_length=500) or "",
+    """P6: a one-time URL that deactivates the pairing (only its token's hash is kept)."""
+    return reset_links.create(
+        pairing,
+        base_url,
+        question=params.text("security_question", max_length=500) or "",
+        answer=params.text("security_answer", max_length=500) or "",
     )
-    return f"{base_url.rstrip('/')}/pairings/{pairing.id}/reset?reset_authorization={link.token}"
 
 
 def send_reset_link(requester: Requester, pairing: Pairing, base_url: str, params: Params) -> None:
-    """P7: 'email' a reset link (kept as a sandbox message)."""
+    """P7: email a reset link (:func:`.reset_links.email`: 403 when the service sends no
+    email, 503 when the mail server fails, and then no link is left behind)."""
     email = params.text("reset_email", required=True, max_length=320)
     if "@" not in email or any(c.isspace() for c in email):
         raise bad_request("Invalid reset_email.")
-    url = reset_link(requester, pairing, base_url, Params([]))
-    Message.objects.create(
-        kind=Message.EMAIL,
-        to=email,
-        requester=requester,
-        body=f"Reset your Toopher pairing for {requester.name}: {url}",
-    )
+    reset_links.email(requester, pairing, base_url, email)
 
 
 def update_pairing(requester: Requester, pairing: Pairing, params: Params) -> Pairing:
@@ -254,8 +259,9 @@ def update_pairing(requester: Requester, pairing: Pairing, params: Params) -> Pa
     return pairing
 
 
-def _deactivate(pairings, event: str) -> None:
-    """Deactivate the active ones among ``pairings``, end their pending requests, audit."""
+def _deactivate(pairings, event: str, by: str = "requester") -> int:
+    """Deactivate the active ones among ``pairings``, end their pending requests, audit
+    (``by`` who: the requester, a device, an administrator); how many."""
     with db.atomic():
         active = pairings.filter(deactivated=False).select_for_update()
         ids = list(active.values_list("id", flat=True))
@@ -263,7 +269,8 @@ def _deactivate(pairings, event: str) -> None:
         AuthenticationRequest.objects.filter(pairing_id__in=ids, pending=True).update(
             pending=False, granted=False, reason="Pairing has been deactivated"
         )
-        audit.pairings_event(event, ids, by="requester")
+        audit.pairings_event(event, ids, by=by)
+    return len(ids)
 
 
 # --- authentication (A1-A4) ------------------------------------------------------------------
@@ -380,12 +387,15 @@ def start_authentication(
         auth.pending, auth.granted, auth.totp_valid = False, valid, valid
         auth.reason = "OTP valid" if valid else "Invalid OTP"
     elif automation_allowed:
-        rule = lookups.automation_rule(pairing.id, terminal.id, action.id)
+        rule = remembered.live(
+            AutomationRule.objects.filter(pairing=pairing, terminal=terminal, action=action)
+        ).first()
         if rule is not None:
             auth.pending, auth.granted, auth.automated = False, rule.grant, True
             auth.reason = "Automatically granted" if rule.grant else "Automatically denied"
     auth.save()
     audit.request_initiated(auth)
+    push_sending.request_created(auth)  # after the commit (toopher_server.push)
     return auth
 
 

@@ -20,7 +20,8 @@ docs/server.md):
 ``CACHE_URL``                    ``redis://...`` with several instances (default: local memory)
 ``CACHE_KEY_PREFIX``             default ``toopher-server``
 ``EMAIL_URL``                    ``smtp+tls://user:password@smtp.example.com:587`` for reset
-                                 links (default: none sent); ``DEFAULT_FROM_EMAIL``
+                                 links (default: none; ``send_reset_link`` then answers 403);
+                                 ``DEFAULT_FROM_EMAIL``
 ``TOOPHER_SERVER_BEHIND_TLS_PROXY``  ``true`` behind a TLS proxy that sets
                                  ``X-Forwarded-Proto`` (and strips the client's): trusts it
                                  and redirects plain HTTP to HTTPS
@@ -28,6 +29,14 @@ docs/server.md):
 ``SECURE_HSTS_SECONDS``          default one year; ``SECURE_HSTS_INCLUDE_SUBDOMAINS``,
                                  ``SECURE_HSTS_PRELOAD`` default false
 ``TOOPHER_SERVER_REQUEST_EXPIRY``  seconds a pending authentication request lives (300)
+``TOOPHER_SERVER_PAIRING_PHRASE_MAX_AGE``  seconds a device's pairing phrase pairs (600)
+``TOOPHER_SERVER_TRUSTED_PROXIES``  proxies of your own in front of the service (0; 1 behind
+                                 nginx): how far ``X-Forwarded-For`` is trusted
+``TOOPHER_SERVER_REMEMBER_DAYS``  days a remembered browser ("always allow") applies (30)
+``TOOPHER_SERVER_PUSH_CONTACT``  the VAPID ``sub`` of Web Push: ``mailto:`` an operator
+                                 (default ``mailto:`` ``DEFAULT_FROM_EMAIL``); docs/push.md
+``TOOPHER_SERVER_PUSH_TIMEOUT``  seconds a push service has to answer (5)
+``TOOPHER_SERVER_NOT_ME_PUSH_HOLD``  seconds "This wasn't me" holds a user's pushes (900)
 ``LOG_LEVEL``                    default ``INFO``; logs go to stderr, secrets masked
 ``TOOPHER_SERVER_DEBUG``         ``true`` turns Django's DEBUG on: never in production
 ===============================  ==========================================================
@@ -110,7 +119,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://toopher-server")}
 CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="toopher-server")
 
-# Reset links by email; without EMAIL_URL nothing is sent.
+# Reset links by email (toopher_server.messaging); without EMAIL_URL none is sent (403).
 _EMAIL = env.email_url("EMAIL_URL", default="dummymail://")
 EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
 EMAIL_HOST = _EMAIL.get("EMAIL_HOST", "localhost")
@@ -124,6 +133,17 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="toopher@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 TOOPHER_SERVER_REQUEST_EXPIRY = env.int("TOOPHER_SERVER_REQUEST_EXPIRY", default=300)
+TOOPHER_SERVER_PAIRING_PHRASE_MAX_AGE = env.int(
+    "TOOPHER_SERVER_PAIRING_PHRASE_MAX_AGE", default=600
+)
+TOOPHER_SERVER_TRUSTED_PROXIES = env.int("TOOPHER_SERVER_TRUSTED_PROXIES", default=0)
+TOOPHER_SERVER_REMEMBER_DAYS = env.int("TOOPHER_SERVER_REMEMBER_DAYS", default=30)
+# Web Push (docs/push.md).
+TOOPHER_SERVER_PUSH_CONTACT = env.str(
+    "TOOPHER_SERVER_PUSH_CONTACT", default=f"mailto:{DEFAULT_FROM_EMAIL}"
+)
+TOOPHER_SERVER_PUSH_TIMEOUT = env.float("TOOPHER_SERVER_PUSH_TIMEOUT", default=5.0)
+TOOPHER_SERVER_NOT_ME_PUSH_HOLD = env.int("TOOPHER_SERVER_NOT_ME_PUSH_HOLD", default=900)
 
 # HTTPS. Behind a TLS proxy (nginx, a balancer) that sets X-Forwarded-Proto on every
 # request and removes any the client sent, the flag trusts that header.

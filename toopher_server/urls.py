@@ -14,7 +14,9 @@ from . import app_views, qr_views
 from . import device_views as device
 from . import health as health_views
 from . import iframe_views as web_iframe
+from . import phone_device_views as phone_device
 from . import web_views as web
+from .push import views as push_views
 
 app_name = "toopher_server"
 
@@ -70,6 +72,13 @@ app_api = [
     path("app/api/v1/authentication_requests/<str:request_id>", device.request_detail),
     path("app/api/v1/authentication_requests/<str:request_id>/decision", device.request_decision),
     path("app/api/v1/pairings/<str:pairing_id>/claim", device.pairing_claim),
+    # Several devices and remembered browsers (§9.13, §9.14; GET devices: see device.enrol).
+    path("app/api/v1/devices/me/invitations", phone_device.invitation),
+    path("app/api/v1/devices/join", phone_device.join),
+    path("app/api/v1/devices/<str:device_id>", phone_device.device_detail),
+    path("app/api/v1/remembered_browsers", phone_device.remembered_list),
+    path("app/api/v1/remembered_browsers/<str:rule_id>", phone_device.remembered_detail),
+    path("app/api/v1/push", push_views.push),  # Web Push (docs/push.md, protocol §9.12)
     re_path(r"^(?P<rest>app/api(?:/.*)?)$", device.not_found),
 ]
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import audit, db, phones
+from . import audit, db, phones, reset_links
 from .models import Pairing, ResetLink
 
 
@@ -42,8 +42,8 @@ def qr_link(request: HttpRequest, pairing_id: str) -> HttpResponse:
 def reset_pairing(request: HttpRequest, pairing_id: str) -> HttpResponse:
     """A one-time reset link: answer the question (if any) and the pairing is deactivated."""
     pairing = pairing_or_404(pairing_id)
-    token = (request.GET.get("reset_authorization") or "")[:100]
-    link = ResetLink.objects.filter(token=token, pairing=pairing).first() if token else None
+    token = (request.GET.get("reset_authorization") or "")[: reset_links.MAX_TOKEN]
+    link = reset_links.find(pairing, token)
     context = {"pairing": pairing, "link": link, "token": token, "error": "", "done": False}
     if link is None or link.used:
         context["error"] = _("This reset link is not valid or has already been used.")

@@ -66,7 +66,7 @@ def paired(app: AppUnderTest) -> AppUnderTest:
     assert pairing.pending and not pairing.enabled
     article = page.locator(f'article[data-pairing-id="{pairing.id}"]')
     expect(article).to_contain_text(app.user_name)
-    article.get_by_role("button", name="Allow").click()
+    article.get_by_role("button", name="Allow", exact=True).click()
     expect(article).to_contain_text("Paired.")
     app.pairing_id = pairing.id
     return app
@@ -143,7 +143,7 @@ def test_a_deep_link_opens_one_request(paired: AppUnderTest) -> None:
     expect(page.get_by_role("heading", name="Request")).to_be_focused()
     article = page.locator(f'article[data-request-id="{request_id}"]')
     expect(article).to_contain_text("Change email")
-    article.get_by_role("button", name="Allow").click()
+    article.get_by_role("button", name="Allow", exact=True).click()
     expect(article).to_contain_text("Allowed.")
     assert wait_until(lambda: paired.status(request_id).granted)
     # Opened again, the answered request shows its state and no buttons.
@@ -267,10 +267,10 @@ def test_a_mismatch_shows_the_request_again(paired: AppUnderTest) -> None:
     refusal = {"error": "mismatch", "message": "changed", "server_time": 0}
     page.route(decision, lambda route: route.fulfill(status=409, json=refusal), times=1)
     article = page.locator(f'article[data-request-id="{request_id}"]')
-    article.get_by_role("button", name="Allow").click()
+    article.get_by_role("button", name="Allow", exact=True).click()
     expect(page.locator("#notice")).to_contain_text("no longer matches")
     page.unroute(decision)
-    article.get_by_role("button", name="Allow").click()
+    article.get_by_role("button", name="Allow", exact=True).click()
     expect(article).to_contain_text("Allowed.")
     assert wait_until(lambda: paired.status(request_id).granted)
 

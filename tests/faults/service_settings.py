@@ -13,6 +13,6 @@ from toopher_server.settings import *  # noqa: F403
 
 _ROOM = (10**9, 60)
 TOOPHER_SERVER_RATE_LIMITS = {
-    kind: {"user": _ROOM, "requester": _ROOM} for kind in ("push", "code", "pairing")
+    **{kind: {"user": _ROOM, "requester": _ROOM} for kind in ("push", "code", "pairing")},
+    "enrol": {"address": _ROOM},
 }
-TOOPHER_SERVER_DEVICE_ENROL_LIMIT = 10**6

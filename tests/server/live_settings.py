@@ -29,7 +29,7 @@ if os.environ.get("TOOPHER_LIVE_DATABASE_URL"):
     DATABASES = {"default": environ.Env.db_url_config(os.environ["TOOPHER_LIVE_DATABASE_URL"])}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-TOOPHER_SERVER_DEVICE_ENROL_LIMIT = 1000
+TOOPHER_SERVER_RATE_LIMITS = {"enrol": {"address": (1000, 3600)}}
 LOGGING = {
     "version": 1,
     "handlers": {"console": {"class": "logging.StreamHandler"}},

@@ -219,3 +219,34 @@ def test_an_unknown_device_is_refused(instance: Instance) -> None:
     with pytest.raises(DeviceCallError) as excinfo:
         stranger.pending_requests()
     assert (excinfo.value.status, excinfo.value.code) == (401, "unknown_device")
+
+
+# --- several devices, remembered browsers (TestPhone's §9.13-§9.14 calls) -------------------
+
+
+def test_a_second_phone_joins_answers_and_removes_the_lost_one(
+    instance: Instance, api: toopher.ToopherApi, phone: TestPhone
+) -> None:
+    pairing_id = paired(api, phone, "tab@example.com")  # its own user: its own push limit
+    tablet = TestPhone(instance.base_url, label="Tablet")
+    tablet.enrol()
+    joined = tablet.join(phone.invite())
+    assert [(d["device_id"], d["current"]) for d in joined] == [
+        (phone.device_id, False), (tablet.device_id, True),
+    ]
+    request = api.authenticate(pairing_id, "Firefox")
+    tablet.allow_always(request.id)
+    assert api.get_authentication_status(request.id).granted is True
+    again = api.authenticate(pairing_id, "Firefox")
+    assert (again.pending, again.granted, again.automated) == (False, True, True)
+    (browser,) = phone.remembered()
+    assert tablet.forget(browser["id"]) == []
+    assert api.authenticate(pairing_id, "Firefox").pending is True
+    assert [d["device_id"] for d in tablet.remove_device(phone.device_id)] == [tablet.device_id]
+    with pytest.raises(DeviceCallError) as excinfo:
+        phone.devices()
+    assert excinfo.value.code == "unknown_device"
+    assert tablet.remove_device() == []
+    with pytest.raises(ToopherApiError):
+        api.authenticate(pairing_id, "Firefox")
+    tablet.close()

@@ -115,7 +115,7 @@ def test_a_private_key_is_refused() -> None:
     refused(response, "invalid_key", 400)
 
 
-@override_settings(TOOPHER_SERVER_DEVICE_ENROL_LIMIT=3)
+@override_settings(TOOPHER_SERVER_RATE_LIMITS={"enrol": {"address": (3, 3600)}})
 def test_enrolment_is_rate_limited_per_client_address() -> None:
     for _ in range(3):
         assert DeviceClient().enrol().status_code == 201

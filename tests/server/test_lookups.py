@@ -18,7 +18,6 @@ from toopher_server import lookups, nonces
 from toopher_server.models import (
     Action,
     AuthenticationRequest,
-    AutomationRule,
     Pairing,
     Phone,
     Requester,
@@ -90,9 +89,8 @@ def test_the_prepared_queries_build_the_rows_the_orm_would() -> None:
 
 @pytest.mark.django_db
 def test_the_lookups_of_an_initiate_find_what_the_orm_finds() -> None:
-    """By several columns: the action by requester and name, the automation rule by
-    pairing, terminal and action, the oldest unkeyed terminal of a name (as ``first()``
-    with the model's ordering), each only the owner's."""
+    """By several columns: the action by requester and name, the oldest unkeyed terminal
+    of a name (as ``first()`` with the model's ordering), each only the owner's."""
     auth = _request_of(create_requester("Site"))
     other = _request_of(create_requester("Other"))
     _same_rows(lookups.action(auth.requester_id, "Log in"), auth.action)
@@ -109,11 +107,6 @@ def test_the_lookups_of_an_initiate_find_what_the_orm_finds() -> None:
     assert lookups.unkeyed_terminal(other.user_id, "Kitchen PC").pk == other.terminal_id  # type: ignore[union-attr]
     assert lookups.unkeyed_terminal(auth.user_id, "Garage PC") is None
 
-    assert lookups.automation_rule(auth.pairing_id, auth.terminal_id, auth.action_id) is None
-    rule = AutomationRule.objects.create(pairing=auth.pairing, terminal=auth.terminal,
-                                         action=auth.action, grant=False)
-    _same_rows(lookups.automation_rule(auth.pairing_id, auth.terminal_id, auth.action_id), rule)
-    assert lookups.automation_rule(auth.pairing_id, newer.pk, auth.action_id) is None
 
 
 @pytest.mark.django_db

@@ -174,8 +174,10 @@ def test_the_js_thumbprint_input_matches_public_jwk_order() -> None:
 CALL = re.compile(r"<!-- call:([a-z-]+) -->\n```http\n(.*?)\n```", re.S)
 CALLS = [
     "enrol", "me", "phrase", "pairings", "pairing-decision", "otp-seed", "requests",
-    "request", "decision", "claim",
+    "request", "decision", "claim", "push-key", "push-subscribe", "push-unsubscribe",
 ]  # fmt: skip
+#: §9.13-§9.14 (remembered browsers, several devices), walked by their own test below.
+DEVICES2_CALLS = ["invite", "join", "devices", "remembered", "forget", "remove-device"]
 EXAMPLE_PAIRING = "0f6c2d4e-8b1a-4f3e-9c7d-2a5b6e8f1c30"
 EXAMPLE_QR_PAIRING = "9a7c3e52-4d1b-4e8a-b6f0-3c2d1e0f9a8b"
 EXAMPLE_REQUEST = "5b3e7c1e-1d2a-4c55-9d0a-7c9f2f6a1b42"
@@ -187,9 +189,10 @@ SAME_VALUES = {"site", "user", "action", "terminal", "state", "label", "algorith
 @pytest.fixture(scope="module")
 def calls() -> dict[str, dict[str, Any]]:
     blocks = dict(CALL.findall(DOC.read_text(encoding="utf-8")))
-    assert set(blocks) == {f"{name}-{part}" for name in CALLS for part in ("request", "answer")}
+    names = CALLS + DEVICES2_CALLS
+    assert set(blocks) == {f"{name}-{part}" for name in names for part in ("request", "answer")}
     parsed: dict[str, dict[str, Any]] = {}
-    for name in CALLS:
+    for name in names:
         head, _, body = blocks[f"{name}-request"].partition("\n\n")
         method, path, _ = head.split("\n")[0].split(" ")
         status_line, _, answer = blocks[f"{name}-answer"].partition("\n\n")
@@ -227,7 +230,10 @@ def test_every_documented_call_is_a_device_route_and_every_route_documented(
     documented = set()
     for call in calls.values():
         match = resolve(call["path"].split("?")[0], urlconf="toopher_server.urls")
-        assert match.func.__module__ == "toopher_server.device_views", call["path"]
+        module = match.func.__module__  # device_views, or a feature's (phone_device_views)
+        assert module.startswith("toopher_server.") and module.endswith(
+            ("device_views", "push.views")
+        ), module
         assert match.func.__name__ != "not_found", call["path"]
         documented.add(match.route)
     routes = {str(p.pattern) for p in service_urls.app_api if isinstance(p, URLPattern)}
@@ -282,3 +288,44 @@ def test_the_documented_calls_answer_as_documented(calls: dict[str, dict[str, An
             pairing = service.pair_user_with_phrase(requester, "alice@example.com", phrase)
         if name == "otp-seed":
             auth = authentication(requester, pairing, "Firefox on Linux")
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.server.urls")
+def test_the_documented_device_calls_answer_as_documented(
+    calls: dict[str, dict[str, Any]],
+) -> None:
+    """Walk §9.13-§9.14 with two real devices: each status, shape and shown value."""
+    from .device_client import DeviceClient, authentication, new_requester, paired
+
+    cache.clear()
+    phone, tablet = DeviceClient(label="Alice's phone"), DeviceClient(label="Alice's tablet")
+    assert phone.enrol().status_code == 201
+    pairing = paired(new_requester("Example Shop"), phone)
+    auth = authentication(pairing.requester, pairing, "Firefox on Linux")
+    assert phone.decide(auth, "allow_always").status_code == 200
+    assert tablet.enrol().status_code == 201
+    by = {"join": tablet}
+    found: dict[str, str] = {}
+    for name in DEVICES2_CALLS:
+        call = calls[name]
+        path, body = call["path"], call["body"]
+        for example, value in found.items():
+            path = path.replace(example, value)
+            body = body.replace(example.encode(), value.encode())
+        response = by.get(name, phone).call(call["method"], path, body)
+        assert response.status_code == call["status"], (name, response.content)
+        answer = response.json()
+        assert _shape(answer) == _shape(call["answer"]), name
+        assert _values(answer) == _values(call["answer"]), name
+        shown = answer.get("devices", [])
+        assert [d["current"] for d in shown] == [
+            d["current"] for d in call["answer"].get("devices", [])
+        ], name
+        if name == "invite":
+            found[call["answer"]["code"]] = answer["code"]
+        if name == "join":
+            found["q0bN2vJm4Xc7Yw9Rz1Kt5Lp8Hs3Gd6Fa0Ue2Ii4Oo7Q"] = tablet.device.device_id
+        if name == "remembered":
+            rule_id = answer["remembered_browsers"][0]["id"]
+            found["/remembered_browsers/12"] = f"/remembered_browsers/{rule_id}"

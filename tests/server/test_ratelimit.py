@@ -10,11 +10,11 @@ from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, override_settings
 
+from toopher_sandbox.models import Message
 from toopher_server import phones, ratelimit, totp
 from toopher_server.audit_models import AuditRecord
 from toopher_server.models import (
     AuthenticationRequest,
-    Message,
     Pairing,
     PairingPhrase,
     Terminal,

@@ -146,7 +146,27 @@ def _plaintexts() -> list[str]:
     old = requester.current_secret()
     _, new = rotate_secret(requester.key, timedelta(hours=1))
     ensure_requester("given-key", "given-secret-0123456789", "Given")
-    return [old, new, "given-secret-0123456789"]
+    return [old, new, "given-secret-0123456789", *_reset_tokens()]
+
+
+def _reset_tokens() -> list[str]:
+    """The tokens of a generated (P6) and of a mailed (P7) reset link, the mail really
+    sent (Django's locmem backend), not kept by the sandbox's outbox."""
+    from django.core import mail
+
+    from .calls import Site
+    from .outgoing import delivered_by_the_service
+
+    site = Site(Client(), "reset-key", "reset-secret-0123456789")
+    _, pairing_id = site.paired("reset-me")
+    generated = site.post(f"pairings/{pairing_id}/generate_reset_link").json()["url"]
+    with delivered_by_the_service(), override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"
+    ):
+        answer = site.post(f"pairings/{pairing_id}/send_reset_link", reset_email="r@example.com")
+        assert answer.status_code == 200, answer.content
+    mailed = next(w for w in mail.outbox[-1].body.split() if "reset_authorization=" in w)
+    return [url.rsplit("=", 1)[1] for url in (generated, mailed)]
 
 
 def test_a_sqlite_dump_holds_no_secret_in_clear() -> None:

@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 import toopher
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -84,18 +84,16 @@ def workdir(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str], int]]:
 
 
 def _wait_healthy(port: int, server: subprocess.Popen[str]) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    def health() -> dict[str, Any] | None:
         if server.poll() is not None:
             raise AssertionError(f"serve exited: {server.communicate()[1][-3000:]}")
         try:
             answer = requests.get(f"http://127.0.0.1:{port}/health", timeout=2)
-            if answer.status_code == 200:
-                return answer.json()
         except requests.ConnectionError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError("serve did not answer /health within 60 s")
+            return None
+        return answer.json() if answer.status_code == 200 else None
+
+    return wait_until(health, 60, interval=0.1, message="serve did not answer /health")
 
 
 def test_the_commands_of_docs_server_md_protect_a_site(

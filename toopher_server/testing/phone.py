@@ -205,3 +205,34 @@ class TestPhone:
 
     def __repr__(self) -> str:
         return f"<TestPhone {self.device_id} at {self.base_url}>"
+
+    # --- several devices and remembered browsers (protocol §9.13, §9.14) -------------------
+
+    def allow_always(self, request_id: str) -> dict[str, Any]:
+        """Allow, and remember this browser for this action (§9.13)."""
+        return self.answer(request_id, "allow_always")
+
+    def remembered(self) -> list[dict[str, Any]]:
+        """The browsers remembered for this phone's pairings, newest first."""
+        return list(self.call("GET", "/remembered_browsers")["remembered_browsers"])
+
+    def forget(self, remembered_id: str) -> list[dict[str, Any]]:
+        """Forget a remembered browser; those left."""
+        answer = self.call("DELETE", f"/remembered_browsers/{remembered_id}")
+        return list(answer["remembered_browsers"])
+
+    def invite(self) -> str:
+        """A one-time code with which another device joins this phone."""
+        return str(self.call("POST", "/devices/me/invitations")["code"])
+
+    def join(self, code: str) -> list[dict[str, Any]]:
+        """Join the phone whose invitation ``code`` is (this device enrolled, fresh)."""
+        return list(self.call("POST", "/devices/join", {"code": code})["devices"])
+
+    def devices(self) -> list[dict[str, Any]]:
+        """The devices of this phone, oldest first (``current``: this one)."""
+        return list(self.call("GET", "/devices")["devices"])
+
+    def remove_device(self, device_id: str | None = None) -> list[dict[str, Any]]:
+        """Remove a device of this phone (by default this one); the devices left."""
+        return list(self.call("DELETE", f"/devices/{device_id or self.device_id}")["devices"])

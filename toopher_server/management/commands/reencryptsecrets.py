@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from toopher_server.keys import key_source, secret_box
+from toopher_server.push import vapid
 from toopher_server.requesters import reencrypt_all
 from toopher_server.secretbox import SecretBoxError
 
@@ -22,12 +23,15 @@ class Command(BaseCommand):
         try:
             box = secret_box()
             changed = reencrypt_all()
+            changed_vapid = vapid.reencrypt()  # the VAPID key of Web Push (docs/push.md)
         except SecretBoxError as exc:
             raise CommandError(f"{exc}: the old key must stay in the ring until this ran") from None
         self.stdout.write(
             f"{changed} requester(s) re-encrypted under key {box.primary_key_id} "
             f"(key ring from: {key_source()})."
         )
+        if changed_vapid:
+            self.stdout.write("The VAPID key of Web Push too.")
         if len(box.key_ids) > 1:
             self.stdout.write(
                 "Every secret is now under the first key: the other keys may be removed "

@@ -637,11 +637,28 @@ async function detectFeatures() {
   }
 }
 
+// Protocol §9.12: each time the app opens it hands the service its current subscription,
+// so one the browser renewed, or one the service dropped after a 404/410, is put back.
+async function renewSubscription() {
+  if (!state.features.push || !("PushManager" in window)) return;
+  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  try {
+    const registration = await navigator.serviceWorker.ready;
+    const subscription = await registration.pushManager.getSubscription();
+    if (!subscription) return;
+    const { endpoint, keys } = subscription.toJSON();
+    await state.api.put("push", { endpoint, keys });
+  } catch (error) {
+    console.warn("the push subscription was not renewed", error);
+  }
+}
+
 async function begin() {
   window.toopherApp.deviceId = state.api.device.deviceId;
   window.toopherApp.publicJwk = state.api.device.jwk;
   document.getElementById("nav").hidden = false;
   await detectFeatures();
+  renewSubscription();
   window.addEventListener("hashchange", route);
   await route();
 }
