@@ -74,7 +74,7 @@ def _owned(obj, owner_id, requester: Requester, what: str):
 
 def get_pairing(requester: Requester, pairing_id: str) -> Pairing:
     pid = _uuid_or_404(pairing_id, "pairing")
-    pairing = Pairing.objects.select_related("user", "requester").filter(id=pid).first()
+    pairing = lookups.pairing(pid)
     return _owned(pairing, pairing and pairing.requester_id, requester, "pairing")
 
 
@@ -131,7 +131,9 @@ def get_or_create_user(requester: Requester, name: str) -> User:
 
 
 def get_or_create_action(requester: Requester, name: str) -> Action:
-    action, _ = Action.objects.get_or_create(requester=requester, name=name)
+    action = lookups.action(requester.id, name)
+    if action is None:
+        action, _ = Action.objects.get_or_create(requester=requester, name=name)
     return action
 
 
@@ -333,7 +335,7 @@ def _terminal(user: User, params: Params) -> Terminal:
             terminal.save(update_fields=["name", "modified"])
         return terminal
     name = name or ""
-    terminal = Terminal.objects.filter(user=user, name=name, requester_specified_id="").first()
+    terminal = lookups.unkeyed_terminal(user.id, name)
     if terminal is None:
         terminal = Terminal.objects.create(user=user, name=name, requester_specified_id="")
     return terminal

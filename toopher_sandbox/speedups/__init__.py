@@ -16,9 +16,10 @@ file, in one process. That lets it take short cuts that a deployment of the serv
 * :mod:`.memo`, **row copies in memory**: requesters by key, the faults, the row a
   status poll reads; dropped after every statement the connection runs that is not a
   SELECT, never taken inside a transaction. A signed call's lookups then cost no query.
-* :mod:`.rowfetch`, **the hand-built row fetch**: A2's request with its user, terminal,
-  action and pairing in one prepared query built once from the models' metadata
-  (building the four-join ORM query costs more than running it).
+* :mod:`.rowfetch`, **the status row kept**: A2's request with its user, terminal,
+  action and pairing through the service's own prepared query
+  (``toopher_server.rowfetch``, which every deployment uses), its raw row kept by
+  :mod:`.memo`.
 * :mod:`.nonces`, **nonces in memory**: a replay is refused from memory and the nonces
   reach the file in batches (:class:`NonceWriter`), so a verified call writes nothing
   while it holds the lock.
