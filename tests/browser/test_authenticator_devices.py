@@ -9,10 +9,13 @@ other's entry as a user would.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
+
+from toopher_server.lookups import DEFAULT_REQUESTER_CACHE_SECONDS
 
 from .authenticator.app import AppUnderTest, open_app
 
@@ -56,12 +59,18 @@ def new_phone(browser, stored_server, old_phone: AppUnderTest) -> Iterator[AppUn
 
 
 def number_matching(app: AppUnderTest, on: bool) -> None:
-    """The operator turns number matching on or off for the site (the service's admin)."""
+    """The operator turns number matching on or off for the site (the service's admin),
+    then waits until the service applies it: each instance keeps a requester for
+    ``TOOPHER_SERVER_REQUESTER_CACHE_SECONDS`` (docs/server.md), so a change made by
+    another process shows within that time, not at once."""
     app.server.manage(
         "shell", "-c",
         "from toopher_server.models import Requester; "
         f"Requester.objects.filter(key={app.api.consumer_key!r}).update(number_matching={on})",
     )
+
+    # Wait out that time (no probe request: each would count against the user's limit).
+    time.sleep(DEFAULT_REQUESTER_CACHE_SECONDS + 0.5)
 
 
 def test_always_allow_remembers_the_browser_until_forgotten(old_phone: AppUnderTest) -> None:

@@ -64,7 +64,7 @@ class AppUnderTest:
     def open(self, route: str = "#/") -> None:
         """Open the app at a hash route and wait for its first screen."""
         self.page.goto(self.url + route)
-        self.page.wait_for_function("window.toopherApp && window.toopherApp.ready")
+        self.page.wait_for_function("() => window.toopherApp && window.toopherApp.ready")
 
     def go(self, route: str) -> None:
         """Move to a hash route in the running app (no page load)."""
