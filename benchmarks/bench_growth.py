@@ -16,7 +16,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import toopher
@@ -24,6 +23,7 @@ import toopher
 from .accounts import PASSWORD, TIMEOUT, Browser, PairedUser, pending_request_ids
 from .bench_http import in_process
 from .config import Counts
+from .machine import processes
 from .report import Report, Row
 from .servers import Environment, Site
 from .stats import bootstrap_median_ci, median, pair_ratios
@@ -201,15 +201,8 @@ def poll_growth(env: Environment, counts: Counts, report: Report) -> None:
 def worker_rss_kib(site: Site) -> int:
     """Resident memory of the gunicorn worker (the master's one child), in KiB."""
     assert site.process is not None
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == str(site.process.pid):
+    for _, fields in processes():
+        if fields.get("PPid") == str(site.process.pid):
             return int(fields["VmRSS"].split()[0])
     raise RuntimeError("no gunicorn worker found")
 

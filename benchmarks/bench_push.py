@@ -31,6 +31,7 @@ from tests.server.live_service import LiveService
 from toopher_server.testing import TestPhone
 
 from .config import Counts
+from .machine import processes
 from .report import Report, Row
 from .servers import Environment
 from .stats import percentile
@@ -43,17 +44,11 @@ SETTINGS = "benchmarks.push_settings"
 
 def rss_tree_mb(pid: int) -> float:
     """Resident memory of ``pid`` and its children, in MB (Linux /proc)."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if int(entry.name) == pid or fields.get("PPid", "").strip() == str(pid):
-            total += int(fields.get("VmRSS", "0 kB").split()[0])
+    total = sum(
+        int(fields.get("VmRSS", "0 kB").split()[0])
+        for other, fields in processes()
+        if other == pid or fields.get("PPid") == str(pid)
+    )
     return total / 1024
 
 

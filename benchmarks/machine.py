@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -66,3 +67,19 @@ def describe() -> dict[str, str]:
         "playwright": _version("playwright"),
         "load average at start (1/5/15 min)": load_average(),
     }
+
+
+def processes() -> Iterator[tuple[int, dict[str, str]]]:
+    """Each running process's pid and the fields of its ``/proc/<pid>/status`` (Linux);
+    a process that ends while being read is skipped."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        yield int(entry.name), {
+            name: value.strip()
+            for name, value in (line.split(":", 1) for line in status.splitlines() if ":" in line)
+        }
