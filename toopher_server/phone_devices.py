@@ -7,8 +7,8 @@ devices, each answering for all of it. A device of the phone makes a one-time
 only as a keyed hash (HMAC-SHA256 under ``SECRET_KEY``), used once. A newly enrolled
 device, whose own phone has no pairings yet, **joins** with it (:func:`join`) and then
 answers for the inviter's pairings. A wrong, expired or used code gets one and the same
-refusal; guessing is bounded by :data:`JOIN_LIMITS` per device and per address (and
-making codes by :data:`INVITE_LIMIT` per phone).
+refusal; guessing is bounded by the ``join`` limits of :mod:`.ratelimit` per device and
+per address (and making codes by its ``invite`` limit per phone).
 
 Any device of a phone may **remove** another or itself (:func:`remove`); so may an
 administrator. Removing the last device of a phone deactivates its pairings (nothing
@@ -37,10 +37,6 @@ from .service import _deactivate as deactivate_pairings
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 10
 INVITATION_SECONDS = 600
-#: At most this many invitations per phone per window.
-INVITE_LIMIT = ratelimit.Limit(10, 3600)
-#: At most this many join attempts per window, per device and per client address.
-JOIN_LIMITS = {"device": ratelimit.Limit(10, 600), "address": ratelimit.Limit(30, 600)}
 _SEPARATORS = re.compile(r"[\s-]")
 _HASH_SALT = "toopher_server.phone_devices.invitation"
 
@@ -80,10 +76,11 @@ def normalize_code(text: str) -> str | None:
     return code
 
 
-def _limited(key: str, limit: ratelimit.Limit, what: str) -> None:
-    left = ratelimit.over_limit(f"toopher_server:rl:{key}", limit)
-    if left is not None:
-        raise RateLimited(f"too many {what}: try again in {left} s")
+def _limited(kind: str, who: dict[str, str], what: str) -> None:
+    try:
+        ratelimit.check_scopes(kind, who)
+    except ratelimit.RateLimited as exc:
+        raise RateLimited(f"too many {what}: try again in {exc.retry_after} s") from exc
 
 
 # --- the device API -----------------------------------------------------------------------
@@ -96,7 +93,7 @@ def devices_of(phone_id: UUID | str) -> QuerySet[Device]:
 
 def invite(device: Device) -> Invitation:
     """A new one-time code that adds another device to this device's phone (audited)."""
-    _limited(f"device-invite:{device.phone_id}", INVITE_LIMIT, "invitations for this phone")
+    _limited(ratelimit.INVITE, {"phone": str(device.phone_id)}, "invitations for this phone")
     code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
     now = timezone.now()
     expires = now + timedelta(seconds=INVITATION_SECONDS)
@@ -124,8 +121,7 @@ def join(device: Device, text: object, client: str) -> Device:
     Refused, changing nothing: :class:`RateLimited`, :class:`DeviceInUse` (its phone has
     pairings), :class:`InvalidInvitation` (wrong, expired or used: one answer).
     """
-    _limited(f"device-join:device:{device.id}", JOIN_LIMITS["device"], "invitation codes")
-    _limited(f"device-join:address:{client}", JOIN_LIMITS["address"], "invitation codes")
+    _limited(ratelimit.JOIN, {"device": device.id, ratelimit.ADDRESS: client}, "invitation codes")
     if not isinstance(text, str) or len(text) > 64:
         raise Malformed('the body must be {"code": "<invitation code>"}')
     code = normalize_code(text)

@@ -23,6 +23,16 @@ kind         calls                                                  per address
 ``enrol``    the device API's ``POST app/api/v1/devices``            10 / 3600 s
 ===========  =====================================================  ===========
 
+Two kinds are counted per device of the authenticator (:func:`check_scopes`):
+
+===========  ==================================================  ======================
+kind         calls                                               limits
+===========  ==================================================  ======================
+``invite``   ``POST app/api/v1/devices/me/invitations``          10 / 3600 s per phone
+``join``     ``POST app/api/v1/devices/join`` (a code guessed)   10 / 600 s per device,
+                                                                 30 / 600 s per address
+===========  ==================================================  ======================
+
 Over a limit, the call is refused with ``429`` and the Toopher error body
 ``{"error_code": 429, "error_message": "..."}`` plus a ``Retry-After`` header, and
 changes nothing: the check comes before the call's first write (or inside its
@@ -81,6 +91,8 @@ PUSH = "push"
 CODE = "code"
 PAIRING = "pairing"
 ENROL = "enrol"
+INVITE = "invite"
+JOIN = "join"
 #: The kinds counted per user and per requester (:func:`check`).
 KINDS = (PUSH, CODE, PAIRING)
 SCOPES = ("user", "requester")
@@ -91,6 +103,8 @@ ADDRESS_KINDS = (ENROL,)
 KIND_SCOPES: dict[str, tuple[str, ...]] = {
     **{kind: SCOPES for kind in KINDS},
     **{kind: (ADDRESS,) for kind in ADDRESS_KINDS},
+    INVITE: ("phone",),
+    JOIN: ("device", ADDRESS),
 }
 
 #: ``{kind: {scope: (calls, seconds) or None}}``: the defaults (see the module docstring).
@@ -99,6 +113,8 @@ DEFAULT_RATE_LIMITS: dict[str, dict[str, tuple[int, int] | None]] = {
     CODE: {"user": (10, 600), "requester": (6000, 60)},
     PAIRING: {"user": (10, 600), "requester": (600, 60)},
     ENROL: {ADDRESS: (10, 3600)},
+    INVITE: {"phone": (10, 3600)},
+    JOIN: {"device": (10, 600), ADDRESS: (30, 600)},
 }
 
 _WHAT = {
@@ -106,8 +122,16 @@ _WHAT = {
     CODE: "one-time password checks",
     PAIRING: "pairing requests",
     ENROL: "device enrolments",
+    INVITE: "invitations",
+    JOIN: "invitation codes",
 }
-_WHO = {"user": "this user", "requester": "this requester", ADDRESS: "this address"}
+_WHO = {
+    "user": "this user",
+    "requester": "this requester",
+    ADDRESS: "this address",
+    "phone": "this phone",
+    "device": "this device",
+}
 
 
 @dataclass(frozen=True)
@@ -199,11 +223,16 @@ def _count(key: str, limit: Limit, now: float) -> tuple[int, int]:
         return 1, left
 
 
+def scoped_key(kind: str, scope: str, who: str) -> str:
+    """The cache key of ``who``'s counter of ``kind`` in ``scope``, without the window:
+    ``toopher_server:rl:<kind>:<scope>:<sha256 of who, 32 hex>``."""
+    digest = hashlib.sha256(who.encode("utf-8")).hexdigest()[:32]
+    return f"toopher_server:rl:{kind}:{scope}:{digest}"
+
+
 def address_key(kind: str, address: str) -> str:
-    """The cache key of the per-address counter of ``kind``, without the window:
-    ``toopher_server:rl:<kind>:address:<sha256 of the address, 32 hex>``."""
-    digest = hashlib.sha256(address.encode("utf-8")).hexdigest()[:32]
-    return f"toopher_server:rl:{kind}:{ADDRESS}:{digest}"
+    """The cache key of the per-address counter of ``kind``, without the window."""
+    return scoped_key(kind, ADDRESS, address)
 
 
 def _enforce(kind: str, keys: Mapping[str, str], label: str) -> None:
@@ -238,9 +267,8 @@ def check_address(kind: str, address: str) -> None:
     _enforce(kind, {ADDRESS: address_key(kind, address)}, "a client address")
 
 
-def over_limit(key: str, limit: Limit) -> int | None:
-    """Count one call against ``limit`` under the caller's own ``key`` (a counter that is
-    not one of the kinds above, such as the device API's invitations); the seconds until
-    the window ends when the call is over the limit, else None."""
-    calls, left = _count(key, limit, time.time())
-    return left if calls > limit.calls else None
+def check_scopes(kind: str, who: Mapping[str, str]) -> None:
+    """Count a call of ``kind`` for each of its scopes' ``who`` (a phone id, a device id, a
+    client address), in that order; :class:`RateLimited` at the first limit it is over."""
+    keys = {scope: scoped_key(kind, scope, value) for scope, value in who.items()}
+    _enforce(kind, keys, ", ".join(f"{scope} {value}" for scope, value in who.items()))

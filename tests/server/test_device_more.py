@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 
-from toopher_server import phone_devices, service
+from toopher_server import phone_devices, ratelimit, service
 from toopher_server.audit_models import AuditRecord
 from toopher_server.errors import ApiError
 from toopher_server.models import (
@@ -166,10 +166,17 @@ def test_a_malformed_join_body_is_refused(first: DeviceClient, body: bytes) -> N
     refused(first.call("POST", f"{API}/devices/join", body), "malformed", 400)
 
 
+def limit_of(kind: str, scope: str) -> int:
+    """The calls a limit in force allows (``ratelimit``'s defaults, or the setting)."""
+    limit = ratelimit.rate_limits()[kind][scope]
+    assert limit is not None
+    return limit.calls
+
+
 def test_guessing_is_rate_limited(first: DeviceClient, pairing: Pairing) -> None:
     code = invite(first)
     second = enrolled()
-    for _ in range(phone_devices.JOIN_LIMITS["device"].calls):
+    for _ in range(limit_of(ratelimit.JOIN, "device")):
         refused(join(second, "ABCDEFGHJK"), "invalid_invitation", 400)
     refused(join(second, code), "rate_limited", 429)
     assert phone_of(second) != phone_of(first)
@@ -177,10 +184,18 @@ def test_guessing_is_rate_limited(first: DeviceClient, pairing: Pairing) -> None
 
 
 def test_making_invitations_is_rate_limited(first: DeviceClient) -> None:
-    for _ in range(phone_devices.INVITE_LIMIT.calls):
+    for _ in range(limit_of(ratelimit.INVITE, "phone")):
         invite(first)
     refused(first.call("POST", f"{API}/devices/me/invitations"), "rate_limited", 429)
-    assert DeviceInvitation.objects.count() == phone_devices.INVITE_LIMIT.calls
+    assert DeviceInvitation.objects.count() == limit_of(ratelimit.INVITE, "phone")
+
+
+def test_the_invitation_limits_are_the_operators_to_set(first: DeviceClient, settings) -> None:
+    settings.TOOPHER_SERVER_RATE_LIMITS = {ratelimit.INVITE: {"phone": (2, 3600)}}
+    invite(first)
+    invite(first)
+    refused(first.call("POST", f"{API}/devices/me/invitations"), "rate_limited", 429)
+    assert DeviceInvitation.objects.count() == 2
 
 
 def test_a_device_with_pairings_cannot_join(requester: Requester, first: DeviceClient) -> None:
