@@ -132,9 +132,16 @@ def _query(request: HttpRequest, states: tuple[str, ...]) -> tuple[str, int]:
     return state, int(limit_text)
 
 
-def _no_query(request: HttpRequest) -> None:
+def no_query(request: HttpRequest) -> None:
+    """Refuse (``malformed``) a call with query parameters, for the calls that take none."""
     if request.GET:
         raise Malformed("this call takes no query parameters")
+
+
+def no_body(body: bytes) -> None:
+    """Refuse (``malformed``) a call with a body, for the calls that take none."""
+    if body:
+        raise Malformed("this call takes no body")
 
 
 # --- the views ------------------------------------------------------------------------
@@ -156,7 +163,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         body = _body(request)
         header = request.headers.get(HEADER)
         SignatureHeader.parse(header)  # unsigned or malformed before the body is read
-        _no_query(request)
+        no_query(request)
         enrolment = devices.Enrolment.from_json(body)
         devices.verifier().verify(
             request.method or "", request.get_full_path(), body, header, key=enrolment.key
@@ -170,16 +177,15 @@ def enrol(request: HttpRequest) -> HttpResponse:
 @signed("GET")
 def this_device(request: HttpRequest, device: Device, body: bytes) -> dict[str, Any]:
     """GET: the device that signed the call (an app checks it is still enrolled)."""
-    _no_query(request)
+    no_query(request)
     return device_json(device)
 
 
 @signed("POST")
 def new_phrase(request: HttpRequest, device: Device, body: bytes) -> HttpResponse:
     """POST: a new pairing phrase for the user to type into a site (201)."""
-    _no_query(request)
-    if body:
-        raise Malformed("this call takes no body")
+    no_query(request)
+    no_body(body)
     return JsonResponse(phrase_json(phones.new_phrase(device.phone)), status=201)
 
 
@@ -195,7 +201,7 @@ def pairing_decision(
     request: HttpRequest, device: Device, body: bytes, pairing_id: str
 ) -> dict[str, Any]:
     """POST: allow or deny a pending pairing on this device."""
-    _no_query(request)
+    no_query(request)
     return pairing_json(devices.answer_pairing(device, pairing_id, body))
 
 
@@ -204,7 +210,7 @@ def pairing_otp_seed(
     request: HttpRequest, device: Device, body: bytes, pairing_id: str
 ) -> dict[str, Any]:
     """GET: the TOTP seed of an enabled pairing on this device (offline codes)."""
-    _no_query(request)
+    no_query(request)
     return otp_seed_json(devices.active_pairing(device, pairing_id))
 
 
@@ -224,7 +230,7 @@ def request_detail(
     request: HttpRequest, device: Device, body: bytes, request_id: str
 ) -> dict[str, Any]:
     """GET: one authentication request on this device, in any state."""
-    _no_query(request)
+    no_query(request)
     return request_json(devices.request_on(device, request_id))
 
 
@@ -233,7 +239,7 @@ def request_decision(
     request: HttpRequest, device: Device, body: bytes, request_id: str
 ) -> dict[str, Any]:
     """POST: allow, deny or "this wasn't me" with the canonical decision body."""
-    _no_query(request)
+    no_query(request)
     return request_json(devices.answer_request(device, request_id, body))
 
 
@@ -242,9 +248,8 @@ def pairing_claim(
     request: HttpRequest, device: Device, body: bytes, pairing_id: str
 ) -> dict[str, Any]:
     """POST, no body: claim a QR pairing the app scanned; the user then answers it."""
-    _no_query(request)
-    if body:
-        raise Malformed("this call takes no body")
+    no_query(request)
+    no_body(body)
     return pairing_json(devices.claim_qr_pairing(device, pairing_id))
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from . import phone_devices, remembered
 from .client_address import client_address
 from .device_json import device_json
-from .device_views import _no_query, signed
+from .device_views import no_body, no_query, signed
 from .devices import _json_object
 from .devicesig import Malformed
 from .models import AutomationRule, Device
@@ -64,16 +64,15 @@ def _remembered(device: Device) -> dict[str, Any]:
 @signed("GET")
 def device_list(request: HttpRequest, device: Device, body: bytes) -> dict[str, Any]:
     """GET (on the enrolment's path, ``devices``): the devices of this device's phone."""
-    _no_query(request)
+    no_query(request)
     return _devices(device)
 
 
 @signed("POST")
 def invitation(request: HttpRequest, device: Device, body: bytes) -> HttpResponse:
     """POST: a one-time code with which another device joins this phone (201)."""
-    _no_query(request)
-    if body:
-        raise Malformed("this call takes no body")
+    no_query(request)
+    no_body(body)
     made = phone_devices.invite(device)
     return JsonResponse({"code": made.code, "expires_in": made.expires_in}, status=201)
 
@@ -81,7 +80,7 @@ def invitation(request: HttpRequest, device: Device, body: bytes) -> HttpRespons
 @signed("POST")
 def join(request: HttpRequest, device: Device, body: bytes) -> dict[str, Any]:
     """POST ``{"code": ...}``: this fresh device joins the inviter's phone."""
-    _no_query(request)
+    no_query(request)
     value = _json_object(body, "the join body")
     if set(value) != {"code"}:
         raise Malformed('the body must be {"code": "<invitation code>"}')
@@ -94,7 +93,7 @@ def device_detail(
     request: HttpRequest, device: Device, body: bytes, device_id: str
 ) -> dict[str, Any]:
     """DELETE: remove a device of this phone (this one too); the devices left."""
-    _no_query(request)
+    no_query(request)
     target = phone_devices.device_on(device, device_id)
     phone_devices.remove(target, by=f"device:{device.id}")
     return _devices(device)
@@ -103,7 +102,7 @@ def device_detail(
 @signed("GET")
 def remembered_list(request: HttpRequest, device: Device, body: bytes) -> dict[str, Any]:
     """GET: the browsers remembered for this phone's pairings, newest first."""
-    _no_query(request)
+    no_query(request)
     return _remembered(device)
 
 
@@ -112,6 +111,6 @@ def remembered_detail(
     request: HttpRequest, device: Device, body: bytes, rule_id: str
 ) -> dict[str, Any]:
     """DELETE: forget a remembered browser of this phone; those left."""
-    _no_query(request)
+    no_query(request)
     remembered.forget(device.phone, rule_id, by=f"device:{device.id}")
     return _remembered(device)

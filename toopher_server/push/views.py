@@ -11,8 +11,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from ..device_views import _no_query, signed
-from ..devicesig import Malformed
+from ..device_views import no_body, no_query, signed
 from ..models import Device
 from . import subscriptions, vapid
 
@@ -20,12 +19,11 @@ from . import subscriptions, vapid
 @signed("GET", "PUT", "DELETE")
 def push(request: HttpRequest, device: Device, body: bytes) -> dict[str, Any]:
     """GET, PUT or DELETE this device's push subscription."""
-    _no_query(request)
+    no_query(request)
     if request.method == "PUT":
         subscriptions.subscribe(device, subscriptions.Subscription.from_json(body))
         return {"subscribed": True}
-    if body:
-        raise Malformed("this call takes no body")
+    no_body(body)
     if request.method == "DELETE":
         subscriptions.unsubscribe(device)
         return {"subscribed": False}
