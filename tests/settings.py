@@ -10,6 +10,8 @@ from pathlib import Path
 
 import environ
 
+from toopher_server.dbsettings import prepare_on_server
+
 BASE_DIR = Path(__file__).resolve().parent
 env = environ.Env()
 
@@ -19,7 +21,9 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 USE_TZ = True
 TIME_ZONE = "UTC"
 
-DATABASES = {"default": env.db("DATABASE_URL", default="sqlite://:memory:")}
+# On PostgreSQL, queries are bound and prepared on the server as the service's own
+# settings do (toopher_server.dbsettings), so `make test-postgres` runs them that way.
+DATABASES = {"default": prepare_on_server(env.db("DATABASE_URL", default="sqlite://:memory:"), env)}
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://tests")}
 
 # A shared server (``make test-postgres``) may serve several runs at once: this suite,

@@ -46,8 +46,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import django
 import environ
+
+from toopher_server import dbsettings
 
 env = environ.Env()
 
@@ -103,17 +104,11 @@ TEMPLATES = [
 DATA_DIR = Path(env.str("TOOPHER_SERVER_DATA_DIR", default=str(Path.home() / ".toopher-server")))
 if "DATABASE_URL" not in env.ENVIRON:
     DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A trial's threads and processes share the file: wait for the lock, write-ahead log,
-    # and take the write lock at BEGIN (Django 5.1+) so no transaction fails half-way.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
-    if django.VERSION >= (5, 1):
-        DATABASES["default"]["OPTIONS"].update(
-            {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
-        )
+DATABASES = {
+    "default": dbsettings.configure(
+        env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'db.sqlite3'}"), env
+    )
+}
 
 # Redis with several instances (the rate limits and anything cached are then shared).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://toopher-server")}
