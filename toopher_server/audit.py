@@ -70,7 +70,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, connections, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from . import db, keys
@@ -78,6 +77,7 @@ from .audit_models import AuditHead, AuditRecord
 from .auditchain import ENV_VAR, GENESIS, AuditEntry, ChainedEntry, entry_hash, load_key
 from .conf import setting
 from .models import AuthenticationRequest, Device, Pairing, Phone, Requester, User
+from .rowfetch import RowInsert, column_name
 
 __all__ = [
     "AUTH_CANCELLED",
@@ -187,17 +187,44 @@ def _aware(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _lock_head(using: str) -> AuditHead:
-    """The chain's head, locked to the end of the transaction (see the module docstring)."""
-    heads = AuditHead.objects.using(using).filter(pk=_HEAD)
+def _head_sql(using: str) -> tuple[str, str, str]:
+    """The chain head's statements on this database: read it (locking it where the
+    database locks rows), take the write lock first (SQLite), move it."""
+    connection = connections[using]
+    key = (using, connection.vendor)
+    if key not in _HEAD_SQL:
+        quote = connection.ops.quote_name
+        table = quote(AuditHead._meta.db_table)
+        seq, digest, pk = (quote(column_name(AuditHead._meta.get_field(name)))
+                           for name in ("seq", "hash", "id"))
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        # Only quoted names from the model's metadata; the values are parameters.
+        _HEAD_SQL[key] = (
+            f"SELECT {seq}, {digest} FROM {table} WHERE {pk} = %s{lock}",  # noqa: S608
+            f"UPDATE {table} SET {seq} = {seq} WHERE {pk} = %s",  # noqa: S608
+            f"UPDATE {table} SET {seq} = %s, {digest} = %s WHERE {pk} = %s",  # noqa: S608
+        )
+    return _HEAD_SQL[key]
+
+
+_HEAD_SQL: dict[tuple[str, str], tuple[str, str, str]] = {}
+_RECORDS = RowInsert(AuditRecord)
+
+
+def _lock_head(using: str) -> tuple[int, str]:
+    """The chain's head (``seq``, ``hash``), locked to the end of the transaction (see the
+    module docstring). One statement on PostgreSQL: appending is on the path of every
+    call that changes something, and every instance waits for this lock in turn."""
+    connection = connections[using]
+    read, write_lock, _ = _head_sql(using)
     for _ in range(2):
-        if connections[using].features.has_select_for_update:
-            head = heads.select_for_update().first()
-        else:  # SQLite: take the database's write lock before reading the head
-            heads.update(seq=F("seq"))
-            head = heads.first()
+        with connection.cursor() as cursor:
+            if not connection.features.has_select_for_update:
+                cursor.execute(write_lock, [_HEAD])  # SQLite: the database's write lock
+            cursor.execute(read, [_HEAD])
+            head = cursor.fetchone()
         if head is not None:
-            return head
+            return int(head[0]), str(head[1])
         try:  # the first record ever: make the head (another instance may race us)
             with transaction.atomic(using=using):
                 AuditHead.objects.using(using).create(id=_HEAD, seq=0, hash=GENESIS)
@@ -230,10 +257,10 @@ def record(
     key = audit_key()
     using = db.alias()
     with transaction.atomic(using=using, savepoint=False):
-        head = _lock_head(using)
+        seq, previous = _lock_head(using)
         now = timezone.now()
         entry = AuditEntry(
-            seq=head.seq + 1,
+            seq=seq + 1,
             time=_aware(now),
             event=event,
             outcome=outcome,
@@ -242,7 +269,7 @@ def record(
             device=_id(phone),
             details=extra,
         )
-        digest = entry_hash(head.hash, entry, key)
+        digest = entry_hash(previous, entry, key)
         row = AuditRecord(
             seq=entry.seq,
             time=now,
@@ -254,8 +281,9 @@ def record(
             details=extra,
             hash=digest,
         )
-        row.save(using=using)
-        AuditHead.objects.using(using).filter(pk=_HEAD).update(seq=entry.seq, hash=digest)
+        _RECORDS.insert(row, using)
+        with connections[using].cursor() as cursor:
+            cursor.execute(_head_sql(using)[2], [entry.seq, digest, _HEAD])
     return row
 
 

@@ -3,7 +3,9 @@
 * :func:`requester`: the requester of a consumer key (every signed call);
 * :func:`authentication_request`: one request with its user, terminal, action and
   pairing (A2, the status poll, is the call clients make most);
-* :func:`pairing`: one pairing with its user and requester (P4, the pairing's status).
+* :func:`pairing`: one pairing with its user and requester (P4, the pairing's status);
+* :func:`action`, :func:`unkeyed_terminal`, :func:`automation_rule`: what an
+  authentication request (A1) is made of.
 
 Each is one prepared query (:mod:`.rowfetch`: building the ORM's query cost more than
 running it). A requester is also kept in this process for a few seconds
@@ -32,6 +34,7 @@ from .conf import setting_int
 from .models import (
     Action,
     AuthenticationRequest,
+    AutomationRule,
     Pairing,
     Requester,
     Terminal,
@@ -47,6 +50,7 @@ __all__ = [
     "RequesterCache",
     "attach_related",
     "authentication_request",
+    "automation_rule",
     "install",
     "pairing",
     "requester",
@@ -67,6 +71,7 @@ _REQUESTS = RowFetch(AuthenticationRequest, REQUEST_RELATED)
 _PAIRINGS = RowFetch(Pairing, PAIRING_RELATED)
 _REQUESTERS = RowFetch(Requester, by="key")
 _ACTIONS = RowFetch(Action, by=("requester", "name"))
+_RULES = RowFetch(AutomationRule, by=("pairing", "terminal", "action"))
 _TERMINALS = RowFetch(Terminal, by=("user", "name", "requester_specified_id"),
                       order_by="created")
 
@@ -173,6 +178,14 @@ class Lookups:
         assert found is None or isinstance(found, Terminal)
         return found
 
+    def automation_rule(self, pairing_id: Any, terminal_id: Any, action_id: Any
+                        ) -> AutomationRule | None:
+        """The rule of this pairing, terminal and action (there is at most one), live
+        or expired, or None."""
+        found = _RULES.get(pairing_id, terminal_id, action_id)
+        assert found is None or isinstance(found, AutomationRule)
+        return found
+
 
 _current = Lookups()
 
@@ -206,3 +219,8 @@ def action(requester_id: Any, name: str) -> Action | None:
 def unkeyed_terminal(user_id: Any, name: str) -> Terminal | None:
     """The user's oldest terminal of this name without a requester-specified id, or None."""
     return _current.unkeyed_terminal(user_id, name)
+
+
+def automation_rule(pairing_id: Any, terminal_id: Any, action_id: Any) -> AutomationRule | None:
+    """The rule of this pairing, terminal and action (live or expired), or None."""
+    return _current.automation_rule(pairing_id, terminal_id, action_id)

@@ -40,8 +40,15 @@ def expiry(now: datetime | None = None) -> datetime:
 
 
 def live(rules: QuerySet[AutomationRule], now: datetime | None = None) -> QuerySet[AutomationRule]:
-    """The rules among ``rules`` that still apply (not expired)."""
+    """The rules among ``rules`` that still apply (not expired): :func:`applies`, as a
+    query."""
     return rules.filter(expires__gt=now or timezone.now())
+
+
+def applies(rule: AutomationRule | None, now: datetime | None = None) -> bool:
+    """Whether ``rule`` (None: there is none) still applies: it expires after ``now``
+    (one without an expiry never applies)."""
+    return rule is not None and rule.expires is not None and rule.expires > (now or timezone.now())
 
 
 def on_phone(phone: Phone, now: datetime | None = None) -> QuerySet[AutomationRule]:

@@ -44,7 +44,8 @@ class _Plan:
     parts: list[_Part]
 
 
-def _column(field: models.Field[Any, Any]) -> str:
+def column_name(field: Any) -> str:
+    """The database column of a model field (asserting it has one)."""
     column = field.column
     assert column is not None
     return column
@@ -142,7 +143,7 @@ class RowFetch:
                 if found:
                     converters.append((position, found, col))
             start = len(columns)
-            columns += [f"{quote(table_alias)}.{quote(_column(f))}" for f in fields]
+            columns += [f"{quote(table_alias)}.{quote(column_name(f))}" for f in fields]
             parts.append(_Part(model, [f.attname for f in fields], converters, start,
                                len(columns)))
             if name is not None:
@@ -150,18 +151,18 @@ class RowFetch:
                 assert isinstance(fk, models.ForeignKey) and model._meta.pk is not None
                 joins.append(
                     f"INNER JOIN {quote(model._meta.db_table)} {quote(table_alias)} ON "
-                    f"{quote('T0')}.{quote(_column(fk))} = {quote(table_alias)}."
-                    f"{quote(_column(model._meta.pk))}"
+                    f"{quote('T0')}.{quote(column_name(fk))} = {quote(table_alias)}."
+                    f"{quote(column_name(model._meta.pk))}"
                 )
         where = " AND ".join(
-            f"{quote('T0')}.{quote(_column(field))} = %(v{index})s"  # type: ignore[arg-type]
+            f"{quote('T0')}.{quote(column_name(field))} = %(v{index})s"
             for index, field in enumerate(self.by)
         )
         order = ""
         if self.order_by is not None:
             name = self.order_by.lstrip("-")
             direction = "DESC" if self.order_by.startswith("-") else "ASC"
-            column = _column(meta.get_field(name))  # type: ignore[arg-type]
+            column = column_name(meta.get_field(name))
             order = (f" ORDER BY {quote('T0')}.{quote(column)} {direction} "
                      f"{connection.ops.limit_offset_sql(0, 1)}")
         # Only quoted table and column names from the models' metadata; the values are
@@ -202,3 +203,66 @@ def attach_related(instance: models.Model, name: str, related: models.Model) -> 
     field = instance._meta.get_field(name)
     assert isinstance(field, models.ForeignKey)
     field.set_cached_value(instance, related)
+
+
+class RowInsert:
+    """INSERTs of new ``model`` rows with the SQL worked out once per database alias.
+
+    What ``instance.save()`` does for a new row whose primary key is set in Python (a
+    UUID default) or made by the database (an auto field: then read back with
+    ``RETURNING`` where the database has it), without the ORM's query building: each
+    field's ``pre_save`` (``auto_now``) and its conversion for the database, one
+    statement. No ``pre_save``/``post_save`` signal is sent (the models this is used for
+    have no listeners: :meth:`insert` checks).
+    """
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+        pk = model._meta.pk
+        assert pk is not None
+        self.auto_pk = isinstance(pk, models.AutoField | models.BigAutoField)
+        self.fields = [f for f in model._meta.concrete_fields if not (self.auto_pk and f is pk)]
+        self._sql: dict[tuple[str, str], str] = {}
+
+    def insert(self, instance: models.Model, using: str | None = None) -> None:
+        """Insert ``instance`` as a new row; it is then a saved instance of ``using``."""
+        assert type(instance) is self.model and instance._state.adding
+        assert not (signals.pre_save.has_listeners(self.model)
+                    or signals.post_save.has_listeners(self.model)), self.model
+        using = using or db.alias()
+        connection = connections[using]
+        values = [
+            field.get_db_prep_save(field.pre_save(instance, True), connection)
+            for field in self.fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(self._statement(connection, using), values)
+            if self.auto_pk:
+                pk = self.model._meta.pk
+                assert pk is not None
+                if connection.features.can_return_columns_from_insert:
+                    new_id = cursor.fetchone()[0]
+                else:
+                    new_id = connection.ops.last_insert_id(
+                        cursor, self.model._meta.db_table, column_name(pk))
+                setattr(instance, pk.attname, new_id)
+        instance._state.adding = False
+        instance._state.db = using
+
+    def _statement(self, connection: Any, using: str) -> str:
+        key = (using, connection.vendor)
+        sql = self._sql.get(key)
+        if sql is None:
+            quote = connection.ops.quote_name
+            columns = ", ".join(quote(column_name(field)) for field in self.fields)
+            marks = ", ".join(["%s"] * len(self.fields))
+            returning = ""
+            pk = self.model._meta.pk
+            if self.auto_pk and connection.features.can_return_columns_from_insert:
+                assert pk is not None
+                returning = f" RETURNING {quote(column_name(pk))}"
+            # Only quoted names from the model's metadata; the values are parameters.
+            sql = (f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) "  # noqa: S608
+                   f"VALUES ({marks}){returning}")
+            self._sql[key] = sql
+        return sql

@@ -10,8 +10,10 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from oauthlib.oauth1 import Client as OAuthClient
 
 from toopher_server import lookups, nonces
@@ -227,3 +229,63 @@ def test_unknown_keys_are_not_kept_and_cannot_grow_the_cache(clock, monkeypatch)
         assert lookups.requester(key) is not None
         assert lookups.requester(key + "-unknown") is None
     assert len(lookups.requesters._rows) <= 3
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as the service runs
+def test_an_initiate_makes_ten_queries_and_answers_without_reading_back(
+    clock, monkeypatch
+) -> None:
+    """A1 once its requester, terminal and action exist: the nonce, the pairing, the
+    terminal, the action, the automation rule, the request's INSERT, the audit chain's
+    head (locked), its record and its move, and the phone's push subscriptions; the
+    answer is built from the rows in hand (no read of the new request)."""
+    monkeypatch.setattr(nonces.random, "random", lambda: 0.5)  # no housekeeping DELETE now
+    auth = _request_of(create_requester("Site"))
+    requester = auth.requester
+    signer = OAuthClient(requester.key, client_secret=requester.current_secret())
+    body = urlencode({"pairing_id": str(auth.pairing_id), "terminal_name": "Kitchen PC"})
+
+    def initiate() -> dict:
+        _, headers, _ = signer.sign(
+            "http://testserver/v1/authentication_requests/initiate", http_method="POST",
+            body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        answer = Client().post("/v1/authentication_requests/initiate", body,
+                               content_type="application/x-www-form-urlencoded",
+                               HTTP_AUTHORIZATION=headers["Authorization"])
+        assert answer.status_code == 200, answer.content
+        return answer.json()
+
+    first = initiate()  # the requester is kept from now
+    with CaptureQueriesContext(connection) as queries:
+        made = initiate()
+    statements = [query["sql"] for query in queries.captured_queries
+                  if query["sql"] not in ("BEGIN", "COMMIT") and "SAVEPOINT" not in query["sql"]]
+    # SQLite takes its write lock with an UPDATE of the head before reading it.
+    locking = 0 if connection.features.has_select_for_update else 1
+    assert len(statements) == 10 + locking, "\n".join(statements)
+    assert not any("toopher_server_authenticationrequest" in sql and sql.startswith("SELECT")
+                   for sql in statements)
+    stored = AuthenticationRequest.objects.get(pk=made["id"])
+    assert made["id"] != first["id"] and made["pending"] and stored.pending
+    assert (made["terminal"]["name"], made["user"]["name"]) == ("Kitchen PC", "pat")
+    assert made["terminal"]["id"] == str(auth.terminal_id)
+
+
+@pytest.mark.django_db
+def test_a_row_inserted_without_the_orm_is_the_row_save_would_store() -> None:
+    """RowInsert: auto_now fields set, JSON stored, the auto id read back, a saved state."""
+    from toopher_server.audit_models import AuditRecord
+    from toopher_server.rowfetch import RowInsert
+
+    row = AuditRecord(seq=7, time=timezone.now(), event="e", outcome="o", requester=None,
+                      user="u", device=None, details={"n": [1, "two"]}, hash="0" * 64)
+    RowInsert(AuditRecord).insert(row)
+    assert row.pk is not None and not row._state.adding and row._state.db == "default"
+    _same_rows(row, AuditRecord.objects.get(pk=row.pk))
+    auth = _request_of(create_requester("Site"))
+    copy = AuthenticationRequest(requester=auth.requester, user=auth.user, pairing=auth.pairing,
+                                 terminal=auth.terminal, action=auth.action,
+                                 verification_code="42")
+    RowInsert(AuthenticationRequest).insert(copy)
+    assert copy.created is not None and copy.modified is not None
+    _same_rows(copy, AuthenticationRequest.objects.get(pk=copy.pk))

@@ -1,8 +1,9 @@
 """Which requests are pushed, when, and with what.
 
 :func:`request_created` runs in the transaction that makes a pending request
-(``service.start_authentication``). It finds the subscriptions of the device(s) that
-answer for the request's pairing and records the request's ``push_state``:
+(``service.start_authentication``), before its INSERT. It finds the subscriptions of the
+device(s) that answer for the request's pairing and sets the request's ``push_state``,
+which the INSERT then stores:
 
 * ``none``: nothing to wake (no subscription, or answered at once by an OTP or a rule);
 * ``held``: the user said "This wasn't me" a short while ago (:mod:`.holds`): no push;
@@ -34,12 +35,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import requests
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connections, transaction
 from django.utils import timezone
 
 from .. import db, lifecycle
 from ..conf import setting
-from ..models import AuthenticationRequest
+from ..models import AuthenticationRequest, Device
+from ..rowfetch import column_name
 from . import holds, vapid
 from .models import PushSubscription
 from .worker import PushQueue
@@ -103,29 +105,55 @@ def topic(device_id: str) -> str:
     return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode("ascii")
 
 
+def targets_of_phone(phone_id: Any) -> tuple[Target, ...]:
+    """The push subscriptions of the phone's devices: one statement, written once per
+    database (every new request that waits for a phone asks)."""
+    using = db.alias()
+    connection = connections[using]
+    key = (using, connection.vendor)
+    sql = _TARGETS_SQL.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        subscriptions, devices = PushSubscription._meta, Device._meta
+        column = [quote(column_name(subscriptions.get_field(name)))
+                  for name in ("device", "endpoint", "p256dh", "auth")]
+        device_pk = quote(column_name(devices.pk))
+        phone = quote(column_name(devices.get_field("phone")))
+        # Only quoted names from the models' metadata; the phone id is a parameter.
+        sql = _TARGETS_SQL[key] = (
+            f"SELECT {', '.join(f'S.{name}' for name in column)} "  # noqa: S608
+            f"FROM {quote(subscriptions.db_table)} S INNER JOIN {quote(devices.db_table)} D "
+            f"ON S.{column[0]} = D.{device_pk} WHERE D.{phone} = %s"
+        )
+    prepared = Device._meta.get_field("phone").get_db_prep_value(
+        phone_id, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [prepared])
+        rows = cursor.fetchall()
+    return tuple(Target(str(device), endpoint, p256dh, auth_secret)
+                 for device, endpoint, p256dh, auth_secret in rows)
+
+
+_TARGETS_SQL: dict[tuple[str, str], str] = {}
+
+
 def request_created(auth: AuthenticationRequest) -> str:
-    """Record and schedule the push of a request just saved (in its transaction); its
-    ``push_state``."""
+    """Decide and schedule the push of a request about to be inserted (in its
+    transaction, before its INSERT, which then carries the ``push_state`` set here on
+    the instance); its ``push_state``."""
     if not auth.pending or auth.pairing.phone_id is None:
         return NONE
-    targets = tuple(
-        Target(device_id=row.device_id, endpoint=row.endpoint, p256dh=row.p256dh, auth=row.auth)
-        for row in PushSubscription.objects.using(db.alias()).filter(
-            device__phone_id=auth.pairing.phone_id
-        )
-    )
+    targets = targets_of_phone(auth.pairing.phone_id)
     if not targets:
         return NONE
     now = timezone.now()
     state = HELD if holds.is_held(auth.user_id, now) else QUEUED
-    # In the request's transaction: no retry here (a failed statement ends it).
-    AuthenticationRequest.objects.using(db.alias()).filter(pk=auth.pk).update(
-        push_state=state, push_state_at=now
-    )
     auth.push_state, auth.push_state_at = state, now
-    if state == QUEUED:
-        job = Job(str(auth.pk), lifecycle.expires_at(auth), targets)
-        transaction.on_commit(lambda: _submit(job), using=db.alias())
+    if state == QUEUED:  # the job is made after the commit: ``created`` is set by then
+        transaction.on_commit(
+            lambda: _submit(Job(str(auth.pk), lifecycle.expires_at(auth), targets)),
+            using=db.alias(),
+        )
     return state
 
 
