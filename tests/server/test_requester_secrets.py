@@ -3,6 +3,7 @@ shown again (dumps, repr, logs, error pages), and the key ring's deploy check.""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -209,14 +210,27 @@ def test_no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> None:
 
 
 @override_settings(DEBUG=False)
-def test_an_error_page_during_verification_shows_no_secret() -> None:
+@pytest.mark.parametrize("path", ["fast", "oauthlib"])
+def test_an_error_page_during_verification_shows_no_secret(path: str) -> None:
+    """On either path of the signature check (toopher_server.oauth_fast, oauthlib's)."""
     requester = create_requester()
     secret = requester.current_secret()
     request = _signed_request(requester.key, secret)
-    from toopher_server import oauth
+    from toopher_server import oauth, oauth_fast
 
     boom = RuntimeError("failure inside the signature check")
-    with mock.patch("oauthlib.oauth1.rfc5849.signature.verify_hmac_sha1", side_effect=boom):
+    if path == "fast":
+        patches = [mock.patch.object(oauth_fast, "hmac", mock.Mock(new=mock.Mock(side_effect=boom),
+                                                                   compare_digest=None))]
+        inside = "oauth_fast.py"
+    else:
+        patches = [mock.patch.object(oauth_fast, "verify", return_value=None),
+                   mock.patch("oauthlib.oauth1.rfc5849.signature.verify_hmac_sha1",
+                              side_effect=boom)]
+        inside = "_check_signature"
+    with contextlib.ExitStack() as stack:
+        for patch in patches:
+            stack.enter_context(patch)
         try:
             oauth.authenticate(request)
         except RuntimeError:
@@ -225,7 +239,7 @@ def test_an_error_page_during_verification_shows_no_secret() -> None:
             below_this_test = trace.tb_next  # this test's own frame holds the secret
             html = ExceptionReporter(request, kind, error, below_this_test).get_traceback_html()
             text = ExceptionReporter(request, kind, error, below_this_test).get_traceback_text()
-    assert "failure inside the signature check" in html and "_check_signature" in html
+    assert "failure inside the signature check" in html and inside in html
     assert secret not in html and secret not in text
 
 
