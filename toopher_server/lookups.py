@@ -85,9 +85,11 @@ class RequesterCache:
     """Requesters by key, each kept for :func:`requester_cache_seconds` after it was read.
 
     Each caller gets its own copy of the row (a thread may change its instance without
-    touching another's). An unknown key is not kept (nor can unknown keys grow it:
-    at most :attr:`MAX_ENTRIES`, all dropped when full). A row read inside a
-    transaction is not kept: it may hold what a rollback undoes.
+    touching another's); the copies share the secrets decrypted while the row is kept
+    (``Requester.opened_secrets``: the key that opens them is in the process anyway).
+    An unknown key is not kept (nor can unknown keys grow it: at most
+    :attr:`MAX_ENTRIES`, all dropped when full). A row read inside a transaction is not
+    kept: it may hold what a rollback undoes.
     """
 
     MAX_ENTRIES = 1000
@@ -108,10 +110,13 @@ class RequesterCache:
             return copy.copy(kept[1])
         found = load(key)
         if found is not None:
+            kept = copy.copy(found)
+            kept.opened_secrets = {}  # decrypted once while kept, shared by its copies
             with self._lock:
                 if len(self._rows) >= self.MAX_ENTRIES:
                     self._rows.clear()
-                self._rows[(using, key)] = (now + seconds, copy.copy(found))
+                self._rows[(using, key)] = (now + seconds, kept)
+            return copy.copy(kept)
         return found
 
     def forget(self, key: str | None = None) -> None:

@@ -76,7 +76,7 @@ class Requester(models.Model):
     @sensitive_variables()
     def current_secret(self) -> str:
         """The secret in clear (to sign with, or to show once at creation)."""
-        return secret_box().decrypt_text(self.secret_sealed, self.secret_aad(self.SECRET_KIND))
+        return self._opened(self.secret_sealed, self.SECRET_KIND)
 
     @sensitive_variables()
     def secrets_valid_now(self, now: datetime | None = None) -> list[str]:
@@ -86,9 +86,22 @@ class Requester(models.Model):
         expires = self.previous_secret_expires
         if self.previous_secret_sealed and expires is not None:
             if (now or timezone.now()) < expires:
-                aad = self.secret_aad(self.PREVIOUS_SECRET_KIND)
-                valid.append(secret_box().decrypt_text(self.previous_secret_sealed, aad))
+                valid.append(self._opened(self.previous_secret_sealed, self.PREVIOUS_SECRET_KIND))
         return valid
+
+    #: Set on a row kept in memory (``lookups.RequesterCache``: a few seconds) and shared
+    #: by its copies: its secrets, decrypted once, by sealed value and kind.
+    opened_secrets: dict[tuple[str, str], str] | None = None
+
+    @sensitive_variables()
+    def _opened(self, sealed: str, kind: str) -> str:
+        memo = self.opened_secrets
+        if memo is not None and (sealed, kind) in memo:
+            return memo[(sealed, kind)]
+        clear = secret_box().decrypt_text(sealed, self.secret_aad(kind))
+        if memo is not None:
+            memo[(sealed, kind)] = clear
+        return clear
 
     def secret_aad(self, kind: str) -> bytes:
         """The associated data that binds a sealed secret of ``kind`` to this row."""

@@ -289,3 +289,29 @@ def test_a_row_inserted_without_the_orm_is_the_row_save_would_store() -> None:
     RowInsert(AuthenticationRequest).insert(copy)
     assert copy.created is not None and copy.modified is not None
     _same_rows(copy, AuthenticationRequest.objects.get(pk=copy.pk))
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as the service runs
+def test_a_kept_requester_decrypts_its_secret_once_and_a_new_one_again(clock, monkeypatch) -> None:
+    """The kept row's copies share what was decrypted; a rotated secret (another sealed
+    value) is decrypted, not taken from that memo."""
+    from toopher_server import secretbox
+
+    opened: list[str] = []
+    decrypt = secretbox.SecretBox.decrypt_text
+
+    def counting(self, sealed: str, aad: bytes) -> str:
+        opened.append(sealed)
+        return decrypt(self, sealed, aad)
+
+    monkeypatch.setattr(secretbox.SecretBox, "decrypt_text", counting)
+    requester = create_requester("Site")
+    secret = requester.current_secret()
+    opened.clear()
+    for _ in range(3):
+        assert _status(requester.key, secret) == 200
+    assert len(opened) == 1
+    _, new = rotate_secret(requester.key, timedelta(hours=1))  # saved here: forgotten at once
+    opened.clear()
+    assert _status(requester.key, new) == 200 and _status(requester.key, secret) == 200
+    assert len(opened) == 2  # the new current secret and the previous one, once each
