@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from .server import ROOT, ExampleServer
+from .server import ROOT, TEMPLATES, ExampleServer
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -86,6 +86,16 @@ def browser() -> Iterator[Any]:
     instance is running, and other test folders start their own.
     """
     yield from launch_chromium()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_templates(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The example servers' migrated databases (:data:`.server.TEMPLATES`) are made once
+    per run, in the folder the run's processes share (xdist's workers each have a base
+    temporary folder in it)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    TEMPLATES.folder = shared / "example-templates"
 
 
 def _start(tmp_path_factory: pytest.TempPathFactory, name: str, **env: str) -> ExampleServer:

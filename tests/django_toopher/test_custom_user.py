@@ -25,6 +25,9 @@ def test_custom_user_model_in_a_subprocess():
             sys.executable, "-m", "pytest",
             "tests/custom_user/flow_check.py", "tests/custom_user/enroll_check.py",
             "-q", "-p", "no:cacheprovider", "--ds=tests.custom_user.settings",
+            # One process: setup.cfg's -n 4 would start four workers (and sandboxes) for
+            # three tests in two modules.
+            "-n", "0",
         ],
         cwd=ROOT,
         env=env,

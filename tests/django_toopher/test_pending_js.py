@@ -18,37 +18,53 @@ CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def in_browser():
-    """Run ``fn(browser)`` in a worker thread with its own Playwright.
+    """Run ``fn(browser)`` in a worker thread that keeps one Playwright and Chromium for
+    the module; the contexts a test opened are closed after it.
 
     Playwright's sync API keeps an event loop on the thread that starts it; other
-    browser tests of the run keep theirs open on the main thread, so this one gets a
-    thread of its own and leaves the main thread's loop alone.
+    browser tests of the run keep theirs open on the main thread, so this module gets a
+    thread of its own and leaves the main thread's loop alone. A Chromium started once
+    saves the module about a second and a half of CPU per test.
     """
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
         pytest.skip(f"{CHROMIUM} is missing")
+    started: list = []  # the Playwright and the browser, made on the worker thread
+
+    def launch():
+        from playwright.sync_api import sync_playwright
+
+        playwright = sync_playwright().start()
+        started.extend([playwright, playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
+        )])
+
+    def stop():
+        playwright, browser = started
+        browser.close()
+        playwright.stop()
 
     def run(fn):
         def work():
-            from playwright.sync_api import sync_playwright
+            browser = started[1]
+            try:
+                return fn(browser)
+            finally:
+                for context in browser.contexts:
+                    context.close()
 
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=str(CHROMIUM), headless=True,
-                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
-                )
-                try:
-                    return fn(browser)
-                finally:
-                    browser.close()
+        return pool.submit(work).result(timeout=120)
 
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(work).result(timeout=120)
-
-    return run
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(launch).result(timeout=120)
+        try:
+            yield run
+        finally:
+            pool.submit(stop).result(timeout=120)
 
 
 def _login(page, base: str, next_url: str = "/private/") -> None:
