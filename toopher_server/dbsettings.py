@@ -10,7 +10,7 @@ settings module that runs the service's code on PostgreSQL (the test suite's, fo
 - **PostgreSQL: server-side parameters and prepared statements**
   (``DATABASE_PREPARED_STATEMENTS``, on by default). Django binds parameters on the
   client by default, so PostgreSQL parses and plans every query again; the lookups
-  every API call makes join up to seven tables, and planning them cost the database
+  every API call makes join up to five tables, and planning them cost the database
   more than running them (0.8 of 1 ms of its CPU for a request's status, against 0.17
   ms prepared: benchmarks/results.md, "Service"). With ``server_side_binding`` psycopg
   sends the parameters apart and prepares a query on its connection from its
