@@ -96,16 +96,20 @@ class MigratedTemplates:
         ``databases`` when there is one, else they become it."""
         root = self._root()
         template = root / "-".join(databases)
-        with open(root / f"{template.name}.lock", "w") as lock:
+        lock = open(root / f"{template.name}.lock", "w")  # noqa: SIM115 (released below)
+        try:
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
             made = (template / "done").exists()
-            if made:
+            if made:  # copied: the migrate run needs the lock no more (others start too)
                 for alias in databases:
                     copy_database(template / DATABASE_FILES[alias],
                                   server.workdir / DATABASE_FILES[alias])
+                lock.close()
             yield
-            if not made:
+            if not made:  # the others wait for the template: cheaper than their own
                 self._keep(server.workdir, template, databases)
+        finally:
+            lock.close()
 
     @staticmethod
     def _keep(workdir: Path, template: Path, databases: list[str]) -> None:
