@@ -15,7 +15,6 @@ sandbox's standalone server keeps it in memory and writes it in batches:
 
 from __future__ import annotations
 
-import functools
 import logging
 import random
 from datetime import timedelta
@@ -27,11 +26,14 @@ from django.utils import timezone
 from . import db
 from .conf import setting_int
 from .models import Nonce
+from .rowfetch import RowInsert
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMESTAMP_WINDOW = 300
 _FIELDS = ("key", "nonce", "timestamp", "created")
+#: The nonce INSERT (no model instance, no ``RETURNING``): every signed call makes it.
+_ROWS = RowInsert(Nonce, _FIELDS)
 
 
 class Replayed(Exception):
@@ -99,18 +101,9 @@ def _insert(key: str, nonce: str, timestamp: int) -> None:
     ]
     if connection.in_atomic_block:
         with db.atomic(), connection.cursor() as cursor:
-            cursor.execute(_insert_sql(alias), values)
+            cursor.execute(_ROWS.sql(alias), values)
     else:
         with connection.cursor() as cursor:
-            cursor.execute(_insert_sql(alias), values)
+            cursor.execute(_ROWS.sql(alias), values)
 
-
-@functools.lru_cache(maxsize=8)
-def _insert_sql(alias: str) -> str:
-    """The nonce INSERT for this database (built once: every signed call makes it)."""
-    quote = connections[alias].ops.quote_name
-    meta = Nonce._meta
-    columns = ", ".join(quote(meta.get_field(name).column or name) for name in _FIELDS)  # type: ignore[union-attr]
-    # Only quoted names from the model's metadata; the values are parameters.
-    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608
 

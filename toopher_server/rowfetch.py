@@ -214,19 +214,27 @@ class RowInsert:
     field's ``pre_save`` (``auto_now``) and its conversion for the database, one
     statement. No ``pre_save``/``post_save`` signal is sent (the models this is used for
     have no listeners: :meth:`insert` checks).
+
+    With ``fields`` (names), only :meth:`sql` is offered: an INSERT of those columns
+    whose values the caller gives as the database takes them, nothing read back (the
+    nonce record: no instance is made for it).
     """
 
-    def __init__(self, model: type[models.Model]) -> None:
+    def __init__(self, model: type[models.Model], fields: tuple[str, ...] | None = None) -> None:
         self.model = model
         pk = model._meta.pk
         assert pk is not None
         self.auto_pk = isinstance(pk, models.AutoField | models.BigAutoField)
-        self.fields = [f for f in model._meta.concrete_fields if not (self.auto_pk and f is pk)]
+        self.whole_rows = fields is None
+        self.fields: list[Any] = (
+            [f for f in model._meta.concrete_fields if not (self.auto_pk and f is pk)]
+            if fields is None else [model._meta.get_field(name) for name in fields]
+        )
         self._sql: dict[tuple[str, str], str] = {}
 
     def insert(self, instance: models.Model, using: str | None = None) -> None:
         """Insert ``instance`` as a new row; it is then a saved instance of ``using``."""
-        assert type(instance) is self.model and instance._state.adding
+        assert self.whole_rows and type(instance) is self.model and instance._state.adding
         assert not (signals.pre_save.has_listeners(self.model)
                     or signals.post_save.has_listeners(self.model)), self.model
         using = using or db.alias()
@@ -236,7 +244,7 @@ class RowInsert:
             for field in self.fields
         ]
         with connection.cursor() as cursor:
-            cursor.execute(self._statement(connection, using), values)
+            cursor.execute(self.sql(using), values)
             if self.auto_pk:
                 pk = self.model._meta.pk
                 assert pk is not None
@@ -249,7 +257,9 @@ class RowInsert:
         instance._state.adding = False
         instance._state.db = using
 
-    def _statement(self, connection: Any, using: str) -> str:
+    def sql(self, using: str) -> str:
+        """The INSERT on database ``using``: one ``%s`` per field, in their order."""
+        connection = connections[using]
         key = (using, connection.vendor)
         sql = self._sql.get(key)
         if sql is None:
@@ -258,7 +268,8 @@ class RowInsert:
             marks = ", ".join(["%s"] * len(self.fields))
             returning = ""
             pk = self.model._meta.pk
-            if self.auto_pk and connection.features.can_return_columns_from_insert:
+            if (self.whole_rows and self.auto_pk
+                    and connection.features.can_return_columns_from_insert):
                 assert pk is not None
                 returning = f" RETURNING {quote(column_name(pk))}"
             # Only quoted names from the model's metadata; the values are parameters.
