@@ -13,22 +13,13 @@ import re
 import weakref
 from collections.abc import Callable, Iterator
 from itertools import count
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ..chromium import launch, require_chromium, unavailable
 from .server import ROOT, TEMPLATES, ExampleServer
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = ROOT / "test-artifacts"
 #: Playwright's wait for any one element or navigation, and an ``expect()`` assertion's
 #: wait for its condition (Playwright's own default, 5 s, is too short on a loaded
@@ -38,16 +29,6 @@ DEFAULT_TIMEOUT_MS = 20_000
 LOG_LINES = 80
 
 _user_numbers = count(1)
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(
-            f"{reason}. The browser tests must run in CI: install it with "
-            "`apt-get install -y chromium` (.ci/run does this).",
-            pytrace=False,
-        )
-    pytest.skip(f"{reason}; set up Chromium to run the browser tests")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -61,17 +42,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
 def launch_chromium(*extra_args: str) -> Iterator[Any]:
     """Headless Chromium (with ``extra_args`` beyond :data:`CHROMIUM_ARGS`) for a fixture
     to yield from; skipped, or failed in CI, where it is missing."""
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing")
+    require_chromium()
     try:
         from playwright.sync_api import expect, sync_playwright
     except ImportError:  # pragma: no cover - playwright is in the [test] extra
-        _unavailable("the playwright package is not installed")
+        unavailable("the playwright package is not installed")
     expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *extra_args]
-        )
+        chromium = launch(playwright, *extra_args)
         try:
             yield chromium
         finally:
@@ -107,7 +85,8 @@ def stored_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleS
     """The example site in stored-ID mode, with its own mounted sandbox."""
     workdir = tmp_path_factory.mktemp("stored")
     server = ExampleServer(
-        workdir, TOOPHER_MODE="stored",
+        workdir,
+        TOOPHER_MODE="stored",
         # The password-reset mail goes to files the tests read (see mail_to()).
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
         EMAIL_FILE_PATH=str(workdir / "mail"),

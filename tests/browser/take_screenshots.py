@@ -13,7 +13,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS, DEFAULT_TIMEOUT_MS
+from ..chromium import launch
+from .conftest import DEFAULT_TIMEOUT_MS
 from .flows import (
     expect_account_page,
     expect_pending,
@@ -35,9 +36,7 @@ def main() -> int:
         try:
             server.create_user("alice", "correct horse battery staple")
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-                )
+                browser = launch(playwright)
                 context = browser.new_context(
                     viewport={"width": 760, "height": 560}, device_scale_factor=1
                 )

@@ -4,16 +4,15 @@ stops on a final state, and the page without JavaScript."""
 
 from __future__ import annotations
 
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 from django_toopher.testing import PASSWORD
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+from ..chromium import launch as launch_chromium
+from ..chromium import require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,20 +27,14 @@ def in_browser():
     thread of its own and leaves the main thread's loop alone. A Chromium started once
     saves the module about a second and a half of CPU per test.
     """
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-        pytest.skip(f"{CHROMIUM} is missing")
+    require_chromium()
     started: list = []  # the Playwright and the browser, made on the worker thread
 
     def launch():
         from playwright.sync_api import sync_playwright
 
         playwright = sync_playwright().start()
-        started.extend([playwright, playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
-        )])
+        started.extend([playwright, launch_chromium(playwright)])
 
     def stop():
         playwright, browser = started

@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 import toopher
 
-pytestmark = pytest.mark.browser
+from ..chromium import launch, require_chromium
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def page_factory():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium", pytrace=False)
-        pytest.skip(f"{CHROMIUM} is missing")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
+        chromium = launch(playwright)
         context = chromium.new_context()
         context.set_default_timeout(10_000)
         yield context.new_page
@@ -67,9 +56,7 @@ def test_person_pairs_and_approves_on_the_phone_page(
     assert (status.pending, status.granted, status.reason) == (False, False, "not now")
 
 
-def test_person_picks_the_number_the_site_shows(
-    page_factory, toopher_requester, toopher_phone
-):
+def test_person_picks_the_number_the_site_shows(page_factory, toopher_requester, toopher_phone):
     """Number matching: three numbers instead of Allow; the right one grants."""
     api = toopher.ToopherApi(
         toopher_requester["key"], toopher_requester["secret"], api_url=toopher_requester["api_url"]
@@ -92,10 +79,10 @@ def test_person_picks_the_number_the_site_shows(
 
 
 def test_iframe_posts_signed_result_to_the_host_page(page_factory, toopher_requester):
-    iframe = toopher.ToopherIframe(toopher_requester["key"], toopher_requester["secret"],
-                                   api_url=toopher_requester["api_url"])
-    url = iframe.get_authentication_url("nobody", request_token="tok",
-                                        allow_inline_pairing=False)
+    iframe = toopher.ToopherIframe(
+        toopher_requester["key"], toopher_requester["secret"], api_url=toopher_requester["api_url"]
+    )
+    url = iframe.get_authentication_url("nobody", request_token="tok", allow_inline_pairing=False)
     page = page_factory()
     page.set_content(
         "<script>window.got = []; window.addEventListener('message',"
