@@ -17,6 +17,8 @@ SANDBOX_DATABASE_URL       Database of the mounted sandbox's tables (SQLite file
 CACHE_URL                  Cache (``locmemcache://``; use Redis with several processes)
 CACHE_KEY_PREFIX           Prefix of every cache key (none)
 SESSION_ENGINE             Django session engine (``django.contrib.sessions.backends.db``)
+PASSWORD_HASHERS           Comma-separated password hashers, the first for new hashes
+                           (Django's; the test suite's example servers name a fast one)
 PORT                       Port the site is served on (8000); used for the sandbox URL
 SERVE_STATIC               Serve static files from Django itself (on; a demo convenience)
 SECURE_COOKIES             Session and CSRF cookies only over HTTPS (on when DEBUG is off)
@@ -44,6 +46,7 @@ from pathlib import Path
 
 import django
 import environ
+from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 
 from .routers import sandbox_sqlite_path
@@ -176,6 +179,10 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 # Sessions: the database by default; ``django.contrib.sessions.backends.cache`` keeps
 # them in the (shared) cache. With several instances, either must be shared by all.
 SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.db")
+
+# Django's hashers. The test suite's example servers name a fast one: with Django's
+# default a password check costs half a second of CPU, and their logins are many.
+PASSWORD_HASHERS = env.list("PASSWORD_HASHERS", default=global_settings.PASSWORD_HASHERS)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -28,6 +28,8 @@ MANAGE = PROJECT / "manage.py"
 
 #: Bounded wait for a management command, in seconds.
 COMMAND_TIMEOUT = 120
+#: The example servers' password hasher (the example reads ``PASSWORD_HASHERS``).
+FAST_PASSWORD_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
 #: ``manage.py shell -c``: ``migrate`` (its system checks included) of each database
 #: named in ``$BROWSER_TEST_DATABASES``, as ``manage.py migrate --database NAME`` does.
 MIGRATE = """
@@ -195,6 +197,9 @@ class ExampleServer(ServerProcess):
                 "DEBUG": "true",
                 "ALLOWED_HOSTS": "127.0.0.1,localhost",
                 "PYTHONUNBUFFERED": "1",
+                # Django's default hasher spends half a second of CPU on each login;
+                # what a test checks of a login does not depend on the hash.
+                "PASSWORD_HASHERS": FAST_PASSWORD_HASHER,
             }
         )
         env.update(environment)
