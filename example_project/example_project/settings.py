@@ -33,6 +33,8 @@ TOOPHER_API_URL            Toopher API v1 base URL; unset: mount the sandbox at 
 TOOPHER_CONSUMER_KEY       Requester key (derived from SECRET_KEY with the sandbox)
 TOOPHER_CONSUMER_SECRET    Requester secret (derived from SECRET_KEY with the sandbox)
 TOOPHER_SANDBOX_CONTROL_TOKEN  The mounted sandbox's control API token (derived from SECRET_KEY)
+TOOPHER_SERVER_RATE_LIMITS The mounted sandbox's rate limits over its defaults, as JSON
+                           (``{"push": {"user": [30, 60]}}``; docs/server-limits.md) (none)
 TOOPHER_MODE               ``stored`` or ``zero_storage`` (``stored``)
 TOOPHER_FAIL_MODE          ``closed`` or ``open`` (``closed``)
 TOOPHER_REQUIRE_ENROLLMENT Users without a pairing must pair before logging in (off)
@@ -272,6 +274,10 @@ TOOPHER_SANDBOX_CONTROL_TOKEN = (
     if USE_SANDBOX
     else ""
 )
+
+#: The mounted sandbox's rate limits over the service's defaults (toopher_server/
+#: ratelimit.py): the browser tests raise the pushes a minute one user may get.
+TOOPHER_SERVER_RATE_LIMITS = env.json("TOOPHER_SERVER_RATE_LIMITS", default={})
 
 # Error pages (DEBUG) and error emails list the request's cookies: hide the values of
 # django_toopher's terminal and pending-hint cookies, the session and the CSRF cookie.

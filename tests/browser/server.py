@@ -30,6 +30,9 @@ MANAGE = PROJECT / "manage.py"
 COMMAND_TIMEOUT = 120
 #: The example servers' password hasher (the example reads ``PASSWORD_HASHERS``).
 FAST_PASSWORD_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
+#: The mounted sandbox's push limit for one user (the example reads
+#: ``TOOPHER_SERVER_RATE_LIMITS``): a minute of a module's tests, not a person's logins.
+BROWSER_RATE_LIMITS = '{"push": {"user": [60, 60]}}'
 #: ``manage.py shell -c``: ``migrate`` (its system checks included) of each database
 #: named in ``$BROWSER_TEST_DATABASES``, as ``manage.py migrate --database NAME`` does.
 MIGRATE = """
@@ -200,6 +203,9 @@ class ExampleServer(ServerProcess):
                 # Django's default hasher spends half a second of CPU on each login;
                 # what a test checks of a login does not depend on the hash.
                 "PASSWORD_HASHERS": FAST_PASSWORD_HASHER,
+                # A module's tests share a user and ask more than the service's 10
+                # pushes a minute of one user; no browser test is about the limits.
+                "TOOPHER_SERVER_RATE_LIMITS": BROWSER_RATE_LIMITS,
             }
         )
         env.update(environment)
