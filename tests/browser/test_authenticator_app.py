@@ -272,6 +272,11 @@ def test_a_mismatch_shows_the_request_again(paired: AppUnderTest) -> None:
     article = page.locator(f'article[data-request-id="{request_id}"]')
     paired.allow(article, request_id)
     expect(page.locator("#notice")).to_contain_text("no longer matches")
+    # The list is loaded again and shows the request anew; the notice stays with it
+    # until the next answer (a load that works used to take it away at once).
+    expect(article.locator("button").first).to_be_enabled()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#notice")).to_contain_text("no longer matches")
     page.unroute(decision)
     paired.allow(article, request_id)
     expect(article).to_contain_text("Allowed.")

@@ -188,6 +188,9 @@ async function requestsScreen() {
   const list = h("div", { class: "list" });
   const empty = h("p", { class: "muted" }, T.requests_empty);
   main.append(heading(T.requests_title), list, empty);
+  // Whether the notice shown is this list's own failure to load, which a load that
+  // works takes away; another notice (an answer that no longer matched) stays.
+  let loadFailed = false;
   const refresh = async () => {
     let requests;
     try {
@@ -195,9 +198,11 @@ async function requestsScreen() {
         { state: "pending", limit: "20" }));
     } catch (error) {
       showError(error);
+      loadFailed = true;
       return;
     }
-    clearNotice();
+    if (loadFailed) clearNotice();
+    loadFailed = false;
     const shown = new Map([...list.querySelectorAll("article")].map((a) => [a.dataset.requestId, a]));
     const ids = new Set(requests.map((r) => r.id));
     for (const [id, article] of shown) {
