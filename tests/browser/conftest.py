@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from ..chromium import launch, require_chromium, unavailable
+from .csp_watch import forget_watch, reports_of, watch_csp
 from .server import ROOT, TEMPLATES, ExampleServer
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -115,21 +116,51 @@ def zero_storage_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ex
 @pytest.fixture
 def context(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh browser profile (cookies and all) for one test; screenshots on failure."""
-    ctx = browser.new_context(viewport={"width": 1100, "height": 900})
-    ctx.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    ctx.set_default_navigation_timeout(DEFAULT_TIMEOUT_MS)
+    ctx = _new_profile(browser, VIEWPORT)
     yield ctx
+    companions = _companions.pop(ctx, [])
+    forget_watch(ctx, *companions)
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
-        _save_screenshots(ctx, request.node.nodeid)
-        _print_what_was_seen(ctx)
+        pages = [*ctx.pages, *(page for companion in companions for page in companion.pages)]
+        _save_screenshots(pages, request.node.nodeid)
+        _print_what_was_seen(pages)
+    for companion in companions:
+        companion.close()
     ctx.close()
 
 
-def _save_screenshots(ctx: Any, nodeid: str) -> None:
+#: The browser tests' window.
+VIEWPORT = {"width": 1100, "height": 900}
+#: The profiles opened beside a test's own (:func:`companion_context`), closed with it.
+_companions: dict[Any, list[Any]] = {}
+
+
+def _new_profile(browser: Any, viewport: dict[str, int]) -> Any:
+    profile = browser.new_context(viewport=viewport)
+    profile.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    profile.set_default_navigation_timeout(DEFAULT_TIMEOUT_MS)
+    return profile
+
+
+def companion_context(context: Any) -> Any:
+    """Another browser profile (its own cookies and storage) in ``context``'s browser,
+    with its window size: another device of the same person, such as the phone. The
+    :func:`context` fixture closes it with ``context`` and shows its pages when the
+    test fails."""
+    viewport = context.pages[0].viewport_size if context.pages else None
+    companion = _new_profile(context.browser, viewport or VIEWPORT)
+    _companions.setdefault(context, []).append(companion)
+    reports = reports_of(context)
+    if reports is not None:  # the test watches for CSP violations: on this profile too
+        watch_csp(companion, reports)
+    return companion
+
+
+def _save_screenshots(pages: list[Any], nodeid: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")
-    for number, page in enumerate(ctx.pages, start=1):
+    for number, page in enumerate(pages, start=1):
         path = ARTIFACTS / f"{stem}-page{number}.png"
         try:
             page.screenshot(path=str(path), full_page=True)
@@ -138,10 +169,10 @@ def _save_screenshots(ctx: Any, nodeid: str) -> None:
             print(f"could not save a screenshot of page {number}: {exc}")
 
 
-def _print_what_was_seen(ctx: Any) -> None:
+def _print_what_was_seen(pages: list[Any]) -> None:
     """Each page's text and the end of each server's log: a failure in CI, where the
     screenshots stay behind, still shows what the user saw and what the servers did."""
-    for number, page in enumerate(ctx.pages, start=1):
+    for number, page in enumerate(pages, start=1):
         try:
             text = page.locator("body").inner_text(timeout=2_000)
         except Exception as exc:  # noqa: BLE001 - the page may be gone

@@ -17,9 +17,27 @@ document.addEventListener("securitypolicyviolation", function (e) {
 """
 
 
-def watch_csp(context: Any) -> list[str]:
-    """Start watching every page of ``context``; returns the (growing) list of reports."""
-    reports: list[str] = []
+#: The reports of each watched context (a companion profile, such as the phone's,
+#: reports into its context's list: tests/browser/conftest.companion_context).
+_watched: dict[Any, list[str]] = {}
+
+
+def reports_of(context: Any) -> list[str] | None:
+    """The list :func:`watch_csp` returned for ``context``, if it is watched."""
+    return _watched.get(context)
+
+
+def forget_watch(*contexts: Any) -> None:
+    """Drop the record of ``contexts`` (closed with their test)."""
+    for context in contexts:
+        _watched.pop(context, None)
+
+
+def watch_csp(context: Any, reports: list[str] | None = None) -> list[str]:
+    """Start watching every page of ``context``; returns the (growing) list of reports
+    (``reports``, when given: another context's, to share it)."""
+    reports = [] if reports is None else reports
+    _watched[context] = reports
     context.add_init_script(_LISTENER)
 
     def on_console(message: Any) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from .conftest import companion_context
 from .server import ExampleServer
 
 #: How long a person waits for the phone or the site to react, in milliseconds.
@@ -18,8 +19,11 @@ PATIENCE_MS = 20_000
 
 
 def open_phone(context: Any, server: ExampleServer, name: str = "My phone") -> Any:
-    """A second page: the phone simulator, with a new phone of this name."""
-    phone = context.new_page()
+    """The phone simulator, with a new phone of this name, in a browser profile of its
+    own (:func:`.conftest.companion_context`): a phone is another device, and on the
+    site's profile its forms shared the site's CSRF cookie, which a login on the site
+    rotates (the phone's next answer was then refused)."""
+    phone = companion_context(context).new_page()
     phone.goto(server.url("/sandbox/phone/"))
     phone.get_by_label("Name").fill(name)
     phone.get_by_role("button", name="New phone").click()
