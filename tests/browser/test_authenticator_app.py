@@ -298,7 +298,14 @@ def test_a_push_wakes_the_service_worker_which_tells_the_app(paired: AppUnderTes
            lambda event: registrations.extend(event["registrations"]))
     cdp.send("ServiceWorker.enable")
     scope = page.evaluate("new URL('./', location.href).href")
-    assert wait_until(lambda: any(r["scopeURL"] == scope for r in registrations))
+
+    def registered() -> bool:
+        # Playwright's sync API hands over events (these CDP ones) only inside its own
+        # calls: make one each time, or an event that comes after enable() waits forever.
+        page.evaluate("0")
+        return any(r["scopeURL"] == scope for r in registrations)
+
+    assert wait_until(registered)
     registration = next(r for r in registrations if r["scopeURL"] == scope)
     request_id = paired.request(terminal="Pushed browser")
     assert request_id not in page.evaluate("window.toopherApp.pushes")
