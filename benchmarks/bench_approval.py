@@ -10,11 +10,12 @@ browser's navigation to the next page commits.
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import time
-from pathlib import Path
+
+from tests.chromium import CHROMIUM
+from tests.chromium import launch as launch_chromium
 
 from .accounts import PASSWORD, Browser, paired_user, pending_request_ids, wait_for_new_request
 from .config import Counts
@@ -22,15 +23,6 @@ from .report import Report, Row
 from .servers import Environment
 from .stats import percentile
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 #: The target: the poll interval plus this many seconds.
 SLACK = 0.25
 WAIT_MS = 20_000
@@ -70,9 +62,7 @@ def approval_latency(env: Environment, counts: Counts, report: Report) -> None:
     rng = random.Random(6)  # noqa: S311 (a reproducible phase, not a secret)
     latencies: list[float] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+        browser = launch_chromium(playwright)
         try:
             context = browser.new_context()
             context.set_default_timeout(WAIT_MS)

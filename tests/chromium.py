@@ -1,9 +1,11 @@
 """How every test starts Debian's Chromium (through Playwright): where it is, its
 arguments, and the one rule for when it is missing.
 
-Three folders start one (``tests/browser``, the pending page's JavaScript in
-``tests/django_toopher``, the phone page in ``tests/sandbox``); they share this so that
-a flag that matters (like the idle-CPU one below) reaches all of them.
+Three test folders start one (``tests/browser``, the pending page's JavaScript in
+``tests/django_toopher``, the phone page in ``tests/sandbox``), and so does the
+benchmark of approval latency (``benchmarks/bench_approval.py``); they share this so
+that a flag that matters (like the idle-CPU one below) reaches all of them. pytest is
+imported only where a test is skipped or failed, so the benchmarks can use the rest.
 """
 
 from __future__ import annotations
@@ -11,8 +13,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 
@@ -46,6 +46,8 @@ CHROMIUM_ARGS = [
 def unavailable(reason: str) -> None:
     """Skip the test for ``reason``, or fail it in CI (``CI`` set), where the browser
     tests must run."""
+    import pytest  # only here: the benchmarks import this module without pytest
+
     if os.environ.get("CI"):
         pytest.fail(
             f"{reason}. The browser tests must run in CI: install it with "
