@@ -260,6 +260,24 @@ def test_number_matching_offers_three_numbers_and_signs_the_pick(
     paired.api.cancel_authentication_request(request_id)
 
 
+def test_a_notice_stays_with_the_screen_that_showed_it(paired: AppUnderTest) -> None:
+    """A failure on one screen is told there; the requests list, opened next, does not
+    show it (the list itself keeps a notice of its own: the mismatch test below)."""
+    page = paired.page
+    paired.go("#/pair")
+    phrases = re.compile(r"/api/v1/pairing_phrases$")
+    down = {"error": "unavailable", "message": "down for a moment", "server_time": 0}
+    page.route(phrases, lambda route: route.fulfill(status=503, json=down))
+    try:
+        page.get_by_role("button", name="Get a pairing phrase").click()
+        expect(page.locator("#notice")).to_contain_text("down for a moment")
+    finally:
+        page.unroute(phrases)
+    paired.go("#/")
+    expect(page.get_by_role("heading", name="Requests")).to_be_focused()
+    expect(page.locator("#notice")).to_be_hidden()
+
+
 def test_a_mismatch_shows_the_request_again(paired: AppUnderTest) -> None:
     """The service says what was shown is out of date: the app fetches the request again
     and shows it anew; the user's second answer goes through."""

@@ -189,7 +189,8 @@ async function requestsScreen() {
   const empty = h("p", { class: "muted" }, T.requests_empty);
   main.append(heading(T.requests_title), list, empty);
   // Whether the notice shown is this list's own failure to load, which a load that
-  // works takes away; another notice (an answer that no longer matched) stays.
+  // works takes away; another notice of this screen (an answer that no longer
+  // matched) stays until the next answer. Leaving the screen takes any away (route).
   let loadFailed = false;
   const refresh = async () => {
     let requests;
@@ -616,6 +617,7 @@ async function route() {
   const screen = SCREENS[name] || requestsScreen;
   const screenId = ++state.screenId;
   state.refresh = null;
+  clearNotice(); // a notice belongs to the screen that showed it
   main.replaceChildren();
   for (const link of document.querySelectorAll("#nav a")) {
     const current = link.getAttribute("href") === `#/${name}`;
