@@ -21,8 +21,8 @@ CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 #: A headless Chromium 156 keeps them in a renderer of their own that uses a tenth of a
 #: core while the browser is idle (0.12 against 0.01 s of CPU per second, measured with
 #: a blank page open). Browser tests spend most of their time waiting on a server, so
-#: that renderer was about 30 % of the suite's Chromium CPU (tests/browser/
-#: test_login_flow.py: 33 s of Chromium CPU before, 24 s after).
+#: that renderer was about a fifth of a whole run's Chromium CPU (226 s before, 180 s
+#: after; tests/browser/test_login_flow.py alone: 33 s before, 24 s after).
 DISABLED_FEATURES = [
     *"AimEnabled AvoidCorsURLLoaderRestartOnRedirect AvoidUnnecessaryBeforeUnloadCheckSync "
     "DestroyProfileOnBrowserClose HttpsFirstBalancedModeAutoEnable HttpsUpgrades "

@@ -41,8 +41,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
 
 
 def launch_chromium(*extra_args: str) -> Iterator[Any]:
-    """Headless Chromium (with ``extra_args`` beyond :data:`CHROMIUM_ARGS`) for a fixture
-    to yield from; skipped, or failed in CI, where it is missing."""
+    """Headless Chromium (with ``extra_args`` beyond ``tests.chromium.CHROMIUM_ARGS``)
+    for a fixture to yield from; skipped, or failed in CI, where it is missing."""
     require_chromium()
     try:
         from playwright.sync_api import expect, sync_playwright
