@@ -304,7 +304,9 @@ class AutomationRule(models.Model):
     terminal = models.ForeignKey(Terminal, on_delete=models.CASCADE, related_name="+")
     action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="+")
     grant = models.BooleanField(default=True)
-    created = models.DateTimeField(auto_now_add=True)
+    #: Not ``auto_now_add``: that would overwrite the time :func:`phones.set_automation`
+    #: gives, so ``expires - created`` could miss the remembered days by a second.
+    created = models.DateTimeField(default=timezone.now)
     #: After this the rule no longer applies (``remembered``); None: never applies.
     expires = models.DateTimeField(null=True, blank=True)
 

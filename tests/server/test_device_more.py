@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 
-from toopher_server import phone_devices, ratelimit, service
+from toopher_server import phone_devices, phones, ratelimit, service
 from toopher_server.audit_models import AuditRecord
 from toopher_server.errors import ApiError
 from toopher_server.models import (
@@ -309,6 +309,21 @@ def test_an_expired_rule_no_longer_applies(
     AutomationRule.objects.update(expires=timezone.now() - timedelta(seconds=1))
     assert initiate(requester, pairing).pending
     assert remembered(first) == []
+
+
+def test_a_rule_keeps_the_time_it_was_made_with(
+    requester: Requester, first: DeviceClient, pairing: Pairing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``expires - created`` is the remembered days exactly, even when the clock passes
+    a second between the two readings (it did in CI with ``auto_now_add``)."""
+    auth = initiate(requester, pairing)
+    start = timezone.now()
+    readings = iter(start + timedelta(seconds=0.7 * n) for n in range(100))
+    monkeypatch.setattr(timezone, "now", lambda: next(readings))  # each reading later
+    phones.set_automation(pairing, auth.terminal, auth.action, grant=True)
+    rule = AutomationRule.objects.get()
+    assert rule.created == start
+    assert rule.expires - rule.created == timedelta(days=30)
 
 
 @override_settings(TOOPHER_SERVER_REMEMBER_DAYS=2)
