@@ -104,6 +104,37 @@ def test_pairing_by_phrase_enables_the_pairing_for_the_site(paired: AppUnderTest
     assert pairing.enabled and not pairing.pending
 
 
+def test_a_request_there_before_the_list_loads_is_listed_not_announced(
+    paired: AppUnderTest,
+) -> None:
+    """Until its first load answers, the list is busy and does not say "no requests";
+    what that load brings was there before the screen, so nothing is announced as new
+    (a test that made its request early used to miss the announcement it waited for)."""
+    page = paired.page
+    paired.go("#/settings")
+    expect(page.get_by_role("heading", name="Settings")).to_be_visible()
+    page.evaluate("() => { document.getElementById('announce').textContent = ''; }")
+    first_load = re.compile(r"/authentication_requests\?state=pending")
+    held: list = []
+    page.route(first_load, lambda route: route.continue_() if held else held.append(route))
+    try:
+        paired.go("#/")
+        wait_until(lambda: page.evaluate("0") or held, message="the list's first load")
+        expect(page.locator(".list")).to_have_attribute("aria-busy", "true")
+        expect(page.get_by_text("No requests waiting")).to_be_hidden()
+        request_id = paired.request(terminal="Chromium, before the list")
+    finally:
+        for route in held:
+            route.continue_()
+        page.unroute(first_load)
+    paired.requests_listed()
+    article = page.locator(f'article[data-request-id="{request_id}"]')
+    expect(article).to_contain_text("Chromium, before the list")
+    expect(page.locator("#announce")).to_have_text("")
+    article.get_by_role("button", name="Deny", exact=True).click()
+    expect(article).to_contain_text("Denied.")
+
+
 @pytest.mark.parametrize(
     ("button", "result", "granted", "reason"),
     [
@@ -118,6 +149,7 @@ def test_a_request_is_answered_in_the_list(
     page = paired.page
     paired.go("#/")
     expect(page.get_by_role("heading", name="Requests")).to_be_visible()
+    paired.requests_listed()
     terminal = f"Chromium « {button} » ☕"  # the decision body carries UTF-8 as it is
     request_id = paired.request(terminal=terminal)
     article = page.locator(f'article[data-request-id="{request_id}"]')

@@ -13,6 +13,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from playwright.sync_api import expect
+
 from toopher import ToopherApi
 from toopher.resources import AuthenticationRequest
 from toopher_sandbox.testing import SandboxControl
@@ -69,6 +71,11 @@ class AppUnderTest:
     def go(self, route: str) -> None:
         """Move to a hash route in the running app (no page load)."""
         self.page.evaluate("route => { location.hash = route; }", route)
+
+    def requests_listed(self) -> None:
+        """Wait until the requests screen's list has answered its first load (a request
+        made before then is in that answer, which announces nothing as new)."""
+        expect(self.page.locator(".list")).to_have_attribute("aria-busy", "false")
 
     def request(self, terminal: str = "Firefox on Linux", action: str = "Log in") -> str:
         """The site asks the paired phone to approve; answers the request id."""

@@ -185,8 +185,10 @@ function requestArticle(request) {
 }
 
 async function requestsScreen() {
-  const list = h("div", { class: "list" });
-  const empty = h("p", { class: "muted" }, T.requests_empty);
+  // Busy, and "no requests" not yet said, until the first load has answered: a request
+  // in that first answer was there before the screen, so it is not announced as new.
+  const list = h("div", { class: "list", "aria-busy": "true" });
+  const empty = h("p", { class: "muted", hidden: true }, T.requests_empty);
   main.append(heading(T.requests_title), list, empty);
   // Whether the notice shown is this list's own failure to load, which a load that
   // works takes away; another notice of this screen (an answer that no longer
@@ -200,6 +202,7 @@ async function requestsScreen() {
     } catch (error) {
       showError(error);
       loadFailed = true;
+      list.setAttribute("aria-busy", "false");
       return;
     }
     if (loadFailed) clearNotice();
@@ -223,6 +226,7 @@ async function requestsScreen() {
     }
     state.refreshed = true;
     empty.hidden = list.childElementCount > 0;
+    list.setAttribute("aria-busy", "false");
   };
   state.refreshed = false;
   await refresh();
