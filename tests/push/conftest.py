@@ -31,7 +31,7 @@ def push_service() -> Iterator[FakePushService]:
 @pytest.fixture
 def fake_push(push_service: FakePushService) -> FakePushService:
     push_service.received.clear()
-    push_service.status, push_service.hold = 201, 0.0
+    push_service.status, push_service.hold, push_service.location = 201, 0.0, None
     return push_service
 
 

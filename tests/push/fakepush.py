@@ -68,12 +68,14 @@ class Received:
 
 class FakePushService:
     """An HTTP server in a thread: every POST is recorded as it arrives and answered
-    ``status`` (201) after ``hold`` seconds (a slow push service, the benchmark's)."""
+    ``status`` (201) after ``hold`` seconds (a slow push service, the benchmark's), with
+    ``location`` as its Location header when set (a push service that redirects)."""
 
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.status = 201
         self.hold = 0.0
+        self.location: str | None = None
         self._changed = threading.Condition()
         service = self
 
@@ -89,6 +91,8 @@ class FakePushService:
                 if service.hold:
                     time.sleep(service.hold)
                 self.send_response(service.status)
+                if service.location:
+                    self.send_header("Location", service.location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

@@ -42,7 +42,7 @@ from .. import db, lifecycle
 from ..conf import setting
 from ..models import AuthenticationRequest, Device
 from ..rowfetch import column_name
-from . import holds, vapid
+from . import egress, holds, vapid
 from .models import PushSubscription
 from .worker import PushQueue
 
@@ -217,7 +217,7 @@ def drain(timeout: float = 10.0) -> bool:
 def _session() -> requests.Session:
     session = getattr(_local, "session", None)
     if session is None:
-        session = _local.session = requests.Session()
+        session = _local.session = egress.session()
     return session
 
 
@@ -291,7 +291,7 @@ def _push(
                         request_id, target.device_id, status)
         return False
     except requests.RequestException as error:
-        log.warning("push: request %s to device %s failed (%s)",
-                    request_id, target.device_id, type(error).__name__)
+        why = "an address that is not public" if egress.refused(error) else type(error).__name__
+        log.warning("push: request %s to device %s failed (%s)", request_id, target.device_id, why)
         return False
     return True

@@ -6,6 +6,8 @@ ignored). The service POSTs to the endpoint, so it is held to rules that keep a 
 from pointing the service at itself or its network: ``https`` only, no user name or
 password in it, no IP address that is not public. Plain ``http`` on a loopback address is
 allowed only with ``TOOPHER_SERVER_PUSH_ALLOW_INSECURE_LOOPBACK`` (tests, the sandbox).
+A host name passes here; where it leads is checked each time a push connects
+(:mod:`.egress`).
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from .. import db
-from ..conf import setting
 from ..device_errors import DeviceApiError
 from ..devicesig import Malformed
 from ..models import Device
+from .egress import allow_insecure_loopback, allowed_address
 from .models import PushSubscription
 
 __all__ = [
@@ -50,11 +52,6 @@ class InvalidSubscription(DeviceApiError):
 
     code = "invalid_subscription"
     http_status = 400
-
-
-def allow_insecure_loopback() -> bool:
-    """``TOOPHER_SERVER_PUSH_ALLOW_INSECURE_LOOPBACK``: plain http to 127.0.0.1 (tests)."""
-    return bool(setting("PUSH_ALLOW_INSECURE_LOOPBACK", False))
 
 
 def _b64url_bytes(value: Any, what: str, max_chars: int) -> bytes:
@@ -102,7 +99,7 @@ def check_endpoint(endpoint: Any) -> str:
         if not _public_name(host):
             raise InvalidSubscription("endpoint must be a public host") from None
         return endpoint
-    if not address.is_global and not (loopback and allow_insecure_loopback()):
+    if not allowed_address(address):
         raise InvalidSubscription("endpoint must be a public host")
     return endpoint
 
