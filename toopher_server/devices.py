@@ -342,6 +342,8 @@ def _claimable(pairing_id: str, device: Device) -> Pairing:
         raise NotFound("no QR pairing with this id is waiting to be scanned")
     if not pairing.pending or pairing.deactivated:
         raise NotPending("This pairing is no longer pending.")
+    if pairing.phone_id is None and pairing.created < lifecycle.qr_scannable_since():
+        raise NotPending("This QR code has expired: the site can show a new one.")
     return pairing
 
 

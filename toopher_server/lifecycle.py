@@ -11,6 +11,11 @@ A pairing phrase (made by a device or the simulator) expires
 ``TOOPHER_SERVER_PAIRING_PHRASE_MAX_AGE`` seconds after it was made (default 600):
 pairing with it is then refused as with an unknown phrase, and
 :func:`delete_expired_phrases` (run whenever a phrase is made) deletes it.
+
+A QR pairing (``pairings/create/qr``) can be scanned for
+``TOOPHER_SERVER_QR_PAIRING_MAX_AGE`` seconds after it was made (default 600): a code
+photographed or left on a screen does not pair a stranger's phone days later. A device
+that scanned it in time can still allow or deny it afterwards.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from .models import AuthenticationRequest, PairingPhrase
 
 DEFAULT_REQUEST_EXPIRY = 300
 DEFAULT_PAIRING_PHRASE_MAX_AGE = 600
+DEFAULT_QR_PAIRING_MAX_AGE = 600
 EXPIRED_REASON = "Request expired"
 CANCELLED_REASON = "Cancelled"
 
@@ -88,6 +94,13 @@ def expire_if_stale(auth: AuthenticationRequest) -> AuthenticationRequest:
 def phrase_max_age() -> int:
     """Seconds a pairing phrase can pair (``TOOPHER_SERVER_PAIRING_PHRASE_MAX_AGE``)."""
     return setting_int("PAIRING_PHRASE_MAX_AGE", DEFAULT_PAIRING_PHRASE_MAX_AGE)
+
+
+def qr_scannable_since(now: datetime | None = None) -> datetime:
+    """QR pairings made before this can no longer be scanned
+    (``TOOPHER_SERVER_QR_PAIRING_MAX_AGE``)."""
+    max_age = setting_int("QR_PAIRING_MAX_AGE", DEFAULT_QR_PAIRING_MAX_AGE)
+    return (now or timezone.now()) - timedelta(seconds=max_age)
 
 
 def phrase_expires_at(phrase: PairingPhrase) -> datetime:

@@ -196,10 +196,12 @@ def claim_pairing(pairing: Pairing, phone: Phone, *, exclusive: bool = False) ->
 
     With ``exclusive`` (an enrolled device scanning), only a pairing that no phone holds
     yet, or this phone already (claiming again changes nothing): one conditional UPDATE,
-    so of two devices scanning at once only one gets it.
+    so of two devices scanning at once only one gets it. A QR pairing made before
+    :func:`lifecycle.qr_scannable_since` is claimed by no phone that does not hold it.
     """
     unclaimed = Q(phone__isnull=True) | Q(phone=phone) if exclusive else Q()
+    in_time = ~Q(kind=Pairing.QR) | Q(created__gte=lifecycle.qr_scannable_since()) | Q(phone=phone)
     changed = Pairing.objects.filter(
-        unclaimed, id=pairing.id, state=Pairing.PENDING, deactivated=False
+        unclaimed, in_time, id=pairing.id, state=Pairing.PENDING, deactivated=False
     ).update(phone=phone)
     return bool(changed)

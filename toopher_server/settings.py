@@ -30,6 +30,7 @@ docs/server.md):
                                  ``SECURE_HSTS_PRELOAD`` default false
 ``TOOPHER_SERVER_REQUEST_EXPIRY``  seconds a pending authentication request lives (300)
 ``TOOPHER_SERVER_PAIRING_PHRASE_MAX_AGE``  seconds a device's pairing phrase pairs (600)
+``TOOPHER_SERVER_QR_PAIRING_MAX_AGE``  seconds a QR pairing can be scanned (600)
 ``TOOPHER_SERVER_TRUSTED_PROXIES``  proxies of your own in front of the service (0; 1 behind
                                  nginx): how far ``X-Forwarded-For`` is trusted
 ``TOOPHER_SERVER_REMEMBER_DAYS``  days a remembered browser ("always allow") applies (30)
@@ -131,6 +132,7 @@ TOOPHER_SERVER_REQUEST_EXPIRY = env.int("TOOPHER_SERVER_REQUEST_EXPIRY", default
 TOOPHER_SERVER_PAIRING_PHRASE_MAX_AGE = env.int(
     "TOOPHER_SERVER_PAIRING_PHRASE_MAX_AGE", default=600
 )
+TOOPHER_SERVER_QR_PAIRING_MAX_AGE = env.int("TOOPHER_SERVER_QR_PAIRING_MAX_AGE", default=600)
 TOOPHER_SERVER_TRUSTED_PROXIES = env.int("TOOPHER_SERVER_TRUSTED_PROXIES", default=0)
 TOOPHER_SERVER_REMEMBER_DAYS = env.int("TOOPHER_SERVER_REMEMBER_DAYS", default=30)
 # Web Push (docs/push.md).

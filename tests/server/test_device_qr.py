@@ -8,13 +8,15 @@ Every refusal is checked the same way: the error code, and the pairing row uncha
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, override_settings
+from django.utils import timezone
 
-from toopher_server import devices, phones, service
+from toopher_server import devices, lifecycle, phones, service
 from toopher_server.models import Device, Pairing, Phone
 from toopher_server.params import Params
 
@@ -235,3 +237,56 @@ def test_the_sandboxs_claim_still_takes_any_pending_pairing() -> None:
     assert not phones.claim_pairing(pairing, second, exclusive=True)
     assert phones.claim_pairing(pairing, second)
     assert row(pairing)[0] == second.pk
+
+
+# --- a code can be scanned for a while, not for ever ------------------------------------
+
+
+def aged(pairing: Pairing, seconds: float) -> Pairing:
+    """``pairing`` as if made ``seconds`` ago."""
+    Pairing.objects.filter(pk=pairing.pk).update(
+        created=timezone.now() - timedelta(seconds=seconds)
+    )
+    return Pairing.objects.select_related("requester", "user").get(pk=pairing.pk)
+
+
+def test_a_code_older_than_its_max_age_is_refused_and_changes_nothing(
+    phone: DeviceClient,
+) -> None:
+    pairing = aged(qr_pairing(), lifecycle.DEFAULT_QR_PAIRING_MAX_AGE + 1)
+    before = row(pairing)
+    response = claim(phone, pairing.id)
+    refused(response, "not_pending", 409)
+    assert "expired" in response.json()["message"]
+    assert row(pairing) == before and before[0] is None
+
+
+def test_a_code_within_its_max_age_is_claimed(phone: DeviceClient) -> None:
+    pairing = aged(qr_pairing(), lifecycle.DEFAULT_QR_PAIRING_MAX_AGE - 5)
+    assert claim(phone, pairing.id).status_code == 200
+    assert row(pairing)[0] == phone_of(phone).pk
+
+
+@override_settings(TOOPHER_SERVER_QR_PAIRING_MAX_AGE=60)
+def test_the_max_age_of_a_code_is_a_setting(phone: DeviceClient) -> None:
+    pairing = aged(qr_pairing(), 61)
+    refused(claim(phone, pairing.id), "not_pending", 409)
+
+
+def test_a_code_scanned_in_time_can_be_answered_after_its_max_age(phone: DeviceClient) -> None:
+    pairing = qr_pairing()
+    assert claim(phone, pairing.id).status_code == 200
+    pairing = aged(pairing, lifecycle.DEFAULT_QR_PAIRING_MAX_AGE + 60)
+    assert claim(phone, pairing.id).status_code == 200  # the holder scanning again
+    assert phone.answer_pairing(pairing, "allow").json()["state"] == "enabled"
+    assert row(pairing)[1] == Pairing.ENABLED
+
+
+def test_no_phone_claims_an_expired_code_the_simulators_scan_included() -> None:
+    """The rule is in the one UPDATE every scan goes through (a device's, the phone
+    simulator's, the sandbox's QR link page)."""
+    pairing = aged(qr_pairing(), lifecycle.DEFAULT_QR_PAIRING_MAX_AGE + 1)
+    phone = phones.create_phone("Late")
+    assert not phones.claim_pairing(pairing, phone)
+    assert not phones.claim_pairing(pairing, phone, exclusive=True)
+    assert row(pairing)[0] is None
