@@ -83,6 +83,8 @@ STRINGS = {
     "devices_empty": _("No other devices."),
     "this_device": _("this device"),
     "remove": _("Remove"),
+    "rename": _("Rename"),
+    "cancel": _("Cancel"),
     "add_device": _("Add another device"),
     "add_device_code": _("Enter this code in the new device's app within {n} minutes:"),
     "join_title": _("Join another device"),

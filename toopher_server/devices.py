@@ -130,10 +130,15 @@ class Enrolment:
             if not isinstance(value["spki"], str) or len(value["spki"]) > 1024:
                 raise InvalidKey("spki must be the base64 of the DER public key")
             key = load_spki(value["spki"])
-        label = value.get("label", "")
-        if not isinstance(label, str) or len(label) > MAX_LABEL or not _printable(label):
-            raise Malformed(f"label must be text of at most {MAX_LABEL} characters")
-        return cls(key, label.strip())
+        return cls(key, checked_label(value.get("label", "")))
+
+
+def checked_label(label: Any) -> str:
+    """A device's name as given at enrolment or to rename it: printable text of at most
+    :data:`MAX_LABEL` characters, stripped; else :class:`Malformed`."""
+    if not isinstance(label, str) or len(label) > MAX_LABEL or not _printable(label):
+        raise Malformed(f"label must be text of at most {MAX_LABEL} characters")
+    return label.strip()
 
 
 def enrol(enrolment: Enrolment, address: str = "unknown") -> tuple[Device, bool]:

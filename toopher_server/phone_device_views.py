@@ -13,7 +13,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
-from . import phone_devices, remembered
+from . import devices, phone_devices, remembered
 from .client_address import client_address
 from .device_json import device_json
 from .device_views import no_body, no_query, signed
@@ -88,14 +88,24 @@ def join(request: HttpRequest, device: Device, body: bytes) -> dict[str, Any]:
     return _devices(joined)
 
 
-@signed("DELETE")
+@signed("DELETE", "PATCH")
 def device_detail(
     request: HttpRequest, device: Device, body: bytes, device_id: str
 ) -> dict[str, Any]:
-    """DELETE: remove a device of this phone (this one too); the devices left."""
+    """DELETE: remove a device of this phone (this one too); PATCH ``{"label": ...}``:
+    rename one. Either way, the phone's devices."""
     no_query(request)
     target = phone_devices.device_on(device, device_id)
-    phone_devices.remove(target, by=f"device:{device.id}")
+    if request.method == "PATCH":
+        value = _json_object(body, "the rename body")
+        if set(value) != {"label"}:
+            raise Malformed('the body must be {"label": "<name>"}')
+        label = devices.checked_label(value["label"])
+        if not label:
+            raise Malformed("label must not be empty")
+        phone_devices.rename(target, label, by=f"device:{device.id}")
+    else:
+        phone_devices.remove(target, by=f"device:{device.id}")
     return _devices(device)
 
 

@@ -187,6 +187,16 @@ def remove(target: Device, by: str) -> int:
     return left
 
 
+def rename(target: Device, label: str, by: str) -> None:
+    """Give ``target`` a new name (audited, ``by`` who; the old and the new name)."""
+    with db.atomic():
+        if not Device.objects.filter(pk=target.pk).update(label=label):
+            raise NotFound("no such device on this phone")
+        audit.record(audit.DEVICE_RENAMED, "renamed", phone=str(target.phone_id),
+                     details={"device": target.id, "from": target.label, "to": label,
+                              "by": by})
+
+
 def reset_pairings(pairings: QuerySet[Pairing], by: str) -> int:
     """Deactivate these pairings (an administrator's reset of a user's pairings: the
     user pairs again); each audited as ``pairing.reset`` with ``by``. How many changed."""

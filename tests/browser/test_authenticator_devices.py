@@ -169,7 +169,8 @@ def test_the_new_phone_removes_the_lost_old_one(
     expect(cards).to_have_count(2)
     old_card = cards.filter(has_text="Old phone")
     expect(cards.filter(has_text="New phone")).to_contain_text("this device")
-    expect(cards.filter(has_text="New phone").get_by_role("button")).to_have_count(0)
+    own_card = cards.filter(has_text="New phone")
+    expect(own_card.get_by_role("button", name="Remove")).to_have_count(0)
     old_card.get_by_role("button", name="Remove").click()
     expect(cards).to_have_count(1)
 
@@ -179,3 +180,27 @@ def test_the_new_phone_removes_the_lost_old_one(
     request_id = new_phone.request()
     new_phone.go("#/")
     expect(page.locator(f'article[data-request-id="{request_id}"]')).to_be_visible()
+
+
+def test_a_device_is_renamed_in_the_list(new_phone: AppUnderTest) -> None:
+    page = new_phone.page
+    new_phone.go("#/devices")
+    card = page.locator("li.card")
+    expect(card).to_have_count(1)
+    card.get_by_role("button", name="Rename").click()
+    expect(card.get_by_label("Device name")).to_be_focused()
+    expect(card.get_by_label("Device name")).to_have_value("New phone")
+    card.get_by_label("Device name").fill("Alice's spare")
+    card.get_by_role("button", name="Cancel").click()  # changes nothing
+    expect(card.get_by_role("heading")).to_have_text("New phone (this device)")
+
+    card.get_by_role("button", name="Rename").click()
+    card.get_by_label("Device name").fill("   ")  # the service refuses an empty name
+    card.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text("must not be empty")
+
+    card.get_by_label("Device name").fill("Alice's spare")
+    card.get_by_role("button", name="Save").click()
+    expect(card.get_by_role("heading")).to_have_text("Alice's spare (this device)")
+    device_id = page.evaluate("window.toopherApp.deviceId")
+    assert new_phone.server_device(device_id)["label"] == "Alice's spare"

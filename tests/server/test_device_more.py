@@ -270,6 +270,65 @@ def test_removing_an_unknown_device_changes_nothing(first: DeviceClient) -> None
     assert Device.objects.count() == 1
 
 
+# --- renaming a device ------------------------------------------------------------------------
+
+
+def rename(device: DeviceClient, target: DeviceClient, body: Any) -> Any:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return device.call("PATCH", f"{API}/devices/{target.device.device_id}", raw)
+
+
+def labels() -> dict[str, str]:
+    return dict(Device.objects.values_list("pk", "label"))
+
+
+def test_a_device_renames_another_of_its_phone_and_itself(first: DeviceClient) -> None:
+    second = enrolled("Tablet")
+    ok(join(second, invite(first)))
+    shown = ok(rename(first, second, {"label": "  Alice's old tablet "}))["devices"]
+    assert [(d["device_id"], d["label"]) for d in shown] == [
+        (first.device.device_id, "First phone"), (second.device.device_id, "Alice's old tablet"),
+    ]  # fmt: skip
+    ok(rename(first, first, {"label": "Alice's phone"}))
+    assert labels() == {
+        first.device.device_id: "Alice's phone", second.device.device_id: "Alice's old tablet",
+    }  # fmt: skip
+    renamed = events("device.renamed")
+    assert [(r.outcome, r.details["from"], r.details["to"]) for r in renamed] == [
+        ("renamed", "Tablet", "Alice's old tablet"), ("renamed", "First phone", "Alice's phone"),
+    ]  # fmt: skip
+    assert {r.details["by"] for r in renamed} == {f"device:{first.device.device_id}"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"label": ""},
+        {"label": "   "},
+        {"label": "x" * 101},
+        {"label": "tab\tbed"},
+        {"label": 7},
+        {"label": None},
+        {"name": "Tablet"},
+        {"label": "Tablet", "more": 1},
+        b"[]",
+        b"{",
+        b"",
+    ],
+)
+def test_a_bad_name_is_malformed_and_changes_nothing(first: DeviceClient, body: Any) -> None:
+    before = labels()
+    refused(rename(first, first, body), "malformed", 400)
+    assert labels() == before and not events("device.renamed")
+
+
+def test_a_device_of_another_phone_cannot_rename(first: DeviceClient) -> None:
+    stranger = enrolled("Stranger")
+    refused(rename(stranger, first, {"label": "Mine now"}), "not_found", 404)
+    assert labels()[first.device.device_id] == "First phone"
+    assert not events("device.renamed")
+
+
 # --- remembered browsers ---------------------------------------------------------------------
 
 

@@ -177,7 +177,9 @@ CALLS = [
     "request", "decision", "claim", "push-key", "push-subscribe", "push-unsubscribe",
 ]  # fmt: skip
 #: §9.13-§9.14 (remembered browsers, several devices), walked by their own test below.
-DEVICES2_CALLS = ["invite", "join", "devices", "remembered", "forget", "remove-device"]
+DEVICES2_CALLS = [
+    "invite", "join", "devices", "remembered", "forget", "rename-device", "remove-device",
+]  # fmt: skip
 EXAMPLE_PAIRING = "0f6c2d4e-8b1a-4f3e-9c7d-2a5b6e8f1c30"
 EXAMPLE_QR_PAIRING = "9a7c3e52-4d1b-4e8a-b6f0-3c2d1e0f9a8b"
 EXAMPLE_REQUEST = "5b3e7c1e-1d2a-4c55-9d0a-7c9f2f6a1b42"

@@ -141,6 +141,10 @@ export class DeviceApi {
     return this.call("PUT", path, canonical(object));
   }
 
+  patch(path, object) {
+    return this.call("PATCH", path, canonical(object));
+  }
+
   delete(path) {
     return this.call("DELETE", path);
   }

@@ -473,11 +473,33 @@ function rememberedScreen() {
     T.forget);
 }
 
+/** A device in the list, with "Rename", which opens a form in its place. */
+function deviceItem(item, own) {
+  const rename = h("button", { type: "button" }, T.rename);
+  const open = () => {
+    const input = h("input", { id: `label-${item.device_id}`, maxlength: "100", required: true, value: item.label });
+    const form = h("form", { class: "rename" }, h("label", { for: input.id }, T.label), input,
+      h("div", { class: "actions" }, h("button", { type: "submit" }, T.save),
+        h("button", { type: "button", onclick: () => { form.replaceWith(rename); rename.focus(); } }, T.cancel)));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        await state.api.patch(`devices/${encodeURIComponent(item.device_id)}`, { label: input.value });
+        route();
+      } catch (error) {
+        showError(error);
+      }
+    });
+    rename.replaceWith(form);
+    input.focus();
+  };
+  rename.addEventListener("click", open);
+  return h("div", {}, h("h2", {}, item.label || item.device_id, own ? ` (${T.this_device})` : ""),
+    h("p", { class: "muted small" }, item.device_id), rename);
+}
+
 async function devicesScreen() {
-  await listScreen(T.devices_title, "devices", "devices", T.devices_empty,
-    (item, own) => h("div", {}, h("h2", {}, item.label || item.device_id, own ? ` (${T.this_device})` : ""),
-      h("p", { class: "muted small" }, item.device_id)),
-    T.remove);
+  await listScreen(T.devices_title, "devices", "devices", T.devices_empty, deviceItem, T.remove);
   const code = h("p", { class: "phrase", "aria-live": "polite" });
   const invite = async () => {
     try {
