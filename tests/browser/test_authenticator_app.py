@@ -114,25 +114,36 @@ def test_a_request_there_before_the_list_loads_is_listed_not_announced(
     paired.go("#/settings")
     expect(page.get_by_role("heading", name="Settings")).to_be_visible()
     page.evaluate("() => { document.getElementById('announce').textContent = ''; }")
-    first_load = re.compile(r"/authentication_requests\?state=pending")
-    held: list = []
-    page.route(first_load, lambda route: route.continue_() if held else held.append(route))
-    try:
-        paired.go("#/")
-        wait_until(lambda: page.evaluate("0") or held, message="the list's first load")
+    with paired.first_load_held("#/", re.compile(r"/authentication_requests\?state=pending")):
         expect(page.locator(".list")).to_have_attribute("aria-busy", "true")
         expect(page.get_by_text("No requests waiting")).to_be_hidden()
         request_id = paired.request(terminal="Chromium, before the list")
-    finally:
-        for route in held:
-            route.continue_()
-        page.unroute(first_load)
     paired.requests_listed()
     article = page.locator(f'article[data-request-id="{request_id}"]')
     expect(article).to_contain_text("Chromium, before the list")
     expect(page.locator("#announce")).to_have_text("")
     article.get_by_role("button", name="Deny", exact=True).click()
     expect(article).to_contain_text("Denied.")
+
+
+@pytest.mark.parametrize(
+    ("route", "url", "nothing"),
+    [
+        ("#/devices", r"/api/v1/devices$", "No other devices."),
+        ("#/pair", r"/api/v1/pairings\?state=pending", "None yet: once the site has"),
+    ],
+)
+def test_a_list_says_nothing_is_there_only_once_it_has_loaded(
+    paired: AppUnderTest, route: str, url: str, nothing: str
+) -> None:
+    """Every list screen is busy, and does not say it is empty, until it has loaded."""
+    page = paired.page
+    paired.go("#/settings")
+    expect(page.get_by_role("heading", name="Settings")).to_be_visible()
+    with paired.first_load_held(route, re.compile(url)):
+        expect(page.locator(".list")).to_have_attribute("aria-busy", "true")
+        expect(page.get_by_text(nothing)).to_be_hidden()
+    expect(page.locator(".list")).to_have_attribute("aria-busy", "false")
 
 
 @pytest.mark.parametrize(

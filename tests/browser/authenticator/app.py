@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.waiting import wait_until
 from toopher import ToopherApi
 from toopher.resources import AuthenticationRequest
 from toopher_sandbox.testing import SandboxControl
@@ -71,6 +75,21 @@ class AppUnderTest:
     def go(self, route: str) -> None:
         """Move to a hash route in the running app (no page load)."""
         self.page.evaluate("route => { location.hash = route; }", route)
+
+    @contextmanager
+    def first_load_held(self, screen: str, url: re.Pattern[str]) -> Iterator[None]:
+        """Go to the hash route ``screen`` with its first request to ``url`` (its first
+        load) held, unanswered, until the block ends; the block starts once it is sent."""
+        held: list[Any] = []
+        self.page.route(url, lambda route: route.continue_() if held else held.append(route))
+        try:
+            self.go(screen)
+            wait_until(lambda: self.page.evaluate("0") or held, message=f"a request to {url}")
+            yield
+        finally:
+            for route in held:
+                route.continue_()
+            self.page.unroute(url)
 
     def requests_listed(self) -> None:
         """Wait until the requests screen's list has answered its first load (a request

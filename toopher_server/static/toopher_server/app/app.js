@@ -184,11 +184,24 @@ function requestArticle(request) {
   return article;
 }
 
+/**
+ * A screen's list and its "nothing here" text: the list is busy, and the text not yet
+ * said, until `loaded(count)` (after each load; without a count after a failed one).
+ */
+function loadingList(tag, emptyText) {
+  const list = h(tag, { class: "list", "aria-busy": "true" });
+  const empty = h("p", { class: "muted", hidden: true }, emptyText);
+  const loaded = (count) => {
+    if (count !== undefined) empty.hidden = count > 0;
+    list.setAttribute("aria-busy", "false");
+  };
+  return { list, empty, loaded };
+}
+
 async function requestsScreen() {
-  // Busy, and "no requests" not yet said, until the first load has answered: a request
-  // in that first answer was there before the screen, so it is not announced as new.
-  const list = h("div", { class: "list", "aria-busy": "true" });
-  const empty = h("p", { class: "muted", hidden: true }, T.requests_empty);
+  // A request in the first load's answer was there before the screen: it is listed,
+  // not announced as new.
+  const { list, empty, loaded } = loadingList("div", T.requests_empty);
   main.append(heading(T.requests_title), list, empty);
   // Whether the notice shown is this list's own failure to load, which a load that
   // works takes away; another notice of this screen (an answer that no longer
@@ -202,7 +215,7 @@ async function requestsScreen() {
     } catch (error) {
       showError(error);
       loadFailed = true;
-      list.setAttribute("aria-busy", "false");
+      loaded();
       return;
     }
     if (loadFailed) clearNotice();
@@ -225,8 +238,7 @@ async function requestsScreen() {
       }
     }
     state.refreshed = true;
-    empty.hidden = list.childElementCount > 0;
-    list.setAttribute("aria-busy", "false");
+    loaded(list.childElementCount);
   };
   state.refreshed = false;
   await refresh();
@@ -334,7 +346,7 @@ function qrScanner(qr, list) {
 async function pairScreen() {
   const phrase = h("p", { id: "pairing-phrase", class: "phrase", "aria-live": "polite" });
   const phraseLabel = h("p", { class: "muted", hidden: true }, T.pair_phrase_label);
-  const list = h("div", { class: "list" });
+  const { list, empty, loaded } = loadingList("div", T.pairings_empty);
   const getPhrase = async () => {
     try {
       const answer = await state.api.post("pairing_phrases");
@@ -349,7 +361,6 @@ async function pairScreen() {
     h("div", { class: "actions" }, h("button", { type: "button", class: "primary", onclick: getPhrase }, T.pair_phrase_button)),
     phraseLabel, phrase);
   const holder = h("div");
-  const empty = h("p", { class: "muted" }, T.pairings_empty);
   main.append(holder, h("h2", {}, T.pending_pairings), list, empty);
   const screenId = state.screenId;
   loadQrModule().then((qr) => {
@@ -361,6 +372,7 @@ async function pairScreen() {
       ({ pairings } = await state.api.get("pairings", { state: "pending", limit: "20" }));
     } catch (error) {
       showError(error);
+      loaded();
       return;
     }
     const shown = new Map([...list.querySelectorAll("article")].map((a) => [a.dataset.pairingId, a]));
@@ -371,7 +383,7 @@ async function pairScreen() {
     for (const pairing of [...pairings].reverse()) {
       if (!shown.has(pairing.id)) list.prepend(pairingArticle(pairing));
     }
-    empty.hidden = list.childElementCount > 0;
+    loaded(list.childElementCount);
   };
   await refresh();
   return refresh;
@@ -432,8 +444,7 @@ async function codesScreen() {
 // -- remembered browsers, devices (shown when the service offers them) ----------------
 
 async function listScreen(title, path, key, emptyText, describe, removeLabel) {
-  const list = h("ul", { class: "list" });
-  const empty = h("p", { class: "muted" }, emptyText);
+  const { list, empty, loaded } = loadingList("ul", emptyText);
   main.append(heading(title), list, empty);
   const refresh = async () => {
     let items;
@@ -441,6 +452,7 @@ async function listScreen(title, path, key, emptyText, describe, removeLabel) {
       items = (await state.api.get(path))[key];
     } catch (error) {
       showError(error);
+      loaded();
       return;
     }
     list.replaceChildren(...items.map((item) => {
@@ -459,7 +471,7 @@ async function listScreen(title, path, key, emptyText, describe, removeLabel) {
       }, removeLabel);
       return h("li", { class: "card", dataset: { itemId: id } }, describe(item, own), remove);
     }));
-    empty.hidden = items.length > 0;
+    loaded(items.length);
   };
   await refresh();
 }
