@@ -25,6 +25,9 @@ from typing import Any
 SETTINGS = "toopher_server.settings"
 ENV_FILE_VAR = "TOOPHER_SERVER_ENV_FILE"
 DEFAULT_BIND = "127.0.0.1:8000"
+#: Seconds ``serve`` keeps an idle connection: longer than a proxy's idle timeout
+#: (nginx's keepalive_timeout is 75 s), so the proxy, not the service, closes it first.
+DEFAULT_KEEP_ALIVE = 75
 
 USAGE = """\
 usage: toopher-server [--env-file PATH] COMMAND [ARGS]
@@ -326,7 +329,7 @@ def _serve_parser() -> argparse.ArgumentParser:
         "--timeout", type=int, default=60, help="seconds before a stuck worker is restarted"
     )
     parser.add_argument(
-        "--keep-alive", type=int, default=75,
+        "--keep-alive", type=int, default=DEFAULT_KEEP_ALIVE,
         help="seconds an idle connection is kept (longer than the proxy's idle timeout)",
     )
     parser.add_argument(

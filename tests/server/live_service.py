@@ -18,6 +18,7 @@ from pathlib import Path
 import toopher
 from tests.processes import ServerProcess
 from tests.scale.cluster import FreshDatabase
+from toopher_server.cli import DEFAULT_KEEP_ALIVE
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMAND_TIMEOUT = 120
@@ -39,6 +40,10 @@ class Instance(ServerProcess):
             lambda port, fd: [
                 sys.executable, "-m", "gunicorn", "--bind", f"fd://{fd}",
                 "--worker-class", "gthread", "--workers", "1", "--threads", "4",
+                # As `toopher-server serve`: with gunicorn's own 2 s, a client reusing a
+                # connection just as the server closed it got no answer (a benchmark
+                # burst lost a request that way).
+                "--keep-alive", str(DEFAULT_KEEP_ALIVE),
                 "--timeout", "60", "--no-control-socket",
                 "tests.server.live_wsgi:application",
             ],

@@ -9,6 +9,8 @@ balancer share one database.
 
 from __future__ import annotations
 
+import http.client
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -257,3 +259,21 @@ def test_a_second_phone_joins_answers_and_removes_the_lost_one(
     with pytest.raises(ToopherApiError):
         api.authenticate(pairing_id, "Firefox")
     tablet.close()
+
+
+def test_an_idle_connection_is_kept_as_serve_keeps_it(instance: Instance) -> None:
+    """The instances keep an idle connection as ``toopher-server serve`` does (75 s),
+    not gunicorn's own 2 s, with which a client reusing its connection just as the
+    server closed it got no answer (a benchmark burst lost a request that way)."""
+    connection = http.client.HTTPConnection("127.0.0.1", instance.port, timeout=10)
+    try:
+        connection.request("GET", "/v1")
+        first = connection.getresponse()
+        first.read()
+        time.sleep(2.5)  # the time itself is what is tested: past gunicorn's default
+        connection.request("GET", "/v1")
+        again = connection.getresponse()
+        again.read()
+        assert again.status == first.status
+    finally:
+        connection.close()
