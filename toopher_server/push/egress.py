@@ -12,7 +12,8 @@ the address it checked; TLS still verifies the certificate against the name. It 
 no redirect: a push service answers a push, it never sends it elsewhere.
 
 Through an egress proxy (``HTTPS_PROXY`` in the environment) the service connects only
-to the proxy, and the proxy decides where requests may go.
+to the proxy, and the proxy decides where requests may go: ``requests`` sends through a
+proxy with a pool manager of its own, which this module leaves as it is.
 """
 
 from __future__ import annotations
@@ -59,12 +60,9 @@ class _Checked:
     """The connection's :meth:`_new_conn` with the resolution done and checked here."""
 
     _dns_host: str
-    _tunnel_host: str | None
     port: int
 
     def _new_conn(self) -> socket.socket:
-        if getattr(self, "_tunnel_host", None):  # through the operator's proxy
-            return super()._new_conn()  # type: ignore[misc]
         name = self._dns_host
         try:
             found = socket.getaddrinfo(name, self.port, type=socket.SOCK_STREAM)
