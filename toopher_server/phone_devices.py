@@ -22,6 +22,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
@@ -30,6 +31,7 @@ from django.utils.crypto import salted_hmac
 
 from . import audit, db, ratelimit
 from .device_errors import DeviceApiError, NotFound, RateLimited
+from .devices import checked_label
 from .devicesig import Malformed
 from .models import Device, DeviceInvitation, Pairing, PairingPhrase, Phone
 from .service import _deactivate as deactivate_pairings
@@ -187,8 +189,13 @@ def remove(target: Device, by: str) -> int:
     return left
 
 
-def rename(target: Device, label: str, by: str) -> None:
-    """Give ``target`` a new name (audited, ``by`` who; the old and the new name)."""
+def rename(target: Device, label: Any, by: str) -> None:
+    """Give ``target`` a new name (audited, ``by`` who; the old and the new name): the
+    enrolment's rule (:func:`devices.checked_label`), and not empty; else
+    :class:`Malformed` and nothing changes."""
+    label = checked_label(label)
+    if not label:
+        raise Malformed("label must not be empty")
     with db.atomic():
         if not Device.objects.filter(pk=target.pk).update(label=label):
             raise NotFound("no such device on this phone")

@@ -6,7 +6,9 @@ Each refusal is checked by its error code and by the rows it left unchanged.
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from django.utils import timezone
 
 from toopher_server import phone_devices, phones, ratelimit, service
 from toopher_server.audit_models import AuditRecord
+from toopher_server.devices import MAX_LABEL
 from toopher_server.errors import ApiError
 from toopher_server.models import (
     AuthenticationRequest,
@@ -320,6 +323,15 @@ def test_a_bad_name_is_malformed_and_changes_nothing(first: DeviceClient, body: 
     before = labels()
     refused(rename(first, first, body), "malformed", 400)
     assert labels() == before and not events("device.renamed")
+
+
+def test_the_app_limits_a_name_as_the_service_does() -> None:
+    """app.js states the longest name once for its two name fields; it must be the
+    service's, or the app would let through names the service refuses."""
+    app_js = Path(phones.__file__).parent / "static" / "toopher_server" / "app" / "app.js"
+    found = re.search(r'const MAX_LABEL = "(\d+)";', app_js.read_text(encoding="utf-8"))
+    assert found and int(found.group(1)) == MAX_LABEL
+    assert app_js.read_text(encoding="utf-8").count("maxlength: MAX_LABEL") == 2
 
 
 def test_a_device_of_another_phone_cannot_rename(first: DeviceClient) -> None:

@@ -106,6 +106,8 @@ document.addEventListener("visibilitychange", () => {
 
 // -- requests ----------------------------------------------------------------------
 
+/** The longest device name the service takes (its devices.MAX_LABEL). */
+const MAX_LABEL = "100";
 const RESULT = { allow: T.allowed, allow_always: T.allowed, deny: T.denied, not_me: T.reported };
 
 function requestArticle(request) {
@@ -489,7 +491,7 @@ function rememberedScreen() {
 function deviceItem(item, own) {
   const rename = h("button", { type: "button" }, T.rename);
   const open = () => {
-    const input = h("input", { id: `label-${item.device_id}`, maxlength: "100", required: true, value: item.label });
+    const input = h("input", { id: `label-${item.device_id}`, maxlength: MAX_LABEL, required: true, value: item.label });
     const form = h("form", { class: "rename" }, h("label", { for: input.id }, T.label), input,
       h("div", { class: "actions" }, h("button", { type: "submit" }, T.save),
         h("button", { type: "button", onclick: () => { form.replaceWith(rename); rename.focus(); } }, T.cancel)));
@@ -606,7 +608,7 @@ async function settingsScreen() {
 // -- setup ----------------------------------------------------------------------------
 
 function setupScreen(stored) {
-  const input = h("input", { id: "device-label", name: "label", maxlength: "100", required: true, value: stored?.label || T.default_label });
+  const input = h("input", { id: "device-label", name: "label", maxlength: MAX_LABEL, required: true, value: stored?.label || T.default_label });
   const submit = h("button", { type: "submit", class: "primary" }, T.setup_button);
   const form = h("form", {
     onsubmit: async (event) => {
