@@ -47,7 +47,7 @@ test-postgres: install
 test-faults: install
 	bash scripts/test-faults.sh $(FAULTS_ARGS)
 
-# About 10 minutes on 2 cores, 13 when they are busy (the cluster figure starts
+# About 12 minutes on 2 cores, 15 when they are busy (the cluster figure starts
 # PostgreSQL and Redis with scripts/services.sh); writes benchmarks/results.md.
 # BENCH_ARGS="--smoke" for a quick check.
 bench: install

@@ -5,19 +5,25 @@ production settings module with the yardstick's URL added and the rate limits gi
 room: ``benchmarks/service_site``) on one fresh PostgreSQL database and one Redis (those
 of ``scripts/services.sh``). The load generator is the balancer: request k goes to
 instance k mod 2. ``server_concurrency`` keep-alive client threads send, in rounds of
-the same duration, alternately:
+the same duration, each kind in turn (the order reversed every other round):
 
 * verified: API v1 calls, each OAuth 1.0a signed beforehand with a fresh nonce (so
   each is checked against the nonce record every instance shares) for the instance it
   goes to: ``GET authentication_requests/{id}`` and ``GET pairings/{id}`` (two each)
   and ``POST authentication_requests/initiate`` (one), in turn;
+* reads: ``GET authentication_requests/{id}`` alone, signed the same way (the call the
+  sandbox's figure, ``bench_sandbox``, is measured with);
 * bare: ``GET /bench/bare`` on the same instances: a plain ``JsonResponse`` through the
-  same middleware, with no OAuth and no query.
+  same middleware, with no OAuth and no query;
+* floor: ``GET /bench/floor``: the two statements every verified read must make (a
+  nonce INSERT, a one-row SELECT) in a plain view, without OAuth or the ORM: what no
+  verified call can go below on this stack.
 
 The pairing was made by a :class:`~toopher_server.testing.TestPhone` (a device that
-enrols and signs like the authenticator). The figure is the median of the rounds'
-ratios (verified calls/s over the bare rate measured next to it), with a bootstrap
-95 % interval; target at least 0.5; p50/p99 of each kind over all rounds.
+enrols and signs like the authenticator). Each figure is the median of the rounds'
+ratios (a kind's calls/s over the bare rate of the same round), with a bootstrap 95 %
+interval; the target (at least 0.5) is the verified mix's; p50/p99 of each kind over
+all rounds.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -47,6 +54,12 @@ from .stats import bootstrap_median_ci, median, percentile
 RATIO_TARGET = 0.5
 SETTINGS = "benchmarks.service_site.settings"
 BARE_PATH = "/bench/bare"
+FLOOR_PATH = "/bench/floor"
+#: The kinds of request a round sends, the mix (the figure with the target) first.
+KINDS = ("verified", "reads", "bare", "floor")
+#: Requests prepared for a round, in multiples of the verified mix's rate (a kind that
+#: runs out ends its round early, and the report says so).
+PREPARED_FACTOR = {"verified": 1, "reads": 2, "bare": 4, "floor": 3}
 FORM = "application/x-www-form-urlencoded"
 
 #: One request as sent: method, path, headers, body.
@@ -173,11 +186,23 @@ class Signer:
     def many(self, n: int, ports: list[int]) -> list[Prepared]:
         return [self.one(i, ports[i % len(ports)]) for i in range(n)]
 
+    def reads(self, n: int, ports: list[int]) -> list[Prepared]:
+        """``n`` request status reads (turn 0 of the mix), for ``ports`` in turn."""
+        return [self.one(0, ports[i % len(ports)]) for i in range(n)]
+
 
 def _bare(n: int, ports: list[int]) -> list[Prepared]:
     return [
         ("GET", BARE_PATH, {"Host": f"127.0.0.1:{ports[i % len(ports)]}",
                             "Accept": "application/json"}, b"")
+        for i in range(n)
+    ]
+
+
+def _floor(n: int, ports: list[int], request_id: str) -> list[Prepared]:
+    return [
+        ("GET", f"{FLOOR_PATH}?id={request_id}",
+         {"Host": f"127.0.0.1:{ports[i % len(ports)]}", "Accept": "application/json"}, b"")
         for i in range(n)
     ]
 
@@ -199,8 +224,11 @@ def _instances_cpu(cluster: ServiceCluster) -> float:
 
 
 def _nonces(cluster: ServiceCluster) -> int:
-    """OAuth nonces recorded in the service's database (one per verified call)."""
-    return int(cluster.database.scalar("SELECT count(*) FROM toopher_server_nonce"))
+    """OAuth nonces of the requester recorded in the service's database (one per
+    verified call; the floor's are under a key of their own)."""
+    return int(cluster.database.scalar(
+        "SELECT count(*) FROM toopher_server_nonce WHERE key = %s", [cluster.requester["key"]]
+    ))
 
 
 def _paired(base_url: str, creds: dict[str, str]) -> tuple[str, str]:
@@ -231,21 +259,26 @@ def server_ratio(env: Environment, counts: Counts, report: Report) -> None:
                                  settings=SETTINGS, prefix="toopher_bench_server")
         try:
             ports = [instance.port for instance in cluster.instances if instance.port]
-            signer = Signer(cluster.requester, *_paired(cluster.urls[0], cluster.requester))
+            request_id, pairing_id = _paired(cluster.urls[0], cluster.requester)
+            signer = Signer(cluster.requester, request_id, pairing_id)
+            make: dict[str, Callable[[int], list[Prepared]]] = {
+                "verified": lambda n: signer.many(n, ports),
+                "reads": lambda n: signer.reads(n, ports),
+                "bare": lambda n: _bare(n, ports),
+                "floor": lambda n: _floor(n, ports, request_id),
+            }
             # Warm-up (connections, imports, caches) and the rate that sizes the rounds.
-            warm = _checked(round_robin(ports, signer.many(threads * 20, ports),
+            warm = _checked(round_robin(ports, make["verified"](threads * 20),
                                         concurrency=threads, duration=30, kind="verified"))
-            round_robin(ports, _bare(threads * 20, ports), concurrency=threads, duration=30,
-                        kind="bare")
+            for kind in KINDS[1:]:
+                _checked(round_robin(ports, make[kind](threads * 20), concurrency=threads,
+                                     duration=30, kind=kind))
             room = max(warm.rps, 100.0) * duration * 2.5
             nonces_before = _nonces(cluster)
-            runs: dict[str, list[RoundResult]] = {"verified": [], "bare": []}
+            runs: dict[str, list[RoundResult]] = {kind: [] for kind in KINDS}
             for index in range(counts.server_rounds):
-                order = ("verified", "bare") if index % 2 == 0 else ("bare", "verified")
-                for kind in order:
-                    size = math.ceil(room * (4 if kind == "bare" else 1))
-                    prepared = signer.many(size, ports) if kind == "verified" else _bare(
-                        size, ports)
+                for kind in KINDS if index % 2 == 0 else KINDS[::-1]:
+                    prepared = make[kind](math.ceil(room * PREPARED_FACTOR[kind]))
                     cpu = _instances_cpu(cluster)
                     result = _checked(round_robin(
                         ports, prepared, concurrency=threads, duration=duration, kind=kind))
@@ -258,20 +291,25 @@ def server_ratio(env: Environment, counts: Counts, report: Report) -> None:
     _report(report, runs, counts, nonces, problems)
 
 
+def _ratios(runs: dict[str, list[RoundResult]], kind: str) -> list[float]:
+    """Each round's calls/s of ``kind`` over the bare view's in the same round."""
+    return [r.rps / b.rps for r, b in zip(runs[kind], runs["bare"], strict=True)]
+
+
 def _report(
     report: Report, runs: dict[str, list[RoundResult]], counts: Counts, nonces: int,
     problems: list[str],
 ) -> None:
     threads = counts.server_concurrency
     rate = {kind: median([r.rps for r in rounds]) for kind, rounds in runs.items()}
-    per_round = [v.rps / b.rps for v, b in zip(runs["verified"], runs["bare"], strict=True)]
-    ratio, low, high = bootstrap_median_ci(per_round)
+    figures = {kind: bootstrap_median_ci(_ratios(runs, kind)) for kind in KINDS if kind != "bare"}
+    ratio, low, high = figures["verified"]
     latency = {
         kind: (percentile([x for r in rounds for x in r.latencies], 50) * 1000,
                percentile([x for r in rounds for x in r.latencies], 99) * 1000)
         for kind, rounds in runs.items()
     }  # fmt: skip
-    answered = sum(r.ok for r in runs["verified"])
+    answered = sum(r.ok for kind in ("verified", "reads") for r in runs[kind])
     cpu_ms = {
         kind: 1000 * sum(r.server_cpu for r in rounds) / max(1, sum(r.ok for r in rounds))
         for kind, rounds in runs.items()
@@ -283,7 +321,8 @@ def _report(
         "rates": rate,
         "ratio": ratio,
         "ratio_ci95": [low, high],
-        "per_round_ratios": per_round,
+        "per_round_ratios": _ratios(runs, "verified"),
+        "ratios_by_kind": {kind: list(figure) for kind, figure in figures.items()},
         "per_round_rates": {k: [r.rps for r in rounds] for k, rounds in runs.items()},
         "p50_p99_ms": latency,
         "server_cpu_ms_per_call": cpu_ms,
@@ -302,7 +341,7 @@ def _report(
             target=f">= {RATIO_TARGET}",
             met=ratio >= RATIO_TARGET and not problems,
             note=f"{counts.server_rounds} rounds of {counts.server_round_s:g} s per kind, "
-            "alternating; median of the rounds' ratios [95 % bootstrap interval]; mix: "
+            "in turn; median of the rounds' ratios [95 % bootstrap interval]; mix: "
             "2 request status, 2 pairing status, 1 initiate, each signed beforehand with "
             "its own nonce, request k to instance k mod 2; gunicorn 2 workers x 8 threads "
             "per instance; PostgreSQL and Redis on the same machine"
@@ -310,13 +349,24 @@ def _report(
             + (f"; {len(problems)} error lines in the instances' logs" if problems else ""),
         )
     )
+    for kind, what, note in (
+        ("reads", "Request status reads alone (the sandbox figure's call), same rounds", ""),
+        ("floor", "Floor: a plain view making a verified read's two statements (nonce "
+                  "INSERT, one-row SELECT), no OAuth, same rounds",
+         "no verified call can reach a higher ratio on this stack"),
+    ):
+        middle, low, high = figures[kind]
+        report.add(Row(
+            "Service", f"{what} / bare view",
+            f"{middle:.2f} [{low:.2f}, {high:.2f}] ({rate[kind]:.0f} req/s)", note=note,
+        ))  # fmt: skip
     report.add(
         Row(
             "Service",
-            "Server CPU per call, verified / bare (both instances, all rounds)",
-            f"{cpu_ms['verified']:.2f} / {cpu_ms['bare']:.2f} ms (one core: about "
-            f"{1000 / cpu_ms['verified']:.0f} verified calls/s)" if cpu_ms["verified"] > 0
-            else "not measured",
+            "Server CPU per call, verified / reads / bare / floor (both instances, all rounds)",
+            " / ".join(f"{cpu_ms[kind]:.2f}" for kind in KINDS)
+            + f" ms (one core: about {1000 / cpu_ms['verified']:.0f} verified calls/s)"
+            if cpu_ms["verified"] > 0 else "not measured",
             note="user + system CPU of the gunicorn masters and workers, read from /proc "
             "around each round; PostgreSQL's and Redis's own CPU is not in it",
         )

@@ -159,6 +159,9 @@ def test_service_figure_verifies_every_call_with_a_nonce_of_its_own(smoke: dict)
     assert server["verified_answered"] > 0
     # Each verified call answered 200 recorded its own nonce in the shared database.
     assert server["nonces_recorded"] == server["verified_answered"], server
+    # The mix, the reads and the floor were each timed against the bare view.
+    assert set(server["ratios_by_kind"]) == {"verified", "reads", "floor"}, server
+    assert all(rate > 0 for rate in server["rates"].values()), server["rates"]
 
 
 def test_bootstrap_interval_brackets_the_median_and_narrows_with_data() -> None:

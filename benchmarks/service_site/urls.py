@@ -5,13 +5,19 @@ the same middleware, server, processes and settings as the API, that reads nothi
 (no OAuth, no database).
 """
 
+import secrets
+import time
+
+from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from toopher_server.project_urls import urlpatterns as service_urlpatterns
 
 BARE_PATH = "/bench/bare"
+FLOOR_PATH = "/bench/floor"
 
 
 @csrf_exempt
@@ -20,4 +26,26 @@ def bare(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True})
 
 
-urlpatterns = [path(BARE_PATH.lstrip("/"), bare), *service_urlpatterns]
+@csrf_exempt
+def floor(request: HttpRequest) -> JsonResponse:
+    """The two statements every verified read must make, and nothing else: record a
+    nonce, read one row. No OAuth, no ORM: a bound below any verified read."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO toopher_server_nonce (key, nonce, timestamp, created) "
+            "VALUES (%s, %s, %s, %s)",
+            ["floor", secrets.token_hex(16), int(time.time()), timezone.now()],
+        )
+        cursor.execute(
+            "SELECT id, pending, granted, reason FROM toopher_server_authenticationrequest "
+            "WHERE id = %s", [request.GET.get("id", "")],
+        )
+        row = cursor.fetchone()
+    return JsonResponse(
+        {"id": str(row[0]), "pending": row[1], "granted": row[2], "reason": row[3]})
+
+
+urlpatterns = [
+    path(BARE_PATH.lstrip("/"), bare), path(FLOOR_PATH.lstrip("/"), floor),
+    *service_urlpatterns,
+]
