@@ -19,6 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.db import IntegrityError
+from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import timezone
 
 from . import audit, db, lifecycle, numbers, phones, ratelimit
@@ -342,12 +343,17 @@ def claim_qr_pairing(device: Device, pairing_id: str) -> Pairing:
 
 def _claimable(pairing_id: str, device: Device) -> Pairing:
     """The QR pairing this device may claim now; :class:`NotFound` or :class:`NotPending`."""
-    pairing = Pairing.objects.filter(id=pairing_id, kind=Pairing.QR).first()
+    pairing = (
+        Pairing.objects.filter(id=pairing_id, kind=Pairing.QR)
+        .annotate(in_time=ExpressionWrapper(
+            phones.claimable_in_time(device.phone), output_field=BooleanField()))
+        .first()
+    )  # fmt: skip
     if pairing is None or pairing.phone_id not in (None, device.phone_id):
         raise NotFound("no QR pairing with this id is waiting to be scanned")
     if not pairing.pending or pairing.deactivated:
         raise NotPending("This pairing is no longer pending.")
-    if pairing.phone_id is None and pairing.created < lifecycle.qr_scannable_since():
+    if not pairing.in_time:
         raise NotPending("This QR code has expired: the site can show a new one.")
     return pairing
 

@@ -200,8 +200,16 @@ def claim_pairing(pairing: Pairing, phone: Phone, *, exclusive: bool = False) ->
     :func:`lifecycle.qr_scannable_since` is claimed by no phone that does not hold it.
     """
     unclaimed = Q(phone__isnull=True) | Q(phone=phone) if exclusive else Q()
-    in_time = ~Q(kind=Pairing.QR) | Q(created__gte=lifecycle.qr_scannable_since()) | Q(phone=phone)
     changed = Pairing.objects.filter(
-        unclaimed, in_time, id=pairing.id, state=Pairing.PENDING, deactivated=False
+        unclaimed, claimable_in_time(phone), id=pairing.id, state=Pairing.PENDING,
+        deactivated=False,
     ).update(phone=phone)
     return bool(changed)
+
+
+def claimable_in_time(phone: Phone) -> Q:
+    """The pairings ``phone`` may still claim by their age: any but a QR pairing made
+    before :func:`lifecycle.qr_scannable_since`, unless this phone holds it already (a
+    scan again changes nothing). The one statement of the rule: :func:`claim_pairing`
+    filters by it, ``devices`` reads it to say why a scan is refused."""
+    return ~Q(kind=Pairing.QR) | Q(created__gte=lifecycle.qr_scannable_since()) | Q(phone=phone)
