@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -40,7 +38,6 @@ if not os.environ.get("TOOPHER_FAULTS"):
 import toopher  # noqa: E402
 from tests.scale.cluster import (  # noqa: E402
     PUSH_RATE_LIMIT,
-    ROOT,
     Browser,
     FreshDatabase,
     Instance,
@@ -54,6 +51,7 @@ from tests.scale.cluster import (  # noqa: E402
 from toopher_sandbox.testing import SandboxControl, SandboxProcess  # noqa: E402
 
 from . import report  # noqa: E402
+from .harness import private_services  # noqa: E402
 from .load import (  # noqa: E402
     PASSWORD,
     Figures,
@@ -77,7 +75,6 @@ SANDBOX_DOWN = 10
 #: A user outside the load, for the push limit; TOOPHER["PUSH_RATE_LIMIT"] (default).
 LIMITED = "limited"
 SLOW_FOR = 8 if QUICK else 15
-ARTIFACTS = ROOT / "test-artifacts"
 SESSION_ENGINE = os.environ.get(
     "TOOPHER_FAULTS_SESSION_ENGINE", "django.contrib.sessions.backends.cached_db"
 )
@@ -122,74 +119,48 @@ BASELINE: dict[str, float] = {}
 
 @pytest.fixture(scope="module")
 def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
-    ARTIFACTS.mkdir(exist_ok=True)
-    logs = ARTIFACTS / f"faults-{os.getpid()}"
-    logs.mkdir(parents=True, exist_ok=True)
-    # PostgreSQL's files where its own user may write (not under a root-owned checkout).
-    services = Path(tempfile.mkdtemp(prefix="toopher-faults-"))
-    os.chmod(services, 0o755)
-    postgres = PrivatePostgres(services / "postgres")
-    redis = PrivateRedis(services / "redis")
-    started: list[Callable[[], None]] = []
-    load: Load | None = None
     try:
-        postgres.start()
-        started.append(postgres.remove)
-        redis.start()
-        started.append(redis.stop)
-        database = FreshDatabase(postgres.url, prefix="toopher_faults").create()
-        sandbox_db = logs / "sandbox.sqlite3"
-        token = f"faults-{os.urandom(12).hex()}"
-        port = free_port()
-        sandbox = SandboxProcess(port=port, db=str(sandbox_db), control_token=token).start()
-        env = site_environment(
-            database_url=database.url, cache_url=redis.url,
-            key_prefix=f"faults-{os.getpid()}", api_url=sandbox.api_url,
-            key=sandbox.key, secret=sandbox.secret,
-            # Sessions in PostgreSQL, read through Redis: a Redis restart loses the
-            # locks, answers and counters, not the logins (docs/deployment.md).
-            session_engine=SESSION_ENGINE,
-        )
-        env["CONN_MAX_AGE"] = "60"  # kept connections, as in production: broken by a restart
-        manage(env, "migrate", "--noinput", "-v", "0")
-        users = make_users(sandbox, env, [f"f{i:03d}" for i in range(USERS)] + [LIMITED])
-        limited_phone = users.pop(LIMITED)
-        instances = [Instance("a", env, logs), Instance("b", env, logs)]
-        for instance in instances:
-            instance.start()
-            started.append(instance.stop)
-        for instance in instances:
-            instance.wait_until_up()
-        urls = [i.base_url for i in instances]
-        load = Load(urls, users, sandbox.base_url, threads=THREADS, seed=int(time.time()))
-        the = Cluster(services, postgres, redis, database, sandbox, sandbox_db, port, token,
-                      instances, urls, load, limited_phone)
-        started.append(lambda: the.sandbox.stop())
-        probe = SandboxControl(sandbox.base_url, timeout=15)
-        began = time.monotonic()
-        assert load.attempt(random.Random(0), probe, figures=Figures("baseline")) == "completed"
-        BASELINE["login_s"] = round(time.monotonic() - began, 1)
-        load.start()
-        time.sleep(BEFORE)
-        yield the
+        with private_services(request, "faults") as harness:
+            postgres, redis, logs = harness.postgres, harness.redis, harness.logs
+            database = FreshDatabase(postgres.url, prefix="toopher_faults").create()
+            sandbox_db = logs / "sandbox.sqlite3"
+            token = f"faults-{os.urandom(12).hex()}"
+            port = free_port()
+            sandbox = SandboxProcess(port=port, db=str(sandbox_db), control_token=token).start()
+            env = site_environment(
+                database_url=database.url, cache_url=redis.url,
+                key_prefix=f"faults-{os.getpid()}", api_url=sandbox.api_url,
+                key=sandbox.key, secret=sandbox.secret,
+                # Sessions in PostgreSQL, read through Redis: a Redis restart loses the
+                # locks, answers and counters, not the logins (docs/deployment.md).
+                session_engine=SESSION_ENGINE,
+            )
+            env["CONN_MAX_AGE"] = "60"  # kept connections, as in production: broken by a restart
+            manage(env, "migrate", "--noinput", "-v", "0")
+            users = make_users(sandbox, env, [f"f{i:03d}" for i in range(USERS)] + [LIMITED])
+            limited_phone = users.pop(LIMITED)
+            instances = [Instance("a", env, logs), Instance("b", env, logs)]
+            for instance in instances:
+                instance.start()
+                harness.stops.append(instance.stop)
+            for instance in instances:
+                instance.wait_until_up()
+            urls = [i.base_url for i in instances]
+            load = Load(urls, users, sandbox.base_url, threads=THREADS, seed=int(time.time()))
+            the = Cluster(harness.workdir, postgres, redis, database, sandbox, sandbox_db, port,
+                          token, instances, urls, load, limited_phone)
+            harness.stops.append(lambda: the.sandbox.stop())
+            probe = SandboxControl(sandbox.base_url, timeout=15)
+            began = time.monotonic()
+            assert load.attempt(random.Random(0), probe, figures=Figures("baseline")) == "completed"
+            BASELINE["login_s"] = round(time.monotonic() - began, 1)
+            harness.stops.append(load.stop)
+            load.start()
+            time.sleep(BEFORE)
+            yield the
     finally:
-        if load is not None:
-            load.stop()
-        for stop in reversed(started):
-            try:
-                stop()
-            except Exception as exc:  # noqa: BLE001 (stop the rest all the same)
-                print(f"stopping: {exc}")
-        failed = request.session.testsfailed > 0
-        if failed:
-            for name in ("postgres/postgres.log", "redis/redis.log"):
-                if (services / name).exists():
-                    shutil.copy(services / name, logs / Path(name).name)
-        shutil.rmtree(services, ignore_errors=True)
         if RESULTS:
             report.write(RESULTS, quick=QUICK, threads=THREADS, baseline=BASELINE.get("login_s"))
-        if not failed:
-            shutil.rmtree(logs, ignore_errors=True)
 
 
 def make_users(sandbox: SandboxProcess, env: dict[str, str], names: list[str]) -> dict[str, str]:

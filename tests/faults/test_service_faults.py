@@ -22,12 +22,9 @@ The figures go into docs/reliability.md. Run by ``make test-faults``
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -38,9 +35,10 @@ import requests  # noqa: E402
 from requests_oauthlib import OAuth1  # noqa: E402
 
 import toopher  # noqa: E402
-from tests.scale.cluster import ROOT, PrivatePostgres, PrivateRedis  # noqa: E402
+from tests.scale.cluster import PrivatePostgres  # noqa: E402
 
 from . import report  # noqa: E402
+from .harness import private_services  # noqa: E402
 from .service_cluster import ServeInstance, ServiceCluster  # noqa: E402
 from .service_load import (  # noqa: E402
     ServiceFigures,
@@ -63,7 +61,6 @@ INSTANCE_DOWN = 3
 #: Seconds a verified call may take to succeed on every instance after a fault.
 RECOVERY_TIMEOUT = 60
 SETTINGS = "tests.faults.service_settings"
-ARTIFACTS = ROOT / "test-artifacts"
 
 
 @dataclass
@@ -79,52 +76,29 @@ RESULTS: dict[str, ServiceFigures] = {}
 
 @pytest.fixture(scope="module")
 def service(request: pytest.FixtureRequest) -> Iterator[Service]:
-    ARTIFACTS.mkdir(exist_ok=True)
-    logs = ARTIFACTS / f"service-faults-{os.getpid()}"
-    logs.mkdir(parents=True, exist_ok=True)
-    # PostgreSQL's files where its own user may write (not under a root-owned checkout).
-    workdir = Path(tempfile.mkdtemp(prefix="toopher-service-faults-"))
-    os.chmod(workdir, 0o755)
-    postgres = PrivatePostgres(workdir / "postgres")
-    redis = PrivateRedis(workdir / "redis")
-    stops: list[Callable[[], None]] = []
-    load: ServiceLoad | None = None
     try:
-        postgres.start()
-        stops.append(postgres.remove)
-        redis.start()
-        stops.append(redis.stop)
-        cluster = ServiceCluster(logs, database_url=postgres.url, cache_url=redis.url,
-                                 settings=SETTINGS, prefix="toopher_service_faults")
-        stops.append(cluster.stop)
-        creds = cluster.requester
-        api = toopher.ToopherApi(creds["key"], creds["secret"], api_url=f"{cluster.urls[0]}/v1")
-        try:
-            handsets = enrol_handsets(cluster.urls[0], api, THREADS + 1)
-        finally:
-            api.close()
-        intruder = handsets.pop()
-        load = ServiceLoad(list(cluster.urls), creds, handsets, intruder, threads=THREADS,
-                           seed=int(time.time()))
-        load.start()
-        the = Service(postgres, cluster, load, set())
-        yield the
-    finally:
-        if load is not None:
-            load.stop()
-        for stop in reversed(stops):
+        with private_services(request, "service-faults") as harness:
+            postgres = harness.postgres
+            cluster = ServiceCluster(harness.logs, database_url=postgres.url,
+                                     cache_url=harness.redis.url, settings=SETTINGS,
+                                     prefix="toopher_service_faults")
+            harness.stops.append(cluster.stop)
+            creds = cluster.requester
+            api = toopher.ToopherApi(creds["key"], creds["secret"],
+                                     api_url=f"{cluster.urls[0]}/v1")
             try:
-                stop()
-            except Exception as exc:  # noqa: BLE001 (stop the rest all the same)
-                print(f"stopping: {exc}")
-        failed = request.session.testsfailed > 0
-        if failed and (workdir / "postgres" / "postgres.log").exists():
-            shutil.copy(workdir / "postgres" / "postgres.log", logs / "postgres.log")
-        shutil.rmtree(workdir, ignore_errors=True)
+                handsets = enrol_handsets(cluster.urls[0], api, THREADS + 1)
+            finally:
+                api.close()
+            intruder = handsets.pop()
+            load = ServiceLoad(list(cluster.urls), creds, handsets, intruder, threads=THREADS,
+                               seed=int(time.time()))
+            harness.stops.append(load.stop)
+            load.start()
+            yield Service(postgres, cluster, load, set())
+    finally:
         if RESULTS:
             report.write_service(RESULTS, quick=QUICK, threads=THREADS)
-        if not failed:
-            shutil.rmtree(logs, ignore_errors=True)
 
 
 def verified_call(base: str, creds: dict[str, str], pairing_id: str) -> bool:
