@@ -2,7 +2,8 @@
 
 Options: ``--smoke`` (tiny counts, for the test suite), ``--results PATH`` (where
 the Markdown goes; the full run writes benchmarks/results.md by default, the smoke
-run nothing), ``--json PATH`` (the figures as JSON), ``--only NAME`` (repeatable),
+run and a run of some benchmarks (``--only``) nothing, as their table would replace
+every other figure there), ``--json PATH`` (the figures as JSON), ``--only NAME`` (repeatable),
 ``--strict`` (exit 1 when a target is missed).
 """
 
@@ -66,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM unwinds like Ctrl-C, so the sandbox and gunicorn are stopped too.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     counts = SMOKE if args.smoke else FULL
-    results = args.results or (None if args.smoke else HERE / "results.md")
+    # Only a full run replaces results.md: a smoke run's timings mean nothing, and a run
+    # of some benchmarks would drop every other figure.
+    results = args.results or (None if args.smoke or args.only else HERE / "results.md")
     started = time.monotonic()
     report = Report(
         date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -102,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     if results:
         report.write(results)
         print(f"\nWritten to {results}")
+    elif args.only and not args.smoke:
+        print(f"\nNot written to {HERE / 'results.md'} (a run of some benchmarks would drop "
+              "the others' figures): --results PATH writes this table")
     if args.json:
         args.json.write_text(report.as_json(), encoding="utf-8")
     if failed:

@@ -198,3 +198,39 @@ def test_round_robin_moves_over_the_pending_logins() -> None:
         one()
         two()
     assert seen == ["poll0", "bare0", "poll1", "bare1", "poll2", "bare2", "poll0", "bare0"]
+
+
+def test_a_run_of_some_benchmarks_leaves_results_md_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks import __main__ as cli
+    from benchmarks.report import Row
+
+    def one_figure(env: object, counts: object, report) -> None:  # type: ignore[no-untyped-def]
+        report.add(Row("Service", "a figure", "1.00"))
+
+    class NoSites:
+        """The benchmarks' environment, without its sites."""
+
+        def __enter__(self) -> NoSites:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def start_sites(self) -> None:
+            pass
+
+    monkeypatch.setattr(cli, "HERE", tmp_path)
+    monkeypatch.setattr(cli, "Environment", NoSites)
+    monkeypatch.setattr(cli, "BENCHMARKS", {"server": one_figure, "push": one_figure})
+    kept = tmp_path / "results.md"
+    kept.write_text("every other figure\n", encoding="utf-8")
+    assert cli.main(["--only", "server"]) == 0
+    assert kept.read_text(encoding="utf-8") == "every other figure\n"
+    assert "Not written to" in capsys.readouterr().out
+    # --results still writes the table where it is asked to; a full run replaces the file.
+    assert cli.main(["--only", "server", "--results", str(tmp_path / "some.md")]) == 0
+    assert "a figure" in (tmp_path / "some.md").read_text(encoding="utf-8")
+    assert cli.main([]) == 0
+    assert "a figure" in kept.read_text(encoding="utf-8")
