@@ -49,12 +49,11 @@ from .config import Counts
 from .loadgen import REQUEST_TIMEOUT
 from .report import Report, Row
 from .servers import Environment, process_tree_cpu
+from .service_site import BARE_PATH, FLOOR_PATH
 from .stats import bootstrap_median_ci, median, percentile
 
 RATIO_TARGET = 0.5
 SETTINGS = "benchmarks.service_site.settings"
-BARE_PATH = "/bench/bare"
-FLOOR_PATH = "/bench/floor"
 #: The kinds of request a round sends, the mix (the figure with the target) first.
 KINDS = ("verified", "reads", "bare", "floor")
 #: Requests prepared for a round, in multiples of the verified mix's rate (a kind that
@@ -191,18 +190,11 @@ class Signer:
         return [self.one(0, ports[i % len(ports)]) for i in range(n)]
 
 
-def _bare(n: int, ports: list[int]) -> list[Prepared]:
+def _gets(path: str, n: int, ports: list[int]) -> list[Prepared]:
+    """``n`` unsigned ``GET path`` requests, for ``ports`` in turn."""
     return [
-        ("GET", BARE_PATH, {"Host": f"127.0.0.1:{ports[i % len(ports)]}",
-                            "Accept": "application/json"}, b"")
-        for i in range(n)
-    ]
-
-
-def _floor(n: int, ports: list[int], request_id: str) -> list[Prepared]:
-    return [
-        ("GET", f"{FLOOR_PATH}?id={request_id}",
-         {"Host": f"127.0.0.1:{ports[i % len(ports)]}", "Accept": "application/json"}, b"")
+        ("GET", path, {"Host": f"127.0.0.1:{ports[i % len(ports)]}",
+                       "Accept": "application/json"}, b"")
         for i in range(n)
     ]
 
@@ -264,8 +256,8 @@ def server_ratio(env: Environment, counts: Counts, report: Report) -> None:
             make: dict[str, Callable[[int], list[Prepared]]] = {
                 "verified": lambda n: signer.many(n, ports),
                 "reads": lambda n: signer.reads(n, ports),
-                "bare": lambda n: _bare(n, ports),
-                "floor": lambda n: _floor(n, ports, request_id),
+                "bare": lambda n: _gets(BARE_PATH, n, ports),
+                "floor": lambda n: _gets(f"{FLOOR_PATH}?id={request_id}", n, ports),
             }
             # Warm-up (connections, imports, caches) and the rate that sizes the rounds.
             warm = _checked(round_robin(ports, make["verified"](threads * 20),

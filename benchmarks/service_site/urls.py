@@ -1,8 +1,10 @@
-"""The service's own URLconf (``toopher_server.project_urls``) and ``bench/bare``.
+"""The service's own URLconf (``toopher_server.project_urls``), ``bench/bare`` and
+``bench/floor``.
 
 ``bench/bare`` is the yardstick of the service figure: a plain ``JsonResponse`` through
 the same middleware, server, processes and settings as the API, that reads nothing
-(no OAuth, no database).
+(no OAuth, no database). ``bench/floor`` makes only the two statements of a verified
+read, the bound no verified call can pass.
 """
 
 import secrets
@@ -16,8 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from toopher_server.project_urls import urlpatterns as service_urlpatterns
 
-BARE_PATH = "/bench/bare"
-FLOOR_PATH = "/bench/floor"
+from . import BARE_PATH, FLOOR_PATH
 
 
 @csrf_exempt
